@@ -1,0 +1,20 @@
+# Finds Cyrus SASL (Debian: libsasl2-dev) and defines CyrusSASL::sasl2.
+find_package(PkgConfig QUIET)
+if(PkgConfig_FOUND)
+  pkg_check_modules(PC_SASL2 QUIET libsasl2)
+endif()
+find_path(CyrusSASL_INCLUDE_DIR sasl/sasl.h HINTS ${PC_SASL2_INCLUDE_DIRS})
+find_library(CyrusSASL_LIBRARY NAMES sasl2 HINTS ${PC_SASL2_LIBRARY_DIRS})
+if(CyrusSASL_INCLUDE_DIR AND EXISTS "${CyrusSASL_INCLUDE_DIR}/sasl/sasl.h")
+  file(STRINGS "${CyrusSASL_INCLUDE_DIR}/sasl/sasl.h" _sasl_ver REGEX "^#define SASL_VERSION_(MAJOR|MINOR|STEP) ")
+  string(REGEX REPLACE ".*MAJOR +([0-9]+).*MINOR +([0-9]+).*STEP +([0-9]+).*" "\\1.\\2.\\3" CyrusSASL_VERSION "${_sasl_ver}")
+endif()
+include(FindPackageHandleStandardArgs)
+find_package_handle_standard_args(CyrusSASL REQUIRED_VARS CyrusSASL_LIBRARY CyrusSASL_INCLUDE_DIR
+  VERSION_VAR CyrusSASL_VERSION)
+if(CyrusSASL_FOUND AND NOT TARGET CyrusSASL::sasl2)
+  add_library(CyrusSASL::sasl2 UNKNOWN IMPORTED)
+  set_target_properties(CyrusSASL::sasl2 PROPERTIES IMPORTED_LOCATION "${CyrusSASL_LIBRARY}"
+    INTERFACE_INCLUDE_DIRECTORIES "${CyrusSASL_INCLUDE_DIR}")
+endif()
+mark_as_advanced(CyrusSASL_INCLUDE_DIR CyrusSASL_LIBRARY)

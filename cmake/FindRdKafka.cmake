@@ -1,0 +1,28 @@
+# Finds librdkafka (Debian: librdkafka-dev) and defines RdKafka::rdkafka.
+# Used only by tests (mock cluster, interoperability) and benchmarks; never by the library.
+find_package(PkgConfig QUIET)
+if(PkgConfig_FOUND)
+  pkg_check_modules(PC_RDKAFKA QUIET rdkafka)
+endif()
+find_path(RdKafka_INCLUDE_DIR librdkafka/rdkafka_mock.h HINTS ${PC_RDKAFKA_INCLUDE_DIRS})
+find_library(RdKafka_LIBRARY NAMES rdkafka HINTS ${PC_RDKAFKA_LIBRARY_DIRS})
+set(RdKafka_VERSION "${PC_RDKAFKA_VERSION}")
+if(NOT RdKafka_VERSION AND RdKafka_INCLUDE_DIR)
+  file(STRINGS "${RdKafka_INCLUDE_DIR}/librdkafka/rdkafka.h" _rdk_ver REGEX "^#define RD_KAFKA_VERSION +0x")
+  string(REGEX REPLACE ".*0x([0-9a-fA-F][0-9a-fA-F])([0-9a-fA-F][0-9a-fA-F])([0-9a-fA-F][0-9a-fA-F]).*" "\\1;\\2;\\3" _rdk_parts "${_rdk_ver}")
+  set(RdKafka_VERSION "")
+  foreach(_p IN LISTS _rdk_parts)
+    math(EXPR _d "0x${_p}")
+    string(APPEND RdKafka_VERSION "${_d}.")
+  endforeach()
+  string(REGEX REPLACE "\\.$" "" RdKafka_VERSION "${RdKafka_VERSION}")
+endif()
+include(FindPackageHandleStandardArgs)
+find_package_handle_standard_args(RdKafka REQUIRED_VARS RdKafka_LIBRARY RdKafka_INCLUDE_DIR
+  VERSION_VAR RdKafka_VERSION)
+if(RdKafka_FOUND AND NOT TARGET RdKafka::rdkafka)
+  add_library(RdKafka::rdkafka UNKNOWN IMPORTED)
+  set_target_properties(RdKafka::rdkafka PROPERTIES IMPORTED_LOCATION "${RdKafka_LIBRARY}"
+    INTERFACE_INCLUDE_DIRECTORIES "${RdKafka_INCLUDE_DIR}")
+endif()
+mark_as_advanced(RdKafka_INCLUDE_DIR RdKafka_LIBRARY)

@@ -1,0 +1,30 @@
+#include "asiokafka/error.hpp"
+
+namespace asiokafka {
+namespace {
+
+class client_category_impl final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "asiokafka.client"; }
+  std::string message(int ev) const override {
+    switch (static_cast<client_errc>(ev)) {
+      case client_errc::truncated: return "message truncated";
+      case client_errc::malformed: return "malformed message";
+      case client_errc::frame_too_large: return "response frame too large";
+      case client_errc::correlation_mismatch: return "unexpected correlation id";
+      case client_errc::unsupported_version: return "no API version supported by both sides";
+      case client_errc::broker_error: return "broker returned an error";
+      case client_errc::timeout: return "operation timed out";
+    }
+    return "unknown asiokafka client error " + std::to_string(ev);
+  }
+};
+
+}  // namespace
+
+const std::error_category& client_category() noexcept {
+  static const client_category_impl instance;
+  return instance;
+}
+
+}  // namespace asiokafka

@@ -1,0 +1,214 @@
+#include "asiokafka/probe.hpp"
+
+#include <algorithm>
+#include <array>
+#include <string>
+#include <system_error>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "asiokafka/error.hpp"
+#include "asiokafka/version.hpp"
+#include "protocol/probe_messages.hpp"
+
+namespace asiokafka {
+namespace {
+
+namespace asio = boost::asio;
+namespace proto = protocol;
+using asio::use_awaitable;
+using tcp = asio::ip::tcp;
+
+[[noreturn]] void fail(std::error_code ec, const std::string& what) { throw std::system_error(ec, what); }
+
+struct HostPort {
+  std::string host;
+  std::string port;
+};
+
+HostPort split_address(std::string_view address) {
+  HostPort hp{std::string(address), "9092"};
+  if (!address.empty() && address.front() == '[') {  // [v6]:port
+    const auto close = address.find(']');
+    if (close == std::string_view::npos) fail(client_errc::malformed, "bad address '" + std::string(address) + "'");
+    hp.host = std::string(address.substr(1, close - 1));
+    if (close + 1 < address.size() && address[close + 1] == ':') hp.port = std::string(address.substr(close + 2));
+  } else if (const auto colon = address.rfind(':');
+             colon != std::string_view::npos && address.find(':') == colon) {
+    hp.host = std::string(address.substr(0, colon));
+    hp.port = std::string(address.substr(colon + 1));
+  }
+  return hp;
+}
+
+template <class Stream>
+asio::awaitable<proto::bytes> round_trip(Stream& stream, const proto::bytes& request,
+                                         std::int32_t correlation_id, const ProbeOptions& options,
+                                         const std::string& address) {
+  co_await asio::async_write(stream, asio::buffer(request), use_awaitable);
+  std::array<std::uint8_t, 4> len{};
+  co_await asio::async_read(stream, asio::buffer(len), use_awaitable);
+  const auto size = static_cast<std::int32_t>(std::uint32_t{len[0]} << 24 | std::uint32_t{len[1]} << 16 |
+                                              std::uint32_t{len[2]} << 8 | std::uint32_t{len[3]});
+  if (size < 4) fail(client_errc::malformed, address + ": response frame of " + std::to_string(size) + " bytes");
+  if (size > options.max_response_bytes) {
+    fail(client_errc::frame_too_large, address + ": response frame of " + std::to_string(size) + " bytes");
+  }
+  proto::bytes frame(static_cast<std::size_t>(size));
+  co_await asio::async_read(stream, asio::buffer(frame), use_awaitable);
+  std::int32_t got = 0;
+  std::error_code ec;
+  // Both probe APIs answer with response header v0 (ApiVersions always; Metadata v1-v8).
+  auto body = proto::strip_response_header(frame, false, got, ec);
+  if (ec) fail(ec, address + ": response header");
+  if (got != correlation_id) {
+    fail(client_errc::correlation_mismatch,
+         address + ": expected correlation id " + std::to_string(correlation_id) + ", got " + std::to_string(got));
+  }
+  co_return proto::bytes(body.begin(), body.end());
+}
+
+template <class Stream>
+asio::awaitable<BrokerProbe> run_probe(Stream& stream, const ProbeOptions& options, const std::string& address) {
+  BrokerProbe result;
+  result.address = address;
+  std::int32_t correlation_id = 0;
+
+  std::int16_t version = proto::api_versions_max_version;
+  proto::ApiVersionsResponse av;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const auto req = proto::encode_api_versions_request(version, ++correlation_id, options.client_id,
+                                                        software_name, version_string);
+    const auto body = co_await round_trip(stream, req, correlation_id, options, address);
+    std::error_code ec;
+    av = proto::decode_api_versions_response(body, version, ec);
+    const bool unsupported = av.error_code == proto::error_unsupported_version;
+    if (ec && !unsupported) fail(ec, address + ": ApiVersions v" + std::to_string(version) + " response");
+    if (!unsupported) break;
+    if (attempt == 1) fail(client_errc::unsupported_version, address + ": ApiVersions v" + std::to_string(version));
+    // KIP-511: the broker lists what it supports; retry with the best common version. Some
+    // peers list nothing usable (librdkafka's mock answers in the requested layout); v0 is
+    // understood by every broker.
+    const auto it = std::find_if(av.api_keys.begin(), av.api_keys.end(),
+                                 [](const auto& e) { return e.api_key == proto::api_key_api_versions; });
+    version = (ec || it == av.api_keys.end()) ? std::int16_t{0}
+                                              : std::min(it->max_version, proto::api_versions_max_version);
+  }
+  if (av.error_code != 0) {
+    fail(client_errc::broker_error, address + ": ApiVersions error code " + std::to_string(av.error_code));
+  }
+  result.api_versions_version = version;
+  for (const auto& e : av.api_keys) result.api_versions.push_back({e.api_key, e.min_version, e.max_version});
+
+  if (!options.read_metadata) co_return result;
+  const auto* md = result.find(proto::api_key_metadata);
+  if (md == nullptr || md->max_version < proto::metadata_min_version ||
+      md->min_version > proto::metadata_max_version) {
+    fail(client_errc::unsupported_version, address + ": no common Metadata version");
+  }
+  result.metadata_version = std::min(md->max_version, proto::metadata_max_version);
+  const auto req = proto::encode_metadata_request(result.metadata_version, ++correlation_id, options.client_id);
+  const auto body = co_await round_trip(stream, req, correlation_id, options, address);
+  std::error_code ec;
+  auto meta = proto::decode_metadata_response(body, result.metadata_version, ec);
+  if (ec) fail(ec, address + ": Metadata v" + std::to_string(result.metadata_version) + " response");
+  result.cluster_id = std::move(meta.cluster_id);
+  result.controller_id = meta.controller_id;
+  for (auto& b : meta.brokers) result.brokers.push_back({b.node_id, std::move(b.host), b.port, std::move(b.rack)});
+  co_return result;
+}
+
+asio::ssl::context make_tls_context(const ProbeTls& tls, const std::string& host) {
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  ctx.set_verify_mode(asio::ssl::verify_peer);
+  if (tls.ca_file.empty()) {
+    ctx.set_default_verify_paths();
+  } else {
+    ctx.load_verify_file(tls.ca_file);
+  }
+  if (!tls.cert_file.empty()) {
+    if (!tls.key_password.empty()) {
+      ctx.set_password_callback([pw = tls.key_password](std::size_t, asio::ssl::context::password_purpose) { return pw; });
+    }
+    ctx.use_certificate_chain_file(tls.cert_file);
+    ctx.use_private_key_file(tls.key_file.empty() ? tls.cert_file : tls.key_file, asio::ssl::context::pem);
+  }
+  if (tls.verify_hostname) ctx.set_verify_callback(asio::ssl::host_name_verification(host));
+  return ctx;
+}
+
+bool is_ip_literal(const std::string& host) {
+  boost::system::error_code ec;
+  (void)asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+asio::awaitable<BrokerProbe> connect_and_probe(HostPort hp, ProbeOptions options) {
+  const std::string address = hp.host + ":" + hp.port;
+  auto executor = co_await asio::this_coro::executor;
+  tcp::resolver resolver(executor);
+  const auto endpoints = co_await resolver.async_resolve(hp.host, hp.port, use_awaitable);
+  tcp::socket socket(executor);
+  co_await asio::async_connect(socket, endpoints, use_awaitable);
+  socket.set_option(tcp::no_delay(true));
+  if (!options.tls) co_return co_await run_probe(socket, options, address);
+
+  auto ctx = make_tls_context(*options.tls, hp.host);
+  asio::ssl::stream<tcp::socket> stream(std::move(socket), ctx);
+  // SNI carries host names only (RFC 6066 forbids IP literals).
+  if (!is_ip_literal(hp.host) && !SSL_set_tlsext_host_name(stream.native_handle(), hp.host.c_str())) {
+    fail(std::error_code(static_cast<int>(ERR_get_error()), asio::error::get_ssl_category()), address + ": SNI");
+  }
+  co_await stream.async_handshake(asio::ssl::stream_base::client, use_awaitable);
+  auto result = co_await run_probe(stream, options, address);
+  boost::system::error_code ignored;
+  stream.lowest_layer().close(ignored);  // a probe needs no TLS close_notify round trip
+  co_return result;
+}
+
+}  // namespace
+
+const ApiVersionRange* BrokerProbe::find(std::int16_t api_key) const noexcept {
+  const auto it = std::find_if(api_versions.begin(), api_versions.end(),
+                               [api_key](const ApiVersionRange& r) { return r.api_key == api_key; });
+  return it == api_versions.end() ? nullptr : &*it;
+}
+
+asio::awaitable<BrokerProbe> probe_broker(std::string_view address, ProbeOptions options) {
+  using namespace asio::experimental::awaitable_operators;
+  HostPort hp = split_address(address);
+  const std::string name = hp.host + ":" + hp.port;
+  // `||` only finishes early when an operand succeeds, so the probe returns its failure as a
+  // value: an error must end the race at once instead of waiting for the deadline.
+  auto attempt = [](HostPort target, ProbeOptions opts) -> asio::awaitable<std::pair<BrokerProbe, std::exception_ptr>> {
+    try {
+      co_return std::pair{co_await connect_and_probe(std::move(target), std::move(opts)), std::exception_ptr{}};
+    } catch (...) {
+      co_return std::pair{BrokerProbe{}, std::current_exception()};
+    }
+  };
+  asio::steady_timer deadline(co_await asio::this_coro::executor, options.timeout);
+  const auto timeout_ms = options.timeout.count();
+  auto winner = co_await (attempt(std::move(hp), std::move(options)) || deadline.async_wait(use_awaitable));
+  if (winner.index() == 1) fail(client_errc::timeout, name + ": no answer within " + std::to_string(timeout_ms) + " ms");
+  auto [result, error] = std::move(std::get<0>(winner));
+  if (!error) co_return std::move(result);
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::system_error&) {
+    throw;
+  } catch (const boost::system::system_error& e) {
+    throw std::system_error(e.code(), name + ": " + e.what());
+  }
+}
+
+}  // namespace asiokafka

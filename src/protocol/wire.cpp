@@ -1,0 +1,154 @@
+#include "protocol/wire.hpp"
+
+#include "asiokafka/error.hpp"
+
+namespace asiokafka::protocol {
+
+void Writer::be(std::uint64_t v, int width) {
+  for (int shift = (width - 1) * 8; shift >= 0; shift -= 8) {
+    out_.push_back(static_cast<std::uint8_t>(v >> shift));
+  }
+}
+
+void Writer::uvarint(std::uint32_t v) {
+  while (v >= 0x80) {
+    out_.push_back(static_cast<std::uint8_t>(v | 0x80));
+    v >>= 7;
+  }
+  out_.push_back(static_cast<std::uint8_t>(v));
+}
+
+void Writer::string(std::string_view s) {
+  i16(static_cast<std::int16_t>(s.size()));
+  out_.insert(out_.end(), s.begin(), s.end());
+}
+
+void Writer::nullable_string(std::optional<std::string_view> s) {
+  if (!s) return i16(-1);
+  string(*s);
+}
+
+void Writer::compact_string(std::string_view s) {
+  uvarint(static_cast<std::uint32_t>(s.size() + 1));
+  out_.insert(out_.end(), s.begin(), s.end());
+}
+
+void Writer::compact_nullable_string(std::optional<std::string_view> s) {
+  if (!s) return uvarint(0);
+  compact_string(*s);
+}
+
+void Writer::patch_i32(std::size_t pos, std::int32_t v) noexcept {
+  const auto u = static_cast<std::uint32_t>(v);
+  for (int i = 0; i < 4; ++i) out_[pos + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(u >> (24 - 8 * i));
+}
+
+std::uint64_t Reader::be(int width) {
+  if (ec_) return 0;
+  if (remaining() < static_cast<std::size_t>(width)) {
+    fail(client_errc::truncated);
+    return 0;
+  }
+  std::uint64_t v = 0;
+  for (int i = 0; i < width; ++i) v = (v << 8) | in_[pos_++];
+  return v;
+}
+
+std::int8_t Reader::i8() { return static_cast<std::int8_t>(be(1)); }
+
+std::uint32_t Reader::uvarint() {
+  if (ec_) return 0;
+  std::uint32_t v = 0;
+  for (int shift = 0; shift <= 28; shift += 7) {
+    if (remaining() == 0) {
+      fail(client_errc::truncated);
+      return 0;
+    }
+    const std::uint8_t b = in_[pos_++];
+    if (shift == 28 && (b & 0xf0) != 0) break;  // more than 32 bits
+    v |= static_cast<std::uint32_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) return v;
+  }
+  fail(client_errc::malformed);
+  return 0;
+}
+
+std::string_view Reader::take_string(std::int64_t len) {
+  if (ec_) return {};
+  if (len < 0) {
+    fail(client_errc::malformed);
+    return {};
+  }
+  if (static_cast<std::uint64_t>(len) > remaining()) {
+    fail(client_errc::truncated);
+    return {};
+  }
+  std::string_view s(reinterpret_cast<const char*>(in_.data() + pos_), static_cast<std::size_t>(len));
+  pos_ += static_cast<std::size_t>(len);
+  return s;
+}
+
+std::string_view Reader::string() { return take_string(i16()); }
+
+std::optional<std::string_view> Reader::nullable_string() {
+  const std::int16_t len = i16();
+  if (ec_) return std::string_view{};
+  if (len == -1) return std::nullopt;
+  return take_string(len);
+}
+
+std::string_view Reader::compact_string() {
+  const std::uint32_t n = uvarint();
+  if (ec_) return {};
+  if (n == 0) {
+    fail(client_errc::malformed);  // null where a non-null string is required
+    return {};
+  }
+  return take_string(static_cast<std::int64_t>(n) - 1);
+}
+
+std::optional<std::string_view> Reader::compact_nullable_string() {
+  const std::uint32_t n = uvarint();
+  if (ec_) return std::string_view{};
+  if (n == 0) return std::nullopt;
+  return take_string(static_cast<std::int64_t>(n) - 1);
+}
+
+std::int32_t Reader::checked_count(std::int64_t n, std::size_t min_element_size) {
+  if (ec_) return 0;
+  if (n == -1) return -1;
+  if (n < 0) {
+    fail(client_errc::malformed);
+    return 0;
+  }
+  if (static_cast<std::uint64_t>(n) * min_element_size > remaining()) {
+    fail(client_errc::truncated);
+    return 0;
+  }
+  return static_cast<std::int32_t>(n);
+}
+
+std::int32_t Reader::array_length(std::size_t min_element_size) {
+  return checked_count(i32(), min_element_size);
+}
+
+std::int32_t Reader::compact_array_length(std::size_t min_element_size) {
+  const std::uint32_t n = uvarint();
+  return checked_count(static_cast<std::int64_t>(n) - 1, min_element_size);
+}
+
+void Reader::skip(std::size_t n) {
+  if (ec_) return;
+  if (n > remaining()) return fail(client_errc::truncated);
+  pos_ += n;
+}
+
+void Reader::skip_tagged_fields() {
+  const std::int32_t count = checked_count(uvarint(), 2);
+  for (std::int32_t i = 0; i < count && ok(); ++i) {
+    uvarint();  // tag
+    skip(uvarint());
+  }
+}
+
+}  // namespace asiokafka::protocol

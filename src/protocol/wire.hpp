@@ -1,0 +1,93 @@
+// Kafka primitive types over byte buffers: big-endian integers, (compact) strings, varints,
+// array lengths and tagged-field sections. Sans-I/O: no sockets, no clocks.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace asiokafka::protocol {
+
+using bytes = std::vector<std::uint8_t>;
+
+/// Appends Kafka primitives to a byte vector.
+class Writer {
+ public:
+  explicit Writer(bytes& out) noexcept : out_(out) {}
+
+  void i8(std::int8_t v) { out_.push_back(static_cast<std::uint8_t>(v)); }
+  void boolean(bool v) { i8(v ? 1 : 0); }
+  void i16(std::int16_t v) { be(static_cast<std::uint16_t>(v), 2); }
+  void i32(std::int32_t v) { be(static_cast<std::uint32_t>(v), 4); }
+  void i64(std::int64_t v) { be(static_cast<std::uint64_t>(v), 8); }
+  void uvarint(std::uint32_t v);
+  /// STRING: int16 length then bytes.
+  void string(std::string_view s);
+  /// NULLABLE_STRING: length -1 for null.
+  void nullable_string(std::optional<std::string_view> s);
+  /// COMPACT_STRING: unsigned varint length+1 then bytes.
+  void compact_string(std::string_view s);
+  void compact_nullable_string(std::optional<std::string_view> s);
+  /// ARRAY length (int32) and COMPACT_ARRAY length (uvarint n+1); -1 / null encodes as null.
+  void array_length(std::int32_t n) { i32(n); }
+  void compact_array_length(std::int32_t n) { uvarint(static_cast<std::uint32_t>(n + 1)); }
+  /// An empty tagged-field section of a flexible-version struct.
+  void empty_tagged_fields() { uvarint(0); }
+  void raw(std::span<const std::uint8_t> b) { out_.insert(out_.end(), b.begin(), b.end()); }
+
+  std::size_t size() const noexcept { return out_.size(); }
+  /// Overwrites 4 bytes at `pos` with `v` (used for frame lengths written after the body).
+  void patch_i32(std::size_t pos, std::int32_t v) noexcept;
+
+ private:
+  void be(std::uint64_t v, int width);
+  bytes& out_;
+};
+
+/// Reads Kafka primitives from a buffer with bounds checks. The first failure is sticky:
+/// later reads return zero values and error() keeps the first error, so a decoder can read a
+/// whole struct and check once. Views returned point into the input buffer.
+class Reader {
+ public:
+  explicit Reader(std::span<const std::uint8_t> in) noexcept : in_(in) {}
+
+  std::int8_t i8();
+  bool boolean() { return i8() != 0; }
+  std::int16_t i16() { return static_cast<std::int16_t>(be(2)); }
+  std::int32_t i32() { return static_cast<std::int32_t>(be(4)); }
+  std::int64_t i64() { return static_cast<std::int64_t>(be(8)); }
+  std::uint32_t uvarint();
+  std::string_view string();
+  std::optional<std::string_view> nullable_string();
+  std::string_view compact_string();
+  std::optional<std::string_view> compact_nullable_string();
+  /// Array lengths: -1 means null. A count that cannot fit in the remaining bytes
+  /// (at least `min_element_size` bytes each) is malformed, so callers may reserve safely.
+  std::int32_t array_length(std::size_t min_element_size = 1);
+  std::int32_t compact_array_length(std::size_t min_element_size = 1);
+  /// Skips a tagged-field section (unknown tags are not interpreted here).
+  void skip_tagged_fields();
+  void skip(std::size_t n);
+
+  std::size_t remaining() const noexcept { return in_.size() - pos_; }
+  bool ok() const noexcept { return !ec_; }
+  std::error_code error() const noexcept { return ec_; }
+  void fail(std::error_code ec) noexcept {
+    if (!ec_) ec_ = ec;
+  }
+
+ private:
+  std::uint64_t be(int width);
+  std::string_view take_string(std::int64_t len);
+  std::int32_t checked_count(std::int64_t n, std::size_t min_element_size);
+
+  std::span<const std::uint8_t> in_;
+  std::size_t pos_ = 0;
+  std::error_code ec_;
+};
+
+}  // namespace asiokafka::protocol

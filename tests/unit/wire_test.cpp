@@ -1,0 +1,118 @@
+#include "protocol/wire.hpp"
+
+#include <gtest/gtest.h>
+
+#include "asiokafka/error.hpp"
+
+namespace asiokafka::protocol {
+namespace {
+
+TEST(Wire, EncodesBigEndianIntegersAndStrings) {
+  bytes out;
+  Writer w(out);
+  w.i16(0x0102);
+  w.i32(-2);
+  w.string("ab");
+  w.nullable_string(std::nullopt);
+  w.compact_string("xyz");
+  w.compact_nullable_string(std::nullopt);
+  EXPECT_EQ(out, (bytes{0x01, 0x02, 0xff, 0xff, 0xff, 0xfe, 0x00, 0x02, 'a', 'b', 0xff, 0xff, 0x04, 'x', 'y', 'z', 0x00}));
+}
+
+TEST(Wire, UnsignedVarintRoundTripsAtEveryWidth) {
+  for (std::uint32_t v : {0u, 1u, 127u, 128u, 16383u, 16384u, 2097151u, 2097152u, 268435455u, 268435456u, 0xffffffffu}) {
+    bytes out;
+    Writer(out).uvarint(v);
+    Reader r(out);
+    EXPECT_EQ(r.uvarint(), v);
+    EXPECT_TRUE(r.ok());
+    EXPECT_EQ(r.remaining(), 0u);
+  }
+  bytes out;
+  Writer(out).uvarint(300);
+  EXPECT_EQ(out, (bytes{0xac, 0x02}));
+}
+
+TEST(Wire, VarintLongerThan32BitsIsMalformed) {
+  const bytes in{0xff, 0xff, 0xff, 0xff, 0x7f};
+  Reader r(in);
+  r.uvarint();
+  EXPECT_EQ(r.error(), client_errc::malformed);
+}
+
+TEST(Wire, TruncationIsStickyAndReported) {
+  const bytes in{0x00, 0x05, 'a', 'b'};
+  Reader r(in);
+  EXPECT_EQ(r.string(), "");
+  EXPECT_EQ(r.error(), client_errc::truncated);
+  EXPECT_EQ(r.i32(), 0);  // later reads see the first error
+  EXPECT_EQ(r.error(), client_errc::truncated);
+}
+
+TEST(Wire, NegativeStringLengthIsMalformed) {
+  const bytes in{0xff, 0xfe};
+  Reader r(in);
+  r.string();
+  EXPECT_EQ(r.error(), client_errc::malformed);
+}
+
+TEST(Wire, NullableStringDistinguishesNullFromEmpty) {
+  const bytes in{0xff, 0xff, 0x00, 0x00, 0x00, 0x01};
+  Reader r(in);
+  EXPECT_EQ(r.nullable_string(), std::nullopt);
+  EXPECT_EQ(r.nullable_string(), std::optional<std::string_view>(""));
+  EXPECT_EQ(r.compact_nullable_string(), std::optional<std::string_view>(std::nullopt));
+  EXPECT_TRUE(r.ok());
+}
+
+TEST(Wire, HugeArrayCountFailsBeforeAnyAllocation) {
+  const bytes in{0x7f, 0xff, 0xff, 0xff, 0x00};
+  Reader r(in);
+  EXPECT_EQ(r.array_length(6), 0);
+  EXPECT_EQ(r.error(), client_errc::truncated);
+
+  const bytes neg{0xff, 0xff, 0xff, 0xfe};
+  Reader r2(neg);
+  r2.array_length();
+  EXPECT_EQ(r2.error(), client_errc::malformed);
+
+  const bytes null_array{0xff, 0xff, 0xff, 0xff};
+  Reader r3(null_array);
+  EXPECT_EQ(r3.array_length(), -1);
+  EXPECT_TRUE(r3.ok());
+}
+
+TEST(Wire, SkipsTaggedFields) {
+  // two tags: tag 0 with 2 bytes, tag 5 with 1 byte; then an int16.
+  const bytes in{0x02, 0x00, 0x02, 0xaa, 0xbb, 0x05, 0x01, 0xcc, 0x12, 0x34};
+  Reader r(in);
+  r.skip_tagged_fields();
+  EXPECT_EQ(r.i16(), 0x1234);
+  EXPECT_TRUE(r.ok());
+}
+
+TEST(Wire, TaggedFieldLongerThanInputIsTruncated) {
+  const bytes in{0x01, 0x00, 0x09, 0xaa};
+  Reader r(in);
+  r.skip_tagged_fields();
+  EXPECT_EQ(r.error(), client_errc::truncated);
+}
+
+TEST(Wire, PatchI32OverwritesLengthPrefix) {
+  bytes out;
+  Writer w(out);
+  w.i32(0);
+  w.i16(7);
+  w.patch_i32(0, static_cast<std::int32_t>(w.size() - 4));
+  EXPECT_EQ(out, (bytes{0, 0, 0, 2, 0, 7}));
+}
+
+TEST(ClientError, HasNamedCategoryAndMessages) {
+  const std::error_code ec = client_errc::timeout;
+  EXPECT_STREQ(ec.category().name(), "asiokafka.client");
+  EXPECT_EQ(ec.message(), "operation timed out");
+  EXPECT_NE(std::error_code(client_errc::truncated).message(), std::error_code(client_errc::malformed).message());
+}
+
+}  // namespace
+}  // namespace asiokafka::protocol
