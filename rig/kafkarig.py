@@ -33,18 +33,29 @@ from pathlib import Path
 #         logs nothing).  "managed": artifact versions forced via
 #         dependencyManagement.  "logging": which config file flavour to write.
 KAFKA_VERSIONS = {
-    "4.4.0": {
-        "aliases": ("4", "4.4"),
+    # The default: the newest 4.x whose artifacts all resolve from Maven Central.
+    "4.3.1": {
+        "aliases": ("4", "4.3"),
         "logging": "log4j2",
-        # kafka-server 4.4.0 itself depends on log4j-core/api 2.25.5.
+        # kafka-server 4.3.1 itself depends on log4j-core/api 2.25.4.
+        "deps": [
+            ("org.apache.logging.log4j", "log4j-slf4j-impl", "2.25.4"),
+            ("org.apache.logging.log4j", "log4j-core", "2.25.4"),
+            ("org.apache.logging.log4j", "log4j-api", "2.25.4"),
+        ],
+        "managed": [],
+    },
+    # Newer, but incomplete on Maven Central: its pom names kafka-tools-api:4.4.0, which is
+    # not published, so that one jar is taken from 4.3.1 (the broker does not use it at run
+    # time). Make it the default once the artifact appears and the "managed" entry can go.
+    "4.4.0": {
+        "aliases": ("4.4",),
+        "logging": "log4j2",
         "deps": [
             ("org.apache.logging.log4j", "log4j-slf4j-impl", "2.25.5"),
             ("org.apache.logging.log4j", "log4j-core", "2.25.5"),
             ("org.apache.logging.log4j", "log4j-api", "2.25.5"),
         ],
-        # kafka-tools-api:4.4.0 is referenced by the kafka_2.13 pom but is not
-        # published on Maven Central; the broker does not use it at run time,
-        # 4.3.1 satisfies the class path.
         "managed": [("org.apache.kafka", "kafka-tools-api", "4.3.1")],
     },
     "3.9.2": {
@@ -57,7 +68,7 @@ KAFKA_VERSIONS = {
         "managed": [],
     },
 }
-DEFAULT_VERSION = "4.4.0"
+DEFAULT_VERSION = "4.3.1"
 DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.6.1"
 
 # ---------------------------------------------------------------------------
@@ -104,6 +115,14 @@ POLL_S = 0.2
 
 class RigError(Exception):
     """A user-facing failure; main() prints it and exits non-zero."""
+
+
+class NodeFailed(RigError):
+    """A node died or did not become ready; .node says which one."""
+
+    def __init__(self, node: int, msg: str):
+        super().__init__(msg)
+        self.node = node
 
 
 def log(msg: str) -> None:
@@ -317,7 +336,8 @@ def java_bin() -> str:
     return j
 
 
-def _log_opts(rig: Rig, server: bool, node: int = 0) -> list:
+def _log_opts(rig: Rig, server: bool) -> list:
+    """JVM option pointing the logging backend at the server or tools config."""
     flavour = KAFKA_VERSIONS[rig.version]["logging"]
     kind = "server" if server else "tools"
     if flavour == "log4j2":
@@ -403,7 +423,12 @@ def _ports_bindable(base: int) -> bool:
 
 def claim_ports(rig_dir: Path) -> int:
     """Atomically claim a free block of ports; return the block index."""
-    PORT_CLAIM_DIR.mkdir(mode=0o1777, parents=True, exist_ok=True)
+    if not PORT_CLAIM_DIR.exists():
+        PORT_CLAIM_DIR.mkdir(parents=True, exist_ok=True)
+        try:   # shared by all users of the machine
+            os.chmod(PORT_CLAIM_DIR, 0o1777)
+        except OSError:
+            pass
     for k in range(BLOCK_COUNT):
         path = _claim_path(k)
         for _ in range(2):
@@ -725,20 +750,29 @@ class KafkaConn:
 
 
 class _Reader:
+    """Big-endian decoder for the few response fields the probes need."""
+
     def __init__(self, data: bytes):
         self.d, self.o = data, 0
 
+    def _take(self, fmt: str):
+        (v,) = struct.unpack_from(fmt, self.d, self.o)
+        self.o += struct.calcsize(fmt)
+        return v
+
     def i16(self) -> int:
-        (v,) = struct.unpack_from(">h", self.d, self.o); self.o += 2; return v
+        return self._take(">h")
 
     def i32(self) -> int:
-        (v,) = struct.unpack_from(">i", self.d, self.o); self.o += 4; return v
+        return self._take(">i")
 
     def string(self) -> str | None:
         n = self.i16()
         if n < 0:
             return None
-        s = self.d[self.o:self.o + n].decode(); self.o += n; return s
+        s = self.d[self.o:self.o + n].decode()
+        self.o += n
+        return s
 
 
 def api_versions_ok(conn: KafkaConn) -> bool:
@@ -752,8 +786,8 @@ def metadata_v4(conn: KafkaConn) -> tuple:
     r.i32()  # throttle_time_ms
     brokers = []
     for _ in range(r.i32()):
-        node_id = r.i32(); r.string(); r.i32(); r.string()
-        brokers.append(node_id)
+        brokers.append(r.i32())  # node_id
+        r.string(), r.i32(), r.string()  # host, port, rack
     cluster_id = r.string()
     return brokers, cluster_id, r.i32()
 
@@ -814,12 +848,6 @@ def wait_ready(rig: Rig, nodes: list, procs: dict, need_all: bool,
             n = min(pending)
             raise NodeFailed(n, f"node {n} not ready after {deadline_s:.0f}s: {reason.get(n)}")
         time.sleep(POLL_S)
-
-
-class NodeFailed(RigError):
-    def __init__(self, node: int, msg: str):
-        super().__init__(msg)
-        self.node = node
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,21 @@
+# Installs the library from BUILD_DIR into a scratch prefix, then configures, builds and runs
+# tests/package as a separate project that uses find_package(asiokafka CONFIG).
+set(prefix "${WORK_DIR}/prefix")
+file(REMOVE_RECURSE "${WORK_DIR}")
+foreach(step IN ITEMS install configure build run)
+  if(step STREQUAL "install")
+    set(cmd ${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${prefix}")
+  elseif(step STREQUAL "configure")
+    set(cmd ${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${WORK_DIR}/build" -G Ninja
+        "-DCMAKE_PREFIX_PATH=${prefix}" "-DCMAKE_CXX_COMPILER=${CXX}")
+  elseif(step STREQUAL "build")
+    set(cmd ${CMAKE_COMMAND} --build "${WORK_DIR}/build")
+  else()
+    set(cmd "${WORK_DIR}/build/package_user")
+  endif()
+  execute_process(COMMAND ${cmd} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "package check: ${step} failed (${rc})\n${out}\n${err}")
+  endif()
+endforeach()
+message(STATUS "package check: ${out}")

@@ -1,0 +1,16 @@
+// Compiled and run by the package_consumer test against an installed asiokafka.
+#include <cstdio>
+#include <cstring>
+#include <system_error>
+
+#include <asiokafka/error.hpp>
+#include <asiokafka/probe.hpp>
+#include <asiokafka/version.hpp>
+
+int main() {
+  const std::error_code ec = asiokafka::client_errc::timeout;  // needs the library's category
+  asiokafka::ProbeOptions options;
+  std::printf("asiokafka %s: %s (%s), probe timeout %lld ms\n", asiokafka::version_string, ec.message().c_str(),
+              ec.category().name(), static_cast<long long>(options.timeout.count()));
+  return std::strcmp(ec.category().name(), "asiokafka.client") == 0 ? 0 : 1;
+}
