@@ -15,6 +15,13 @@ class client_category_impl final : public std::error_category {
       case client_errc::unsupported_version: return "no API version supported by both sides";
       case client_errc::broker_error: return "broker returned an error";
       case client_errc::timeout: return "operation timed out";
+      case client_errc::field_not_in_version: return "field has a value but the chosen version lacks it";
+      case client_errc::unknown_api: return "API key or version not implemented";
+      case client_errc::crc_mismatch: return "record batch CRC mismatch";
+      case client_errc::corrupt_record: return "corrupt record";
+      case client_errc::unsupported_compression: return "unsupported compression type";
+      case client_errc::decompressed_too_large: return "decompressed data exceeds the allowed size";
+      case client_errc::compression_failed: return "compression library error";
     }
     return "unknown asiokafka client error " + std::to_string(ev);
   }

@@ -15,6 +15,13 @@ enum class client_errc {
   unsupported_version,   ///< No API version is supported by both the client and the broker.
   broker_error,          ///< The broker answered with a non-zero error code.
   timeout,               ///< The operation did not complete within its time limit.
+  field_not_in_version,  ///< Encoding a non-default field that the chosen version lacks.
+  unknown_api,           ///< An API key or version the codec does not implement.
+  crc_mismatch,          ///< A record batch's CRC does not match its bytes.
+  corrupt_record,        ///< A record or batch is internally inconsistent.
+  unsupported_compression,  ///< A compression type the client does not know.
+  decompressed_too_large,   ///< Decompressed data would exceed the allowed bound.
+  compression_failed,       ///< The compression library reported an error.
 };
 
 /// The category of client_errc values; its name is "asiokafka.client".

@@ -1,5 +1,7 @@
 #include "protocol/wire.hpp"
 
+#include <algorithm>
+
 #include "asiokafka/error.hpp"
 
 namespace asiokafka::protocol {
@@ -10,7 +12,7 @@ void Writer::be(std::uint64_t v, int width) {
   }
 }
 
-void Writer::uvarint(std::uint32_t v) {
+void Writer::uvarlong(std::uint64_t v) {
   while (v >= 0x80) {
     out_.push_back(static_cast<std::uint8_t>(v | 0x80));
     v >>= 7;
@@ -38,6 +40,26 @@ void Writer::compact_nullable_string(std::optional<std::string_view> s) {
   compact_string(*s);
 }
 
+void Writer::bytes_value(std::span<const std::uint8_t> b) {
+  i32(static_cast<std::int32_t>(b.size()));
+  raw(b);
+}
+
+void Writer::nullable_bytes(std::optional<std::span<const std::uint8_t>> b) {
+  if (!b) return i32(-1);
+  bytes_value(*b);
+}
+
+void Writer::compact_bytes(std::span<const std::uint8_t> b) {
+  uvarint(static_cast<std::uint32_t>(b.size() + 1));
+  raw(b);
+}
+
+void Writer::compact_nullable_bytes(std::optional<std::span<const std::uint8_t>> b) {
+  if (!b) return uvarint(0);
+  compact_bytes(*b);
+}
+
 void Writer::patch_i32(std::size_t pos, std::int32_t v) noexcept {
   const auto u = static_cast<std::uint32_t>(v);
   for (int i = 0; i < 4; ++i) out_[pos + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(u >> (24 - 8 * i));
@@ -56,21 +78,83 @@ std::uint64_t Reader::be(int width) {
 
 std::int8_t Reader::i8() { return static_cast<std::int8_t>(be(1)); }
 
-std::uint32_t Reader::uvarint() {
+std::uint64_t Reader::read_uvarlong(int max_bits) {
   if (ec_) return 0;
-  std::uint32_t v = 0;
-  for (int shift = 0; shift <= 28; shift += 7) {
+  std::uint64_t v = 0;
+  for (int shift = 0; shift < max_bits; shift += 7) {
     if (remaining() == 0) {
       fail(client_errc::truncated);
       return 0;
     }
     const std::uint8_t b = in_[pos_++];
-    if (shift == 28 && (b & 0xf0) != 0) break;  // more than 32 bits
-    v |= static_cast<std::uint32_t>(b & 0x7f) << shift;
+    // The last byte may only carry the bits that still fit.
+    if (max_bits - shift < 7 && (b >> (max_bits - shift)) != 0) break;
+    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
     if ((b & 0x80) == 0) return v;
   }
   fail(client_errc::malformed);
   return 0;
+}
+
+std::uint32_t Reader::uvarint() { return static_cast<std::uint32_t>(read_uvarlong(32)); }
+std::uint64_t Reader::uvarlong() { return read_uvarlong(64); }
+
+std::int32_t Reader::varint() {
+  const std::uint32_t u = uvarint();
+  return static_cast<std::int32_t>((u >> 1) ^ (~(u & 1) + 1));
+}
+
+std::int64_t Reader::varlong() {
+  const std::uint64_t u = uvarlong();
+  return static_cast<std::int64_t>((u >> 1) ^ (~(u & 1) + 1));
+}
+
+uuid Reader::uuid_value() {
+  uuid v{};
+  const auto b = take_bytes(16);
+  if (b.size() == 16) std::copy(b.begin(), b.end(), v.begin());
+  return v;
+}
+
+std::span<const std::uint8_t> Reader::take_bytes(std::int64_t len) {
+  if (ec_) return {};
+  if (len < 0) {
+    fail(client_errc::malformed);
+    return {};
+  }
+  if (static_cast<std::uint64_t>(len) > remaining()) {
+    fail(client_errc::truncated);
+    return {};
+  }
+  const auto out = in_.subspan(pos_, static_cast<std::size_t>(len));
+  pos_ += static_cast<std::size_t>(len);
+  return out;
+}
+
+std::span<const std::uint8_t> Reader::bytes_value() { return take_bytes(i32()); }
+
+std::optional<std::span<const std::uint8_t>> Reader::nullable_bytes() {
+  const std::int32_t len = i32();
+  if (ec_) return std::span<const std::uint8_t>{};
+  if (len == -1) return std::nullopt;
+  return take_bytes(len);
+}
+
+std::span<const std::uint8_t> Reader::compact_bytes() {
+  const std::uint32_t n = uvarint();
+  if (ec_) return {};
+  if (n == 0) {
+    fail(client_errc::malformed);
+    return {};
+  }
+  return take_bytes(static_cast<std::int64_t>(n) - 1);
+}
+
+std::optional<std::span<const std::uint8_t>> Reader::compact_nullable_bytes() {
+  const std::uint32_t n = uvarint();
+  if (ec_) return std::span<const std::uint8_t>{};
+  if (n == 0) return std::nullopt;
+  return take_bytes(static_cast<std::int64_t>(n) - 1);
 }
 
 std::string_view Reader::take_string(std::int64_t len) {

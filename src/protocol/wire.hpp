@@ -2,6 +2,8 @@
 // array lengths and tagged-field sections. Sans-I/O: no sockets, no clocks.
 #pragma once
 
+#include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -13,6 +15,7 @@
 namespace asiokafka::protocol {
 
 using bytes = std::vector<std::uint8_t>;
+using uuid = std::array<std::uint8_t, 16>;
 
 /// Appends Kafka primitives to a byte vector.
 class Writer {
@@ -24,7 +27,20 @@ class Writer {
   void i16(std::int16_t v) { be(static_cast<std::uint16_t>(v), 2); }
   void i32(std::int32_t v) { be(static_cast<std::uint32_t>(v), 4); }
   void i64(std::int64_t v) { be(static_cast<std::uint64_t>(v), 8); }
-  void uvarint(std::uint32_t v);
+  void u16(std::uint16_t v) { be(v, 2); }
+  void u32(std::uint32_t v) { be(v, 4); }
+  void f64(double v) { be(std::bit_cast<std::uint64_t>(v), 8); }
+  void uuid_value(const uuid& v) { out_.insert(out_.end(), v.begin(), v.end()); }
+  void uvarint(std::uint32_t v) { uvarlong(v); }
+  void uvarlong(std::uint64_t v);
+  /// Zig-zag signed varints (record fields).
+  void varint(std::int32_t v) { uvarlong((static_cast<std::uint32_t>(v) << 1) ^ static_cast<std::uint32_t>(v >> 31)); }
+  void varlong(std::int64_t v) { uvarlong((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63)); }
+  /// BYTES (int32 length), COMPACT_BYTES (uvarint length+1) and their nullable forms.
+  void bytes_value(std::span<const std::uint8_t> b);
+  void nullable_bytes(std::optional<std::span<const std::uint8_t>> b);
+  void compact_bytes(std::span<const std::uint8_t> b);
+  void compact_nullable_bytes(std::optional<std::span<const std::uint8_t>> b);
   /// STRING: int16 length then bytes.
   void string(std::string_view s);
   /// NULLABLE_STRING: length -1 for null.
@@ -60,7 +76,19 @@ class Reader {
   std::int16_t i16() { return static_cast<std::int16_t>(be(2)); }
   std::int32_t i32() { return static_cast<std::int32_t>(be(4)); }
   std::int64_t i64() { return static_cast<std::int64_t>(be(8)); }
+  std::uint16_t u16() { return static_cast<std::uint16_t>(be(2)); }
+  std::uint32_t u32() { return static_cast<std::uint32_t>(be(4)); }
+  double f64() { return std::bit_cast<double>(be(8)); }
+  uuid uuid_value();
   std::uint32_t uvarint();
+  std::uint64_t uvarlong();
+  std::int32_t varint();
+  std::int64_t varlong();
+  /// Byte fields as views into the input (null -> nullopt).
+  std::span<const std::uint8_t> bytes_value();
+  std::optional<std::span<const std::uint8_t>> nullable_bytes();
+  std::span<const std::uint8_t> compact_bytes();
+  std::optional<std::span<const std::uint8_t>> compact_nullable_bytes();
   std::string_view string();
   std::optional<std::string_view> nullable_string();
   std::string_view compact_string();
@@ -83,6 +111,8 @@ class Reader {
  private:
   std::uint64_t be(int width);
   std::string_view take_string(std::int64_t len);
+  std::span<const std::uint8_t> take_bytes(std::int64_t len);
+  std::uint64_t read_uvarlong(int max_bits);
   std::int32_t checked_count(std::int64_t n, std::size_t min_element_size);
 
   std::span<const std::uint8_t> in_;

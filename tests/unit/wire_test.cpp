@@ -1,5 +1,9 @@
 #include "protocol/wire.hpp"
 
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+
 #include <gtest/gtest.h>
 
 #include "asiokafka/error.hpp"
@@ -31,6 +35,54 @@ TEST(Wire, UnsignedVarintRoundTripsAtEveryWidth) {
   bytes out;
   Writer(out).uvarint(300);
   EXPECT_EQ(out, (bytes{0xac, 0x02}));
+}
+
+TEST(Wire, ZigZagVarintsRoundTrip) {
+  for (std::int64_t v : std::initializer_list<std::int64_t>{0, -1, 1, -64, 63, -65, std::int64_t{1} << 40, -(std::int64_t{1} << 40), INT64_MAX, INT64_MIN}) {
+    bytes out;
+    Writer(out).varlong(v);
+    Reader r(out);
+    EXPECT_EQ(r.varlong(), v);
+    EXPECT_TRUE(r.ok() && r.remaining() == 0) << v;
+  }
+  for (std::int32_t v : {0, -1, 1, INT32_MAX, INT32_MIN}) {
+    bytes out;
+    Writer(out).varint(v);
+    Reader r(out);
+    EXPECT_EQ(r.varint(), v);
+    EXPECT_TRUE(r.ok() && r.remaining() == 0) << v;
+  }
+  bytes out;
+  Writer(out).varint(-1);
+  EXPECT_EQ(out, (bytes{0x01}));  // zig-zag: -1 -> 1
+}
+
+TEST(Wire, BytesUuidAndFloatRoundTrip) {
+  bytes out;
+  Writer w(out);
+  const bytes payload{1, 2, 3};
+  const uuid id{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  w.bytes_value(payload);
+  w.nullable_bytes(std::nullopt);
+  w.compact_bytes(payload);
+  w.compact_nullable_bytes(std::nullopt);
+  w.uuid_value(id);
+  w.f64(0.5);
+  Reader r(out);
+  EXPECT_TRUE(std::ranges::equal(r.bytes_value(), payload));
+  EXPECT_FALSE(r.nullable_bytes().has_value());
+  EXPECT_TRUE(std::ranges::equal(r.compact_bytes(), payload));
+  EXPECT_FALSE(r.compact_nullable_bytes().has_value());
+  EXPECT_EQ(r.uuid_value(), id);
+  EXPECT_EQ(r.f64(), 0.5);
+  EXPECT_TRUE(r.ok() && r.remaining() == 0);
+}
+
+TEST(Wire, VarlongLongerThan64BitsIsMalformed) {
+  const bytes in{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02};
+  Reader r(in);
+  r.uvarlong();
+  EXPECT_EQ(r.error(), client_errc::malformed);
 }
 
 TEST(Wire, VarintLongerThan32BitsIsMalformed) {
