@@ -67,6 +67,10 @@ struct ProbeOptions {
 /// Metadata without topics. Throws std::system_error: client_errc::timeout when `timeout`
 /// passes, client_errc codes for malformed answers, Asio/OpenSSL codes for network and TLS
 /// failures; the exception's message names the address.
-boost::asio::awaitable<BrokerProbe> probe_broker(std::string_view address, ProbeOptions options = {});
+boost::asio::awaitable<BrokerProbe> probe_broker(std::string_view address, ProbeOptions options);
+
+/// probe_broker with default options. An overload rather than a default argument: GCC 12
+/// destroys a defaulted class-type argument twice when the call sits inside a coroutine.
+boost::asio::awaitable<BrokerProbe> probe_broker(std::string_view address);
 
 }  // namespace asiokafka

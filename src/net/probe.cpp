@@ -160,19 +160,55 @@ asio::awaitable<BrokerProbe> connect_and_probe(HostPort hp, ProbeOptions options
   tcp::socket socket(executor);
   co_await asio::async_connect(socket, endpoints, use_awaitable);
   socket.set_option(tcp::no_delay(true));
-  if (!options.tls) co_return co_await run_probe(socket, options, address);
-
-  auto ctx = make_tls_context(*options.tls, hp.host);
-  asio::ssl::stream<tcp::socket> stream(std::move(socket), ctx);
-  // SNI carries host names only (RFC 6066 forbids IP literals).
-  if (!is_ip_literal(hp.host) && !SSL_set_tlsext_host_name(stream.native_handle(), hp.host.c_str())) {
-    fail(std::error_code(static_cast<int>(ERR_get_error()), asio::error::get_ssl_category()), address + ": SNI");
+  BrokerProbe result;
+  if (!options.tls) {
+    result = co_await run_probe(socket, options, address);
+  } else {
+    auto ctx = make_tls_context(*options.tls, hp.host);
+    asio::ssl::stream<tcp::socket> stream(std::move(socket), ctx);
+    // SNI carries host names only (RFC 6066 forbids IP literals).
+    if (!is_ip_literal(hp.host) && !SSL_set_tlsext_host_name(stream.native_handle(), hp.host.c_str())) {
+      fail(std::error_code(static_cast<int>(ERR_get_error()), asio::error::get_ssl_category()), address + ": SNI");
+    }
+    co_await stream.async_handshake(asio::ssl::stream_base::client, use_awaitable);
+    result = co_await run_probe(stream, options, address);
+    boost::system::error_code ignored;
+    stream.lowest_layer().close(ignored);  // a probe needs no TLS close_notify round trip
   }
-  co_await stream.async_handshake(asio::ssl::stream_base::client, use_awaitable);
-  auto result = co_await run_probe(stream, options, address);
-  boost::system::error_code ignored;
-  stream.lowest_layer().close(ignored);  // a probe needs no TLS close_notify round trip
   co_return result;
+}
+
+// Runs the exchange and returns its failure as a value: `||` only ends early when an operand
+// *succeeds*, so an error must not escape as an exception or the race would wait for the
+// deadline.
+asio::awaitable<std::pair<BrokerProbe, std::exception_ptr>> attempt(HostPort target, ProbeOptions options) {
+  std::pair<BrokerProbe, std::exception_ptr> outcome;
+  try {
+    outcome.first = co_await connect_and_probe(std::move(target), std::move(options));
+  } catch (...) {
+    outcome.second = std::current_exception();
+  }
+  co_return outcome;
+}
+
+asio::awaitable<BrokerProbe> probe_with_deadline(HostPort hp, ProbeOptions options) {
+  using namespace asio::experimental::awaitable_operators;
+  const std::string name = hp.host + ":" + hp.port;
+  const auto timeout = options.timeout;
+  asio::steady_timer deadline(co_await asio::this_coro::executor, timeout);
+  auto winner = co_await (attempt(std::move(hp), std::move(options)) || deadline.async_wait(use_awaitable));
+  if (winner.index() == 1) {
+    fail(client_errc::timeout, name + ": no answer within " + std::to_string(timeout.count()) + " ms");
+  }
+  auto outcome = std::move(std::get<0>(winner));
+  if (!outcome.second) co_return std::move(outcome.first);
+  try {
+    std::rethrow_exception(outcome.second);
+  } catch (const std::system_error&) {
+    throw;
+  } catch (const boost::system::system_error& e) {
+    throw std::system_error(e.code(), name + ": " + e.what());
+  }
 }
 
 }  // namespace
@@ -183,32 +219,14 @@ const ApiVersionRange* BrokerProbe::find(std::int16_t api_key) const noexcept {
   return it == api_versions.end() ? nullptr : &*it;
 }
 
+// Not a coroutine itself: the address is parsed into owned strings before any suspension,
+// so the caller's string_view need not outlive the first co_await.
 asio::awaitable<BrokerProbe> probe_broker(std::string_view address, ProbeOptions options) {
-  using namespace asio::experimental::awaitable_operators;
-  HostPort hp = split_address(address);
-  const std::string name = hp.host + ":" + hp.port;
-  // `||` only finishes early when an operand succeeds, so the probe returns its failure as a
-  // value: an error must end the race at once instead of waiting for the deadline.
-  auto attempt = [](HostPort target, ProbeOptions opts) -> asio::awaitable<std::pair<BrokerProbe, std::exception_ptr>> {
-    try {
-      co_return std::pair{co_await connect_and_probe(std::move(target), std::move(opts)), std::exception_ptr{}};
-    } catch (...) {
-      co_return std::pair{BrokerProbe{}, std::current_exception()};
-    }
-  };
-  asio::steady_timer deadline(co_await asio::this_coro::executor, options.timeout);
-  const auto timeout_ms = options.timeout.count();
-  auto winner = co_await (attempt(std::move(hp), std::move(options)) || deadline.async_wait(use_awaitable));
-  if (winner.index() == 1) fail(client_errc::timeout, name + ": no answer within " + std::to_string(timeout_ms) + " ms");
-  auto [result, error] = std::move(std::get<0>(winner));
-  if (!error) co_return std::move(result);
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::system_error&) {
-    throw;
-  } catch (const boost::system::system_error& e) {
-    throw std::system_error(e.code(), name + ": " + e.what());
-  }
+  return probe_with_deadline(split_address(address), std::move(options));
+}
+
+asio::awaitable<BrokerProbe> probe_broker(std::string_view address) {
+  return probe_with_deadline(split_address(address), ProbeOptions{});
 }
 
 }  // namespace asiokafka

@@ -37,6 +37,19 @@ TEST(RealBrokerSmoke, Plaintext) {
   EXPECT_EQ(result.controller_id, 1);
 }
 
+// The quickstart's pattern: the one-argument overload awaited inside a coroutine, with the
+// address string owned by that coroutine. (A defaulted class-type argument here was
+// destroyed twice by GCC 12; the overload exists for that reason.)
+TEST(RealBrokerSmoke, DefaultOptionsOverloadInsideACoroutine) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
+  auto task = [](std::string address) -> boost::asio::awaitable<BrokerProbe> {
+    co_return co_await probe_broker(address);
+  };
+  const auto result = run_async(task(rig.node(1).listener("PLAINTEXT")));
+  expect_produce_and_fetch(result);
+  EXPECT_EQ(result.cluster_id, rig.get("CLUSTER_ID"));
+}
+
 TEST(RealBrokerSmoke, TlsVerifiesBrokerCertificateAgainstRigCa) {
   ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
   const auto result = probe(rig.node(1).listener("SSL"), {.tls = rig.tls()});
