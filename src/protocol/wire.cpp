@@ -201,7 +201,7 @@ std::optional<std::string_view> Reader::compact_nullable_string() {
 std::int32_t Reader::checked_count(std::int64_t n, std::size_t min_element_size) {
   if (ec_) return 0;
   if (n == -1) return -1;
-  if (n < 0) {
+  if (n < 0 || n > INT32_MAX) {  // a compact count can exceed int32 (found by fuzz/wire_reader)
     fail(client_errc::malformed);
     return 0;
   }
@@ -225,6 +225,14 @@ void Reader::skip(std::size_t n) {
   if (ec_) return;
   if (n > remaining()) return fail(client_errc::truncated);
   pos_ += n;
+}
+
+std::span<const std::uint8_t> Reader::raw(std::size_t n) {
+  if (n > remaining()) {
+    fail(client_errc::truncated);
+    return {};
+  }
+  return take_bytes(static_cast<std::int64_t>(n));
 }
 
 void Reader::skip_tagged_fields() {

@@ -100,6 +100,8 @@ class Reader {
   /// Skips a tagged-field section (unknown tags are not interpreted here).
   void skip_tagged_fields();
   void skip(std::size_t n);
+  /// The next `n` bytes as a view (truncated when fewer remain).
+  std::span<const std::uint8_t> raw(std::size_t n);
 
   std::size_t remaining() const noexcept { return in_.size() - pos_; }
   bool ok() const noexcept { return !ec_; }

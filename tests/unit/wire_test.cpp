@@ -159,6 +159,14 @@ TEST(Wire, PatchI32OverwritesLengthPrefix) {
   EXPECT_EQ(out, (bytes{0, 0, 0, 2, 0, 7}));
 }
 
+TEST(Wire, CompactArrayCountAboveInt32IsMalformed) {
+  // uvarint 0xfffffffe (count 0xfffffffd) with no element-size bound: must not wrap negative.
+  const bytes in{0xfe, 0xff, 0xff, 0xff, 0x0f};
+  Reader r(in);
+  EXPECT_EQ(r.compact_array_length(0), 0);
+  EXPECT_EQ(r.error(), client_errc::malformed);
+}
+
 TEST(ClientError, HasNamedCategoryAndMessages) {
   const std::error_code ec = client_errc::timeout;
   EXPECT_STREQ(ec.category().name(), "asiokafka.client");

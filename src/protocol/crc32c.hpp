@@ -1,0 +1,31 @@
+// CRC32C (Castagnoli), the checksum of Kafka record batches (magic 2). Sans-I/O.
+//
+// crc32c() uses the CPU's CRC instruction when present (x86 SSE4.2, ARMv8 CRC32) and a
+// portable slicing-by-8 table otherwise; the choice is made once, on first use. The explicit
+// variants exist so tests and benchmarks can run both paths.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace asiokafka::protocol {
+
+/// CRC32C of `data`, continuing from `crc` (the value returned for the preceding bytes; 0 to
+/// start): crc32c(b, crc32c(a)) == crc32c(a followed by b). Standard init/final inversion,
+/// so crc32c("123456789") == 0xE3069283.
+std::uint32_t crc32c(std::span<const std::uint8_t> data, std::uint32_t crc = 0) noexcept;
+
+/// The portable table implementation.
+std::uint32_t crc32c_portable(std::span<const std::uint8_t> data, std::uint32_t crc = 0) noexcept;
+
+/// True when this CPU has a CRC32C instruction that crc32c_hardware() can use.
+bool crc32c_hardware_available() noexcept;
+
+/// The instruction-based implementation; only call it when crc32c_hardware_available().
+std::uint32_t crc32c_hardware(std::span<const std::uint8_t> data, std::uint32_t crc = 0) noexcept;
+
+/// Name of the implementation crc32c() dispatches to: "sse4.2", "armv8-crc" or "portable".
+const char* crc32c_implementation() noexcept;
+
+}  // namespace asiokafka::protocol

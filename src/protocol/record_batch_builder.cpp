@@ -1,0 +1,168 @@
+#include "protocol/record_batch_builder.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "asiokafka/error.hpp"
+#include "protocol/compression.hpp"
+#include "protocol/crc32c.hpp"
+
+namespace asiokafka::protocol {
+namespace {
+
+inline std::uint64_t zigzag(std::int64_t v) noexcept {
+  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+
+inline std::size_t uvar_size(std::uint64_t v) noexcept {
+  std::size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+inline std::size_t var_size(std::int64_t v) noexcept { return uvar_size(zigzag(v)); }
+
+inline std::uint8_t* put_uvar(std::uint8_t* p, std::uint64_t v) noexcept {
+  while (v >= 0x80) {
+    *p++ = static_cast<std::uint8_t>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<std::uint8_t>(v);
+  return p;
+}
+
+inline std::uint8_t* put_var(std::uint8_t* p, std::int64_t v) noexcept { return put_uvar(p, zigzag(v)); }
+
+inline std::uint8_t* put_bytes(std::uint8_t* p, const std::optional<byte_view>& b) noexcept {
+  if (!b) return put_var(p, -1);
+  p = put_var(p, static_cast<std::int64_t>(b->size()));
+  if (!b->empty()) std::memcpy(p, b->data(), b->size());
+  return p + b->size();
+}
+
+inline std::size_t bytes_size(const std::optional<byte_view>& b) noexcept {
+  return b ? var_size(static_cast<std::int64_t>(b->size())) + b->size() : 1;
+}
+
+inline void put_be(std::uint8_t* p, std::uint64_t v, int width) noexcept {
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<std::uint8_t>(v);
+    v >>= 8;
+  }
+}
+
+inline std::size_t body_size(std::int64_t timestamp_delta, std::int32_t offset_delta,
+                             const std::optional<byte_view>& key, const std::optional<byte_view>& value,
+                             std::span<const RecordHeader> headers) noexcept {
+  std::size_t n = 1 + var_size(timestamp_delta) + var_size(offset_delta) + bytes_size(key) + bytes_size(value) +
+                  var_size(static_cast<std::int64_t>(headers.size()));
+  for (const auto& h : headers) {
+    n += var_size(static_cast<std::int64_t>(h.key.size())) + h.key.size() + bytes_size(h.value);
+  }
+  return n;
+}
+
+}  // namespace
+
+void ByteBuffer::reserve(std::size_t n) {
+  if (n <= capacity_) return;
+  const std::size_t cap = std::max(n, capacity_ * 2);
+  std::unique_ptr<std::uint8_t[]> bigger(new std::uint8_t[cap]);
+  if (size_ != 0) std::memcpy(bigger.get(), data_.get(), size_);
+  data_ = std::move(bigger);
+  capacity_ = cap;
+}
+
+void RecordBatchBuilder::reset(const BatchOptions& options, std::size_t expected_bytes) {
+  options_ = options;
+  count_ = 0;
+  base_timestamp_ = -1;
+  max_timestamp_ = -1;
+  out_.clear();
+  plain_.clear();
+  out_.reserve(record_batch_header_size + expected_bytes);
+  out_.extend(record_batch_header_size);
+  if (options_.compression != compression_type::none) plain_.reserve(expected_bytes);
+}
+
+std::size_t RecordBatchBuilder::record_size(std::int64_t timestamp_delta, std::int32_t offset_delta,
+                                            const std::optional<byte_view>& key,
+                                            const std::optional<byte_view>& value,
+                                            std::span<const RecordHeader> headers) noexcept {
+  const std::size_t body = body_size(timestamp_delta, offset_delta, key, value, headers);
+  return var_size(static_cast<std::int64_t>(body)) + body;
+}
+
+std::size_t RecordBatchBuilder::uncompressed_size() const noexcept {
+  return options_.compression == compression_type::none ? out_.size() : record_batch_header_size + plain_.size();
+}
+
+void RecordBatchBuilder::append(std::int64_t timestamp, const std::optional<byte_view>& key,
+                                const std::optional<byte_view>& value,
+                                std::span<const RecordHeader> headers) {
+  if (count_ == 0) base_timestamp_ = max_timestamp_ = timestamp;
+  max_timestamp_ = std::max(max_timestamp_, timestamp);
+  const auto ts_delta =
+      static_cast<std::int64_t>(static_cast<std::uint64_t>(timestamp) - static_cast<std::uint64_t>(base_timestamp_));
+  const std::size_t body = body_size(ts_delta, count_, key, value, headers);
+  std::uint8_t* p = records_buffer().extend(var_size(static_cast<std::int64_t>(body)) + body);
+  p = put_var(p, static_cast<std::int64_t>(body));
+  *p++ = 0;  // record attributes
+  p = put_var(p, ts_delta);
+  p = put_var(p, count_);
+  p = put_bytes(p, key);
+  p = put_bytes(p, value);
+  p = put_var(p, static_cast<std::int64_t>(headers.size()));
+  for (const auto& h : headers) {
+    p = put_bytes(p, byte_view(reinterpret_cast<const std::uint8_t*>(h.key.data()), h.key.size()));
+    p = put_bytes(p, h.value);
+  }
+  ++count_;
+}
+
+void RecordBatchBuilder::append_control(control_type type, std::int32_t coordinator_epoch, std::int64_t timestamp) {
+  std::uint8_t key[4];
+  std::uint8_t value[6];
+  put_be(key, 0, 2);  // version
+  put_be(key + 2, static_cast<std::uint16_t>(type), 2);
+  put_be(value, 0, 2);  // version
+  put_be(value + 2, static_cast<std::uint32_t>(coordinator_epoch), 4);
+  append(timestamp, byte_view(key), byte_view(value));
+}
+
+std::error_code RecordBatchBuilder::finish() {
+  if (options_.compression != compression_type::none) {
+    compressed_.clear();
+    if (auto ec = compress(options_.compression, byte_view(plain_.data(), plain_.size()), compressed_,
+                           options_.compression_level)) {
+      return ec;
+    }
+    out_.resize_down(record_batch_header_size);
+    if (!compressed_.empty()) std::memcpy(out_.extend(compressed_.size()), compressed_.data(), compressed_.size());
+  }
+  std::uint8_t* h = out_.data();
+  std::int16_t attributes = static_cast<std::int16_t>(options_.compression);
+  if (options_.timestamps == timestamp_type::log_append_time) attributes |= batch_attributes::log_append_time;
+  if (options_.transactional) attributes |= batch_attributes::transactional;
+  if (options_.control) attributes |= batch_attributes::control;
+  put_be(h, static_cast<std::uint64_t>(options_.base_offset), 8);
+  put_be(h + 8, out_.size() - 12, 4);
+  put_be(h + 12, static_cast<std::uint32_t>(options_.partition_leader_epoch), 4);
+  h[16] = 2;  // magic
+  put_be(h + 21, static_cast<std::uint16_t>(attributes), 2);
+  put_be(h + 23, static_cast<std::uint32_t>(count_ - 1), 4);  // last offset delta (-1 when empty)
+  put_be(h + 27, static_cast<std::uint64_t>(base_timestamp_), 8);
+  put_be(h + 35, static_cast<std::uint64_t>(max_timestamp_), 8);
+  put_be(h + 43, static_cast<std::uint64_t>(options_.producer_id), 8);
+  put_be(h + 51, static_cast<std::uint16_t>(options_.producer_epoch), 2);
+  put_be(h + 53, static_cast<std::uint32_t>(options_.base_sequence), 4);
+  put_be(h + 57, static_cast<std::uint32_t>(count_), 4);
+  const std::uint32_t crc = crc32c(byte_view(h + 21, out_.size() - 21));
+  put_be(h + 17, crc, 4);
+  return {};
+}
+
+}  // namespace asiokafka::protocol

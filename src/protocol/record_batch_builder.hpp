@@ -1,0 +1,94 @@
+// Encoder of Kafka record batches (magic 2), used by the producer. Sans-I/O.
+//
+// One pass: the 61-byte header is reserved, records are appended as they come (each record's
+// size is computed arithmetically first, so its length prefix is written before its body),
+// and finish() compresses the records section if asked, then patches the length, counts,
+// timestamps and CRC32C. Buffers are kept across reset() so a producer reuses them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <system_error>
+
+#include "asiokafka/protocol/records.hpp"
+#include "protocol/wire.hpp"
+
+namespace asiokafka::protocol {
+
+struct BatchOptions {
+  compression_type compression = compression_type::none;
+  std::optional<int> compression_level;  ///< nullopt: the codec's default
+  std::int64_t base_offset = 0;          ///< 0 for produce; the broker assigns offsets
+  std::int32_t partition_leader_epoch = -1;
+  std::int64_t producer_id = -1;
+  std::int16_t producer_epoch = -1;
+  std::int32_t base_sequence = -1;
+  bool transactional = false;
+  bool control = false;
+  timestamp_type timestamps = timestamp_type::create_time;
+};
+
+/// A growable byte buffer that does not zero what it adds (the encoder overwrites it all).
+class ByteBuffer {
+ public:
+  std::uint8_t* data() noexcept { return data_.get(); }
+  const std::uint8_t* data() const noexcept { return data_.get(); }
+  std::size_t size() const noexcept { return size_; }
+  void clear() noexcept { size_ = 0; }
+  void reserve(std::size_t n);
+  /// Appends `n` uninitialised bytes and returns where they start.
+  std::uint8_t* extend(std::size_t n) {
+    if (capacity_ - size_ < n) reserve(size_ + n);
+    std::uint8_t* p = data_.get() + size_;
+    size_ += n;
+    return p;
+  }
+  void resize_down(std::size_t n) noexcept { size_ = n; }
+
+ private:
+  std::unique_ptr<std::uint8_t[]> data_;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+};
+
+class RecordBatchBuilder {
+ public:
+  RecordBatchBuilder() { reset({}); }
+  /// Starts a new, empty batch; keeps the buffers' capacity.
+  void reset(const BatchOptions& options, std::size_t expected_bytes = 0);
+
+  /// Appends a record; its offset delta is the number of records appended before it.
+  void append(std::int64_t timestamp, const std::optional<byte_view>& key, const std::optional<byte_view>& value,
+              std::span<const RecordHeader> headers = {});
+  /// Appends a transaction marker (the batch should have control and transactional set).
+  void append_control(control_type type, std::int32_t coordinator_epoch, std::int64_t timestamp);
+
+  /// The bytes a record would add to the uncompressed batch (length prefix included).
+  static std::size_t record_size(std::int64_t timestamp_delta, std::int32_t offset_delta,
+                                 const std::optional<byte_view>& key, const std::optional<byte_view>& value,
+                                 std::span<const RecordHeader> headers) noexcept;
+
+  std::int32_t record_count() const noexcept { return count_; }
+  /// Size of the batch so far, uncompressed, header included.
+  std::size_t uncompressed_size() const noexcept;
+
+  /// Compresses (if configured) and patches the header. The batch is data() until reset().
+  std::error_code finish();
+  std::span<const std::uint8_t> data() const noexcept { return {out_.data(), out_.size()}; }
+
+ private:
+  ByteBuffer& records_buffer() noexcept { return options_.compression == compression_type::none ? out_ : plain_; }
+
+  BatchOptions options_;
+  ByteBuffer out_;     ///< the batch: header, then records (compressed or not)
+  ByteBuffer plain_;   ///< uncompressed records when compressing
+  bytes compressed_;   ///< compressor output, reused
+  std::int32_t count_ = 0;
+  std::int64_t base_timestamp_ = -1;
+  std::int64_t max_timestamp_ = -1;
+};
+
+}  // namespace asiokafka::protocol

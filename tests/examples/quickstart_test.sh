@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs the quickstart example against the rig's single-node broker and checks that it exits 0
+# and reports the rig's cluster id, its broker and the Produce/Fetch APIs.
+set -euo pipefail
+quickstart=$1
+[ -n "${ASIOKAFKA_RIG_ENV:-}" ] || { echo "ASIOKAFKA_RIG_ENV is not set"; exit 1; }
+bootstrap=$(sed -n 's/^BOOTSTRAP_PLAINTEXT=//p' "$ASIOKAFKA_RIG_ENV")
+cluster=$(sed -n 's/^CLUSTER_ID=//p' "$ASIOKAFKA_RIG_ENV")
+out=$(timeout 30 "$quickstart" "$bootstrap")
+echo "$out"
+grep -q "^cluster id: $cluster, controller: 1$" <<<"$out"
+grep -q "^broker 1 at $bootstrap$" <<<"$out"
+grep -Eq "^  api +0  versions" <<<"$out"
+grep -Eq "^  api +1  versions" <<<"$out"

@@ -1,0 +1,73 @@
+#include "protocol/crc32c.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+using namespace asiokafka::protocol;
+
+std::span<const std::uint8_t> as_bytes(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+using Fn = std::uint32_t (*)(std::span<const std::uint8_t>, std::uint32_t) noexcept;
+
+std::vector<std::pair<const char*, Fn>> implementations() {
+  std::vector<std::pair<const char*, Fn>> v{{"portable", &crc32c_portable}, {"dispatch", &crc32c}};
+  if (crc32c_hardware_available()) v.emplace_back("hardware", &crc32c_hardware);
+  return v;
+}
+
+TEST(Crc32c, KnownVectors) {
+  std::vector<std::uint8_t> zeros(32, 0), ones(32, 0xff), inc(32), dec(32);
+  for (std::size_t i = 0; i < 32; ++i) {
+    inc[i] = static_cast<std::uint8_t>(i);
+    dec[i] = static_cast<std::uint8_t>(31 - i);
+  }
+  for (const auto& [name, fn] : implementations()) {
+    SCOPED_TRACE(name);
+    EXPECT_EQ(fn(as_bytes("123456789"), 0), 0xE3069283u);
+    EXPECT_EQ(fn({}, 0), 0u);
+    // RFC 3720 (iSCSI) appendix B.4 vectors.
+    EXPECT_EQ(fn(zeros, 0), 0x8A9136AAu);
+    EXPECT_EQ(fn(ones, 0), 0x62A8AB43u);
+    EXPECT_EQ(fn(inc, 0), 0x46DD794Eu);
+    EXPECT_EQ(fn(dec, 0), 0x113FDB5Cu);
+    // Continuation: crc(a||b) == crc(b, crc(a)).
+    EXPECT_EQ(fn(as_bytes("6789"), fn(as_bytes("12345"), 0)), 0xE3069283u);
+  }
+}
+
+TEST(Crc32c, HardwareMatchesPortableOnRandomLengthsAndAlignments) {
+  if (!crc32c_hardware_available()) GTEST_SKIP() << "no CRC32C instruction on this CPU";
+  std::mt19937_64 rng(42);
+  std::vector<std::uint8_t> buf(70000);
+  for (auto& b : buf) b = static_cast<std::uint8_t>(rng());
+  std::uniform_int_distribution<std::size_t> len_dist(0, 40000);
+  for (int i = 0; i < 400; ++i) {
+    const std::size_t offset = rng() % 64;
+    const std::size_t len = i < 100 ? static_cast<std::size_t>(i) * 7 : len_dist(rng);
+    const std::span<const std::uint8_t> s(buf.data() + offset, len);
+    const auto seed = static_cast<std::uint32_t>(rng());
+    ASSERT_EQ(crc32c_hardware(s, seed), crc32c_portable(s, seed)) << "offset " << offset << " len " << len;
+  }
+  // Lengths around the interleaving block boundaries.
+  for (std::size_t len : {767u, 768u, 769u, 6143u, 6144u, 6145u, 6144u + 768u, 12288u + 5u}) {
+    const std::span<const std::uint8_t> s(buf.data() + 3, len);
+    ASSERT_EQ(crc32c_hardware(s), crc32c_portable(s)) << len;
+  }
+}
+
+TEST(Crc32c, DispatchNamesAnImplementation) {
+  const std::string_view name = crc32c_implementation();
+  EXPECT_TRUE(name == "sse4.2" || name == "armv8-crc" || name == "portable") << name;
+  if (crc32c_hardware_available()) {
+    EXPECT_NE(name, "portable");
+  }
+}
+
+}  // namespace
