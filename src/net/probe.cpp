@@ -18,7 +18,8 @@
 
 #include "asiokafka/error.hpp"
 #include "asiokafka/version.hpp"
-#include "protocol/probe_messages.hpp"
+#include "asiokafka/protocol/messages.hpp"
+#include "protocol/wire.hpp"
 
 namespace asiokafka {
 namespace {
@@ -50,11 +51,34 @@ HostPort split_address(std::string_view address) {
   return hp;
 }
 
-template <class Stream>
-asio::awaitable<proto::bytes> round_trip(Stream& stream, const proto::bytes& request,
+namespace msg = protocol::messages;
+
+constexpr std::int16_t error_unsupported_version = 35;
+
+// A complete request frame: length, header (v1 or v2 by the generated rule), body.
+template <class Request>
+proto::bytes encode_request(const Request& request, std::int16_t version, std::int32_t correlation_id,
+                            const std::string& client_id, const std::string& address) {
+  msg::RequestHeader header;
+  header.request_api_key = Request::api_key;
+  header.request_api_version = version;
+  header.correlation_id = correlation_id;
+  header.client_id = client_id;
+  proto::bytes frame(4);
+  std::error_code ec = header.encode(frame, proto::request_header_version(Request::api_key, version));
+  if (!ec) ec = request.encode(frame, version);
+  if (ec) fail(ec, address + ": encoding API " + std::to_string(Request::api_key) + " v" + std::to_string(version));
+  proto::Writer(frame).patch_i32(0, static_cast<std::int32_t>(frame.size() - 4));
+  return frame;
+}
+
+// Writes one request and reads its response frame; returns the body after the header.
+template <class Stream, class Request>
+asio::awaitable<proto::bytes> round_trip(Stream& stream, const Request& request, std::int16_t version,
                                          std::int32_t correlation_id, const ProbeOptions& options,
                                          const std::string& address) {
-  co_await asio::async_write(stream, asio::buffer(request), use_awaitable);
+  const auto frame_out = encode_request(request, version, correlation_id, options.client_id, address);
+  co_await asio::async_write(stream, asio::buffer(frame_out), use_awaitable);
   std::array<std::uint8_t, 4> len{};
   co_await asio::async_read(stream, asio::buffer(len), use_awaitable);
   const auto size = static_cast<std::int32_t>(std::uint32_t{len[0]} << 24 | std::uint32_t{len[1]} << 16 |
@@ -65,16 +89,24 @@ asio::awaitable<proto::bytes> round_trip(Stream& stream, const proto::bytes& req
   }
   proto::bytes frame(static_cast<std::size_t>(size));
   co_await asio::async_read(stream, asio::buffer(frame), use_awaitable);
-  std::int32_t got = 0;
-  std::error_code ec;
-  // Both probe APIs answer with response header v0 (ApiVersions always; Metadata v1-v8).
-  auto body = proto::strip_response_header(frame, false, got, ec);
-  if (ec) fail(ec, address + ": response header");
+  proto::Reader header(frame);
+  const std::int32_t got = header.i32();
+  if (proto::response_header_version(Request::api_key, version) >= 1) header.skip_tagged_fields();
+  if (!header.ok()) fail(header.error(), address + ": response header");
   if (got != correlation_id) {
     fail(client_errc::correlation_mismatch,
          address + ": expected correlation id " + std::to_string(correlation_id) + ", got " + std::to_string(got));
   }
-  co_return proto::bytes(body.begin(), body.end());
+  co_return proto::bytes(frame.end() - static_cast<std::ptrdiff_t>(header.remaining()), frame.end());
+}
+
+// The highest version of `api_key` both sides implement, or -1.
+std::int16_t common_version(const BrokerProbe& probe, std::int16_t api_key, std::int16_t lowest_useful) {
+  const auto* ours = proto::find_api(api_key);
+  const auto* theirs = probe.find(api_key);
+  if (ours == nullptr || theirs == nullptr) return -1;
+  const auto v = std::min(ours->max_version, theirs->max_version);
+  return v < std::max({ours->min_version, theirs->min_version, lowest_useful}) ? std::int16_t{-1} : v;
 }
 
 template <class Stream>
@@ -83,25 +115,36 @@ asio::awaitable<BrokerProbe> run_probe(Stream& stream, const ProbeOptions& optio
   result.address = address;
   std::int32_t correlation_id = 0;
 
-  std::int16_t version = proto::api_versions_max_version;
-  proto::ApiVersionsResponse av;
+  msg::ApiVersionsRequest av_request;
+  av_request.client_software_name = software_name;
+  av_request.client_software_version = version_string;
+  std::int16_t version = msg::ApiVersionsRequest::max_version;
+  msg::ApiVersionsResponse av;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    const auto req = proto::encode_api_versions_request(version, ++correlation_id, options.client_id,
-                                                        software_name, version_string);
-    const auto body = co_await round_trip(stream, req, correlation_id, options, address);
-    std::error_code ec;
-    av = proto::decode_api_versions_response(body, version, ec);
-    const bool unsupported = av.error_code == proto::error_unsupported_version;
-    if (ec && !unsupported) fail(ec, address + ": ApiVersions v" + std::to_string(version) + " response");
-    if (!unsupported) break;
+    // Software name and version exist from v3 on; v0-v2 requests carry no body fields.
+    msg::ApiVersionsRequest request = version >= 3 ? av_request : msg::ApiVersionsRequest{};
+    const auto body = co_await round_trip(stream, request, version, ++correlation_id, options, address);
+    msg::ApiVersionsResponse decoded;
+    std::error_code ec = decoded.decode(body, version);
+    // KIP-511: a broker that does not support our version answers UNSUPPORTED_VERSION in the
+    // v0 layout, listing what it supports. error_code is the first field in every version.
+    const bool rejected = body.size() >= 2 && (body[0] << 8 | body[1]) == error_unsupported_version;
+    if (rejected && version != 0) {
+      msg::ApiVersionsResponse as_v0;
+      if (!as_v0.decode(body, 0)) decoded = std::move(as_v0);
+      decoded.error_code = error_unsupported_version;
+      ec = {};  // a list we cannot read only means falling back to v0
+    }
+    if (ec) fail(ec, address + ": ApiVersions v" + std::to_string(version) + " response");
+    av = std::move(decoded);
+    if (av.error_code != error_unsupported_version) break;
     if (attempt == 1) fail(client_errc::unsupported_version, address + ": ApiVersions v" + std::to_string(version));
-    // KIP-511: the broker lists what it supports; retry with the best common version. Some
-    // peers list nothing usable (librdkafka's mock answers in the requested layout); v0 is
-    // understood by every broker.
+    // Retry with the best common version; some peers list nothing usable (librdkafka's mock
+    // answers in the requested layout), and v0 is understood by every broker.
     const auto it = std::find_if(av.api_keys.begin(), av.api_keys.end(),
-                                 [](const auto& e) { return e.api_key == proto::api_key_api_versions; });
-    version = (ec || it == av.api_keys.end()) ? std::int16_t{0}
-                                              : std::min(it->max_version, proto::api_versions_max_version);
+                                 [](const auto& e) { return e.api_key == msg::ApiVersionsRequest::api_key; });
+    version = it == av.api_keys.end() ? std::int16_t{0}
+                                      : std::min(it->max_version, msg::ApiVersionsRequest::max_version);
   }
   if (av.error_code != 0) {
     fail(client_errc::broker_error, address + ": ApiVersions error code " + std::to_string(av.error_code));
@@ -110,17 +153,17 @@ asio::awaitable<BrokerProbe> run_probe(Stream& stream, const ProbeOptions& optio
   for (const auto& e : av.api_keys) result.api_versions.push_back({e.api_key, e.min_version, e.max_version});
 
   if (!options.read_metadata) co_return result;
-  const auto* md = result.find(proto::api_key_metadata);
-  if (md == nullptr || md->max_version < proto::metadata_min_version ||
-      md->min_version > proto::metadata_max_version) {
-    fail(client_errc::unsupported_version, address + ": no common Metadata version");
+  // v1 is the first version where an empty topic list means "no topics" (v0: all topics).
+  const std::int16_t md_version = common_version(result, msg::MetadataRequest::api_key, 1);
+  if (md_version < 0) fail(client_errc::unsupported_version, address + ": no common Metadata version");
+  result.metadata_version = md_version;
+  msg::MetadataRequest md_request;  // topics: empty list
+  md_request.allow_auto_topic_creation = md_version < 4;  // the field exists from v4; keep the default below
+  const auto body = co_await round_trip(stream, md_request, md_version, ++correlation_id, options, address);
+  msg::MetadataResponse meta;
+  if (auto ec = meta.decode(body, md_version)) {
+    fail(ec, address + ": Metadata v" + std::to_string(md_version) + " response");
   }
-  result.metadata_version = std::min(md->max_version, proto::metadata_max_version);
-  const auto req = proto::encode_metadata_request(result.metadata_version, ++correlation_id, options.client_id);
-  const auto body = co_await round_trip(stream, req, correlation_id, options, address);
-  std::error_code ec;
-  auto meta = proto::decode_metadata_response(body, result.metadata_version, ec);
-  if (ec) fail(ec, address + ": Metadata v" + std::to_string(result.metadata_version) + " response");
   result.cluster_id = std::move(meta.cluster_id);
   result.controller_id = meta.controller_id;
   for (auto& b : meta.brokers) result.brokers.push_back({b.node_id, std::move(b.host), b.port, std::move(b.rack)});
