@@ -1,7 +1,7 @@
 // Our record batch codec against the real broker and librdkafka, both directions:
 //  - librdkafka produces (every codec, headers, null keys and values); the broker stores the
 //    batches as they arrived, and we decode its log segment file;
-//  - we encode batches, send them in a hand-written Produce v7 request over a blocking socket,
+//  - we encode batches, send them in a generated Produce v9 request over a blocking socket,
 //    and librdkafka's consumer (check.crcs=true) reads them back.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "asiokafka/protocol/messages.hpp"
 #include "asiokafka/protocol/records.hpp"
 #include "protocol/record_batch_builder.hpp"
 #include "protocol/wire.hpp"
@@ -147,7 +148,7 @@ TEST(RecordInterop, DecodeBatchesProducedByLibrdkafka) {
   }
 }
 
-// ---- the other direction: a hand-written Produce v7 over a blocking socket ----
+// ---- the other direction: Produce requests from the generated codec ----
 
 class BlockingConnection {
  public:
@@ -210,42 +211,40 @@ struct ProduceResult {
   std::int64_t base_offset = -1;
 };
 
-// Produce v7 (the first that allows zstd; v3..v8 share the request layout): header v1 (api
-// key, version, correlation id, client id), then transactional id, acks, timeout and
-// [topic [partition, records]]. Response v7: [topic [partition, error, base offset, log
-// append time, log start offset]], throttle time.
-ProduceResult produce_v7(BlockingConnection& c, const std::string& topic, std::span<const std::uint8_t> batch) {
-  bytes req;
-  Writer w(req);
-  w.i32(0);  // size, patched below
-  w.i16(0);
-  w.i16(7);
-  w.i32(42);
-  w.nullable_string("asiokafka-record-interop");
-  w.nullable_string(std::nullopt);
-  w.i16(-1);
-  w.i32(30000);
-  w.array_length(1);
-  w.string(topic);
-  w.array_length(1);
-  w.i32(0);
-  w.bytes_value(batch);
-  w.patch_i32(0, static_cast<std::int32_t>(req.size() - 4));
+// Produce v9 through the generated codec (flexible: request header v2, response header v1;
+// zstd needs v7+). The batch goes in as a records view, not copied into the message.
+ProduceResult produce(BlockingConnection& c, const std::string& topic, std::span<const std::uint8_t> batch) {
+  constexpr std::int16_t version = 9;
+  constexpr std::int32_t correlation_id = 42;
+  messages::RequestHeader header;
+  header.request_api_key = messages::ProduceRequest::api_key;
+  header.request_api_version = version;
+  header.correlation_id = correlation_id;
+  header.client_id = "asiokafka-record-interop";
+  messages::ProduceRequest request;
+  request.acks = -1;
+  request.timeout_ms = 30000;
+  request.topic_data.push_back({.name = topic, .partition_data = {{.index = 0, .records = messages::RecordsView{batch}}}});
+  bytes frame(4);
+  EXPECT_FALSE(header.encode(frame, request_header_version(messages::ProduceRequest::api_key, version)));
+  EXPECT_FALSE(request.encode(frame, version));
+  Writer(frame).patch_i32(0, static_cast<std::int32_t>(frame.size() - 4));
   ProduceResult out;
-  if (!c.send_all(req)) return out;
+  if (!c.send_all(frame)) return out;
   const auto resp = c.receive();
   Reader r(resp);
-  EXPECT_EQ(r.i32(), 42);
-  EXPECT_EQ(r.array_length(), 1);
-  EXPECT_EQ(r.string(), topic);
-  EXPECT_EQ(r.array_length(), 1);
-  EXPECT_EQ(r.i32(), 0);
-  out.error = r.i16();
-  out.base_offset = r.i64();
-  r.i64();
-  r.i64();
-  r.i32();
+  EXPECT_EQ(r.i32(), correlation_id);
+  EXPECT_EQ(response_header_version(messages::ProduceRequest::api_key, version), 1);
+  r.skip_tagged_fields();
   EXPECT_TRUE(r.ok());
+  messages::ProduceResponse response;
+  const auto ec = response.decode(std::span(resp).subspan(resp.size() - r.remaining()), version);
+  EXPECT_FALSE(ec) << ec.message();
+  if (ec || response.responses.size() != 1 || response.responses[0].partition_responses.size() != 1) return out;
+  EXPECT_EQ(response.responses[0].name, topic);
+  const auto& p = response.responses[0].partition_responses[0];
+  out.error = p.error_code;
+  out.base_offset = p.base_offset;
   return out;
 }
 
@@ -300,7 +299,7 @@ TEST(RecordInterop, LibrdkafkaConsumesBatchesWeEncode) {
       ASSERT_FALSE(builder.finish());
       ProduceResult pr;
       for (int attempt = 0; attempt < 50; ++attempt) {  // leadership may take a moment after creation
-        pr = produce_v7(conn, topic, builder.data());
+        pr = produce(conn, topic, builder.data());
         if (pr.error != 6 && pr.error != 3) break;  // NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
