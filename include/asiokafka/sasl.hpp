@@ -1,0 +1,75 @@
+// SASL authentication settings and the errors the SASL layer reports. See docs/sasl.md.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace asiokafka {
+
+/// How a connection authenticates on a SASL_PLAINTEXT or SASL_SSL listener. Field names follow
+/// aiokafka's options (sasl_mechanism, sasl_plain_username, sasl_plain_password,
+/// sasl_oauth_token_provider, sasl_kerberos_service_name, sasl_kerberos_domain_name).
+struct SaslConfig {
+  enum class Mechanism { plain, scram_sha_256, scram_sha_512, oauthbearer, gssapi };
+
+  Mechanism mechanism = Mechanism::plain;
+  /// PLAIN and SCRAM: the user name (SCRAM escapes ',' and '=' itself).
+  std::string username;
+  /// PLAIN and SCRAM. Never printed, never part of an error message.
+  std::string password;
+  /// OAUTHBEARER: returns the bearer token (e.g. a JWT); called once per authentication, so a
+  /// re-authentication (KIP-368) picks up a refreshed token. An exception it throws fails the
+  /// authentication with sasl_errc::token_provider_failed.
+  std::function<std::string()> oauth_token_provider;
+  /// OAUTHBEARER SASL extensions (KIP-342): keys are ASCII letters only and not "auth";
+  /// values are printable ASCII. Values are not printed by to_string.
+  std::map<std::string, std::string> oauth_extensions;
+  /// GSSAPI: the service name of the broker's principal (service/host@REALM).
+  std::string kerberos_service_name = "kafka";
+  /// GSSAPI: the host part of the broker's principal; empty uses the broker's host name.
+  std::string kerberos_domain_name;
+};
+
+/// The mechanism's SASL name, e.g. "SCRAM-SHA-256".
+std::string_view to_string(SaslConfig::Mechanism m) noexcept;
+/// The mechanism for a SASL name (case-sensitive, as Kafka spells them); nullopt if unknown.
+std::optional<SaslConfig::Mechanism> parse_sasl_mechanism(std::string_view name) noexcept;
+/// A description for logs. Never contains the password, the token or extension values.
+std::string to_string(const SaslConfig& config);
+
+/// Failures found by the client during SASL authentication. Errors the broker reports keep
+/// their Kafka code (kafka_errc, e.g. sasl_authentication_failed = 58).
+enum class sasl_errc {
+  authentication_failed = 1,  ///< The server rejected the credentials (SCRAM e=, OAUTHBEARER error JSON).
+  mechanism_not_enabled,      ///< The broker does not offer the configured mechanism.
+  malformed_server_message,   ///< A server challenge does not follow the mechanism's grammar.
+  invalid_server_nonce,       ///< SCRAM: the server nonce does not extend the client nonce.
+  iteration_count_out_of_range,  ///< SCRAM: i= below 4096 or above 16384.
+  server_signature_mismatch,  ///< SCRAM: the server could not prove it knows the credentials.
+  unsupported_extension,      ///< SCRAM: a mandatory extension (m=) the client does not support.
+  invalid_config,             ///< Missing or invalid credentials / extensions in SaslConfig.
+  token_provider_failed,      ///< OAUTHBEARER: the token provider threw or returned nothing.
+  random_failed,              ///< The random generator could not produce a nonce.
+  crypto_failed,              ///< An OpenSSL primitive failed.
+  gssapi_failed,              ///< Cyrus SASL / GSSAPI reported an error (e.g. no Kerberos ticket).
+  illegal_state,              ///< A step was requested after the exchange ended, or too many steps.
+};
+
+/// The category of sasl_errc values; its name is "asiokafka.sasl".
+const std::error_category& sasl_category() noexcept;
+
+inline std::error_code make_error_code(sasl_errc e) noexcept { return {static_cast<int>(e), sasl_category()}; }
+
+/// Whether `ec` means the credentials were refused or the server could not be authenticated:
+/// kafka_errc::sasl_authentication_failed (58) from the broker, sasl_errc::authentication_failed
+/// and sasl_errc::server_signature_mismatch. Such failures are not retriable as they are.
+bool is_authentication_failure(std::error_code ec) noexcept;
+
+}  // namespace asiokafka
+
+template <>
+struct std::is_error_code_enum<asiokafka::sasl_errc> : std::true_type {};
