@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,8 @@ using Fn = std::uint32_t (*)(std::span<const std::uint8_t>, std::uint32_t) noexc
 std::vector<std::pair<const char*, Fn>> implementations() {
   std::vector<std::pair<const char*, Fn>> v{{"portable", &crc32c_portable}, {"dispatch", &crc32c}};
   if (crc32c_hardware_available()) v.emplace_back("hardware", &crc32c_hardware);
+  if (crc32c_clmul_available()) v.emplace_back("pclmul", &crc32c_clmul);
+  if (crc32c_wide_clmul_available()) v.emplace_back("vpclmul-avx512", &crc32c_wide_clmul);
   return v;
 }
 
@@ -62,9 +65,36 @@ TEST(Crc32c, HardwareMatchesPortableOnRandomLengthsAndAlignments) {
   }
 }
 
+// Every path against the portable one: random lengths (both sides of the folding thresholds
+// of 256 and 1024 bytes and of every block size), alignments and seeds.
+TEST(Crc32c, AllPathsAgreeOnRandomLengthsAlignmentsAndSeeds) {
+  std::mt19937_64 rng(7);
+  std::vector<std::uint8_t> buf(300000);
+  for (auto& b : buf) b = static_cast<std::uint8_t>(rng());
+  std::vector<std::size_t> lengths;
+  for (std::size_t len = 0; len <= 2200; ++len) lengths.push_back(len);
+  for (std::size_t base : {4096u, 6144u, 8192u, 65536u, 117000u}) {
+    for (std::size_t d = 0; d < 80; ++d) lengths.push_back(base + d);
+  }
+  std::uniform_int_distribution<std::size_t> len_dist(0, 290000);
+  for (int i = 0; i < 40; ++i) lengths.push_back(len_dist(rng));
+  for (const auto& [name, fn] : implementations()) {
+    SCOPED_TRACE(name);
+    for (const std::size_t len : lengths) {
+      const std::size_t offset = rng() % 64;
+      const std::span<const std::uint8_t> s(buf.data() + offset, std::min(len, buf.size() - offset));
+      const auto seed = static_cast<std::uint32_t>(rng());
+      ASSERT_EQ(fn(s, seed), crc32c_portable(s, seed)) << "offset " << offset << " len " << s.size();
+    }
+  }
+}
+
 TEST(Crc32c, DispatchNamesAnImplementation) {
   const std::string_view name = crc32c_implementation();
-  EXPECT_TRUE(name == "sse4.2" || name == "armv8-crc" || name == "portable") << name;
+  EXPECT_TRUE(name == "vpclmul-avx512" || name == "sse4.2" || name == "armv8-crc" || name == "portable") << name;
+  if (crc32c_wide_clmul_available()) {
+    EXPECT_EQ(name, "vpclmul-avx512");
+  }
   if (crc32c_hardware_available()) {
     EXPECT_NE(name, "portable");
   }
