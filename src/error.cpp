@@ -22,6 +22,9 @@ class client_category_impl final : public std::error_category {
       case client_errc::unsupported_compression: return "unsupported compression type";
       case client_errc::decompressed_too_large: return "decompressed data exceeds the allowed size";
       case client_errc::compression_failed: return "compression library error";
+      case client_errc::connection_failed: return "could not connect to the broker";
+      case client_errc::connection_lost: return "connection to the broker lost";
+      case client_errc::connection_closed: return "connection closed by the client";
     }
     return "unknown asiokafka client error " + std::to_string(ev);
   }

@@ -22,6 +22,9 @@ enum class client_errc {
   unsupported_compression,  ///< A compression type the client does not know.
   decompressed_too_large,   ///< Decompressed data would exceed the allowed bound.
   compression_failed,       ///< The compression library reported an error.
+  connection_failed,        ///< No address of a broker accepted a connection.
+  connection_lost,          ///< The broker closed the connection or the network failed.
+  connection_closed,        ///< The connection was closed by the client (close() or destruction).
 };
 
 /// The category of client_errc values; its name is "asiokafka.client".

@@ -19,6 +19,7 @@
 #include "asiokafka/error.hpp"
 #include "asiokafka/version.hpp"
 #include "asiokafka/protocol/messages.hpp"
+#include "net/api_versions.hpp"
 #include "protocol/wire.hpp"
 
 namespace asiokafka {
@@ -53,31 +54,11 @@ HostPort split_address(std::string_view address) {
 
 namespace msg = protocol::messages;
 
-constexpr std::int16_t error_unsupported_version = 35;
-
-// A complete request frame: length, header (v1 or v2 by the generated rule), body.
-template <class Request>
-proto::bytes encode_request(const Request& request, std::int16_t version, std::int32_t correlation_id,
-                            const std::string& client_id, const std::string& address) {
-  msg::RequestHeader header;
-  header.request_api_key = Request::api_key;
-  header.request_api_version = version;
-  header.correlation_id = correlation_id;
-  header.client_id = client_id;
-  proto::bytes frame(4);
-  std::error_code ec = header.encode(frame, proto::request_header_version(Request::api_key, version));
-  if (!ec) ec = request.encode(frame, version);
-  if (ec) fail(ec, address + ": encoding API " + std::to_string(Request::api_key) + " v" + std::to_string(version));
-  proto::Writer(frame).patch_i32(0, static_cast<std::int32_t>(frame.size() - 4));
-  return frame;
-}
-
-// Writes one request and reads its response frame; returns the body after the header.
-template <class Stream, class Request>
-asio::awaitable<proto::bytes> round_trip(Stream& stream, const Request& request, std::int16_t version,
-                                         std::int32_t correlation_id, const ProbeOptions& options,
-                                         const std::string& address) {
-  const auto frame_out = encode_request(request, version, correlation_id, options.client_id, address);
+// Writes `frame_out` and reads the response frame; returns the body after the header.
+template <class Stream>
+asio::awaitable<proto::bytes> read_response(Stream& stream, const proto::bytes& frame_out, std::int16_t api_key,
+                                            std::int16_t version, std::int32_t correlation_id,
+                                            const ProbeOptions& options, const std::string& address) {
   co_await asio::async_write(stream, asio::buffer(frame_out), use_awaitable);
   std::array<std::uint8_t, 4> len{};
   co_await asio::async_read(stream, asio::buffer(len), use_awaitable);
@@ -91,13 +72,45 @@ asio::awaitable<proto::bytes> round_trip(Stream& stream, const Request& request,
   co_await asio::async_read(stream, asio::buffer(frame), use_awaitable);
   proto::Reader header(frame);
   const std::int32_t got = header.i32();
-  if (proto::response_header_version(Request::api_key, version) >= 1) header.skip_tagged_fields();
+  if (proto::response_header_version(api_key, version) >= 1) header.skip_tagged_fields();
   if (!header.ok()) fail(header.error(), address + ": response header");
   if (got != correlation_id) {
     fail(client_errc::correlation_mismatch,
          address + ": expected correlation id " + std::to_string(correlation_id) + ", got " + std::to_string(got));
   }
   co_return proto::bytes(frame.end() - static_cast<std::ptrdiff_t>(header.remaining()), frame.end());
+}
+
+// Writes one request (body already encoded) and reads its response frame; returns the body
+// after the response header.
+template <class Stream>
+asio::awaitable<proto::bytes> round_trip_raw(Stream& stream, std::int16_t api_key, std::int16_t version,
+                                             const proto::bytes& body, std::int32_t correlation_id,
+                                             const ProbeOptions& options, const std::string& address) {
+  msg::RequestHeader header;
+  header.request_api_key = api_key;
+  header.request_api_version = version;
+  header.correlation_id = correlation_id;
+  header.client_id = options.client_id;
+  proto::bytes frame_out(4);
+  if (auto ec = header.encode(frame_out, proto::request_header_version(api_key, version))) {
+    fail(ec, address + ": encoding API " + std::to_string(api_key) + " v" + std::to_string(version));
+  }
+  frame_out.insert(frame_out.end(), body.begin(), body.end());
+  proto::Writer(frame_out).patch_i32(0, static_cast<std::int32_t>(frame_out.size() - 4));
+  co_return co_await read_response(stream, frame_out, api_key, version, correlation_id, options, address);
+}
+
+// Writes one request and reads its response frame; returns the body after the header.
+template <class Stream, class Request>
+asio::awaitable<proto::bytes> round_trip(Stream& stream, const Request& request, std::int16_t version,
+                                         std::int32_t correlation_id, const ProbeOptions& options,
+                                         const std::string& address) {
+  proto::bytes body;
+  if (auto ec = request.encode(body, version)) {
+    fail(ec, address + ": encoding API " + std::to_string(Request::api_key) + " v" + std::to_string(version));
+  }
+  co_return co_await round_trip_raw(stream, Request::api_key, version, body, correlation_id, options, address);
 }
 
 // The highest version of `api_key` both sides implement, or -1.
@@ -115,40 +128,21 @@ asio::awaitable<BrokerProbe> run_probe(Stream& stream, const ProbeOptions& optio
   result.address = address;
   std::int32_t correlation_id = 0;
 
-  msg::ApiVersionsRequest av_request;
-  av_request.client_software_name = software_name;
-  av_request.client_software_version = version_string;
-  std::int16_t version = msg::ApiVersionsRequest::max_version;
-  msg::ApiVersionsResponse av;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    // Software name and version exist from v3 on; v0-v2 requests carry no body fields.
-    msg::ApiVersionsRequest request = version >= 3 ? av_request : msg::ApiVersionsRequest{};
-    const auto body = co_await round_trip(stream, request, version, ++correlation_id, options, address);
-    msg::ApiVersionsResponse decoded;
-    std::error_code ec = decoded.decode(body, version);
-    // KIP-511: a broker that does not support our version answers UNSUPPORTED_VERSION in the
-    // v0 layout, listing what it supports. error_code is the first field in every version.
-    const bool rejected = body.size() >= 2 && (body[0] << 8 | body[1]) == error_unsupported_version;
-    if (rejected && version != 0) {
-      msg::ApiVersionsResponse as_v0;
-      if (!as_v0.decode(body, 0)) decoded = std::move(as_v0);
-      decoded.error_code = error_unsupported_version;
-      ec = {};  // a list we cannot read only means falling back to v0
-    }
-    if (ec) fail(ec, address + ": ApiVersions v" + std::to_string(version) + " response");
-    av = std::move(decoded);
-    if (av.error_code != error_unsupported_version) break;
-    if (attempt == 1) fail(client_errc::unsupported_version, address + ": ApiVersions v" + std::to_string(version));
-    // Retry with the best common version; some peers list nothing usable (librdkafka's mock
-    // answers in the requested layout), and v0 is understood by every broker.
-    const auto it = std::find_if(av.api_keys.begin(), av.api_keys.end(),
-                                 [](const auto& e) { return e.api_key == msg::ApiVersionsRequest::api_key; });
-    version = it == av.api_keys.end() ? std::int16_t{0}
-                                      : std::min(it->max_version, msg::ApiVersionsRequest::max_version);
+  // The KIP-511 negotiation is shared with net::Connection (net/api_versions.hpp).
+  net::api_versions_exchange exchange(software_name, version_string);
+  for (;;) {
+    // A named local: GCC 12 destroys a class-type temporary inside a co_await expression twice.
+    const auto request_body = exchange.request_body();
+    const auto body = co_await round_trip_raw(stream, msg::ApiVersionsRequest::api_key, exchange.version(),
+                                              request_body, ++correlation_id, options, address);
+    std::error_code ec;
+    std::string what;
+    const auto step = exchange.on_response(body, ec, what);
+    if (step == net::api_versions_exchange::step::done) break;
+    if (step == net::api_versions_exchange::step::failed) fail(ec, address + ": " + what);
   }
-  if (av.error_code != 0) {
-    fail(client_errc::broker_error, address + ": ApiVersions error code " + std::to_string(av.error_code));
-  }
+  const std::int16_t version = exchange.version();
+  const auto& av = exchange.response();
   result.api_versions_version = version;
   for (const auto& e : av.api_keys) result.api_versions.push_back({e.api_key, e.min_version, e.max_version});
 

@@ -598,6 +598,19 @@ def header_for_group(group, msgs):
            "#include <string>", "#include <system_error>", "#include <vector>", "",
            '#include "asiokafka/protocol/message_types.hpp"', "",
            "namespace asiokafka::protocol::messages {", ""]
+    names = {m.name for m in msgs}
+
+    def response_of(msg):
+        if msg.kind != "request" or not msg.name.endswith("Request"):
+            return None
+        name = msg.name[:-len("Request")] + "Response"
+        return name if name in names else None
+
+    declared = [response_of(m) for m in msgs if response_of(m)]
+    for name in declared:
+        out.append(f"struct {name};")
+    if declared:
+        out.append("")
     for msg in msgs:
         flexible_ever = not msg.flex.empty()
         out.append(f"/// Kafka {msg.name} ({msg.kind}), versions {msg.vmin}-{msg.vmax}"
@@ -616,6 +629,9 @@ def header_for_group(group, msgs):
         out.append(f"  static constexpr std::int16_t min_version = {msg.vmin};")
         out.append(f"  static constexpr std::int16_t max_version = {msg.vmax};")
         out.append(f"  static constexpr std::int16_t flexible_min_version = {msg.flex_min};")
+        if response_of(msg):
+            out.append(f"  /// The message the broker answers this request with.")
+            out.append(f"  using response_type = {response_of(msg)};")
         out.append("")
         for f in msg.top.fields:
             out.append(f"  {member_decl(f)}")

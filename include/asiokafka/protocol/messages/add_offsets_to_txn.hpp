@@ -13,12 +13,16 @@
 
 namespace asiokafka::protocol::messages {
 
+struct AddOffsetsToTxnResponse;
+
 /// Kafka AddOffsetsToTxnRequest (request), versions 0-4, flexible from 3.
 struct AddOffsetsToTxnRequest {
   static constexpr std::int16_t api_key = 25;
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 4;
   static constexpr std::int16_t flexible_min_version = 3;
+  /// The message the broker answers this request with.
+  using response_type = AddOffsetsToTxnResponse;
 
   std::string transactional_id{};
   std::int64_t producer_id = 0;

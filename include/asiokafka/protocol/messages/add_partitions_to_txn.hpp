@@ -13,6 +13,8 @@
 
 namespace asiokafka::protocol::messages {
 
+struct AddPartitionsToTxnResponse;
+
 /// Kafka AddPartitionsToTxnRequest (request), versions 0-5, flexible from 3.
 struct AddPartitionsToTxnRequest {
   struct AddPartitionsToTxnTopic {
@@ -36,6 +38,8 @@ struct AddPartitionsToTxnRequest {
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 5;
   static constexpr std::int16_t flexible_min_version = 3;
+  /// The message the broker answers this request with.
+  using response_type = AddPartitionsToTxnResponse;
 
   std::vector<AddPartitionsToTxnTransaction> transactions{};
   std::string v3_and_below_transactional_id{};

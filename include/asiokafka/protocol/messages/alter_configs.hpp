@@ -13,6 +13,8 @@
 
 namespace asiokafka::protocol::messages {
 
+struct AlterConfigsResponse;
+
 /// Kafka AlterConfigsRequest (request), versions 0-2, flexible from 2.
 struct AlterConfigsRequest {
   struct AlterableConfig {
@@ -34,6 +36,8 @@ struct AlterConfigsRequest {
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 2;
   static constexpr std::int16_t flexible_min_version = 2;
+  /// The message the broker answers this request with.
+  using response_type = AlterConfigsResponse;
 
   std::vector<AlterConfigsResource> resources{};
   bool validate_only = false;

@@ -13,12 +13,16 @@
 
 namespace asiokafka::protocol::messages {
 
+struct ApiVersionsResponse;
+
 /// Kafka ApiVersionsRequest (request), versions 0-4, flexible from 3.
 struct ApiVersionsRequest {
   static constexpr std::int16_t api_key = 18;
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 4;
   static constexpr std::int16_t flexible_min_version = 3;
+  /// The message the broker answers this request with.
+  using response_type = ApiVersionsResponse;
 
   std::string client_software_name{};
   std::string client_software_version{};

@@ -13,12 +13,16 @@
 
 namespace asiokafka::protocol::messages {
 
+struct ConsumerGroupDescribeResponse;
+
 /// Kafka ConsumerGroupDescribeRequest (request), versions 0-0, flexible from 0.
 struct ConsumerGroupDescribeRequest {
   static constexpr std::int16_t api_key = 69;
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 0;
   static constexpr std::int16_t flexible_min_version = 0;
+  /// The message the broker answers this request with.
+  using response_type = ConsumerGroupDescribeResponse;
 
   std::vector<std::string> group_ids{};
   bool include_authorized_operations = false;

@@ -13,6 +13,8 @@
 
 namespace asiokafka::protocol::messages {
 
+struct ConsumerGroupHeartbeatResponse;
+
 /// Kafka ConsumerGroupHeartbeatRequest (request), versions 0-1, flexible from 0.
 struct ConsumerGroupHeartbeatRequest {
   struct TopicPartitions {
@@ -26,6 +28,8 @@ struct ConsumerGroupHeartbeatRequest {
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 1;
   static constexpr std::int16_t flexible_min_version = 0;
+  /// The message the broker answers this request with.
+  using response_type = ConsumerGroupHeartbeatResponse;
 
   std::string group_id{};
   std::string member_id{};

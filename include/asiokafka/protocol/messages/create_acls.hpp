@@ -13,6 +13,8 @@
 
 namespace asiokafka::protocol::messages {
 
+struct CreateAclsResponse;
+
 /// Kafka CreateAclsRequest (request), versions 0-3, flexible from 2.
 struct CreateAclsRequest {
   struct AclCreation {
@@ -31,6 +33,8 @@ struct CreateAclsRequest {
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 3;
   static constexpr std::int16_t flexible_min_version = 2;
+  /// The message the broker answers this request with.
+  using response_type = CreateAclsResponse;
 
   std::vector<AclCreation> creations{};
   /// Tagged fields this version does not know, kept as (tag, bytes) for re-encoding.

@@ -13,6 +13,8 @@
 
 namespace asiokafka::protocol::messages {
 
+struct CreatePartitionsResponse;
+
 /// Kafka CreatePartitionsRequest (request), versions 0-3, flexible from 2.
 struct CreatePartitionsRequest {
   struct CreatePartitionsAssignment {
@@ -33,6 +35,8 @@ struct CreatePartitionsRequest {
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 3;
   static constexpr std::int16_t flexible_min_version = 2;
+  /// The message the broker answers this request with.
+  using response_type = CreatePartitionsResponse;
 
   std::vector<CreatePartitionsTopic> topics{};
   std::int32_t timeout_ms = 0;

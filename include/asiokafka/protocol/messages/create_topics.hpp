@@ -13,6 +13,8 @@
 
 namespace asiokafka::protocol::messages {
 
+struct CreateTopicsResponse;
+
 /// Kafka CreateTopicsRequest (request), versions 0-7, flexible from 5.
 struct CreateTopicsRequest {
   struct CreatableReplicaAssignment {
@@ -43,6 +45,8 @@ struct CreateTopicsRequest {
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 7;
   static constexpr std::int16_t flexible_min_version = 5;
+  /// The message the broker answers this request with.
+  using response_type = CreateTopicsResponse;
 
   std::vector<CreatableTopic> topics{};
   std::int32_t timeout_ms = 60000;

@@ -13,12 +13,16 @@
 
 namespace asiokafka::protocol::messages {
 
+struct DeleteGroupsResponse;
+
 /// Kafka DeleteGroupsRequest (request), versions 0-2, flexible from 2.
 struct DeleteGroupsRequest {
   static constexpr std::int16_t api_key = 42;
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 2;
   static constexpr std::int16_t flexible_min_version = 2;
+  /// The message the broker answers this request with.
+  using response_type = DeleteGroupsResponse;
 
   std::vector<std::string> groups_names{};
   /// Tagged fields this version does not know, kept as (tag, bytes) for re-encoding.

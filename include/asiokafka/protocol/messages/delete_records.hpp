@@ -13,6 +13,8 @@
 
 namespace asiokafka::protocol::messages {
 
+struct DeleteRecordsResponse;
+
 /// Kafka DeleteRecordsRequest (request), versions 0-2, flexible from 2.
 struct DeleteRecordsRequest {
   struct DeleteRecordsPartition {
@@ -33,6 +35,8 @@ struct DeleteRecordsRequest {
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 2;
   static constexpr std::int16_t flexible_min_version = 2;
+  /// The message the broker answers this request with.
+  using response_type = DeleteRecordsResponse;
 
   std::vector<DeleteRecordsTopic> topics{};
   std::int32_t timeout_ms = 0;

@@ -13,6 +13,8 @@
 
 namespace asiokafka::protocol::messages {
 
+struct DeleteTopicsResponse;
+
 /// Kafka DeleteTopicsRequest (request), versions 0-6, flexible from 4.
 struct DeleteTopicsRequest {
   struct DeleteTopicState {
@@ -26,6 +28,8 @@ struct DeleteTopicsRequest {
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 6;
   static constexpr std::int16_t flexible_min_version = 4;
+  /// The message the broker answers this request with.
+  using response_type = DeleteTopicsResponse;
 
   std::vector<DeleteTopicState> topics{};
   std::vector<std::string> topic_names{};

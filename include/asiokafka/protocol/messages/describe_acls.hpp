@@ -13,12 +13,16 @@
 
 namespace asiokafka::protocol::messages {
 
+struct DescribeAclsResponse;
+
 /// Kafka DescribeAclsRequest (request), versions 0-3, flexible from 2.
 struct DescribeAclsRequest {
   static constexpr std::int16_t api_key = 29;
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 3;
   static constexpr std::int16_t flexible_min_version = 2;
+  /// The message the broker answers this request with.
+  using response_type = DescribeAclsResponse;
 
   std::int8_t resource_type_filter = 0;
   std::optional<std::string> resource_name_filter = std::string("");

@@ -13,12 +13,16 @@
 
 namespace asiokafka::protocol::messages {
 
+struct DescribeClusterResponse;
+
 /// Kafka DescribeClusterRequest (request), versions 0-1, flexible from 0.
 struct DescribeClusterRequest {
   static constexpr std::int16_t api_key = 60;
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 1;
   static constexpr std::int16_t flexible_min_version = 0;
+  /// The message the broker answers this request with.
+  using response_type = DescribeClusterResponse;
 
   bool include_cluster_authorized_operations = false;
   std::int8_t endpoint_type = 1;

@@ -13,6 +13,8 @@
 
 namespace asiokafka::protocol::messages {
 
+struct DescribeConfigsResponse;
+
 /// Kafka DescribeConfigsRequest (request), versions 0-4, flexible from 4.
 struct DescribeConfigsRequest {
   struct DescribeConfigsResource {
@@ -27,6 +29,8 @@ struct DescribeConfigsRequest {
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 4;
   static constexpr std::int16_t flexible_min_version = 4;
+  /// The message the broker answers this request with.
+  using response_type = DescribeConfigsResponse;
 
   std::vector<DescribeConfigsResource> resources{};
   bool include_synonyms = false;

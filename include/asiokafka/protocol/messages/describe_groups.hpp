@@ -13,12 +13,16 @@
 
 namespace asiokafka::protocol::messages {
 
+struct DescribeGroupsResponse;
+
 /// Kafka DescribeGroupsRequest (request), versions 0-5, flexible from 5.
 struct DescribeGroupsRequest {
   static constexpr std::int16_t api_key = 15;
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 5;
   static constexpr std::int16_t flexible_min_version = 5;
+  /// The message the broker answers this request with.
+  using response_type = DescribeGroupsResponse;
 
   std::vector<std::string> groups{};
   bool include_authorized_operations = false;

@@ -13,6 +13,8 @@
 
 namespace asiokafka::protocol::messages {
 
+struct DescribeProducersResponse;
+
 /// Kafka DescribeProducersRequest (request), versions 0-0, flexible from 0.
 struct DescribeProducersRequest {
   struct TopicRequest {
@@ -26,6 +28,8 @@ struct DescribeProducersRequest {
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 0;
   static constexpr std::int16_t flexible_min_version = 0;
+  /// The message the broker answers this request with.
+  using response_type = DescribeProducersResponse;
 
   std::vector<TopicRequest> topics{};
   /// Tagged fields this version does not know, kept as (tag, bytes) for re-encoding.

@@ -13,12 +13,16 @@
 
 namespace asiokafka::protocol::messages {
 
+struct DescribeTransactionsResponse;
+
 /// Kafka DescribeTransactionsRequest (request), versions 0-0, flexible from 0.
 struct DescribeTransactionsRequest {
   static constexpr std::int16_t api_key = 65;
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 0;
   static constexpr std::int16_t flexible_min_version = 0;
+  /// The message the broker answers this request with.
+  using response_type = DescribeTransactionsResponse;
 
   std::vector<std::string> transactional_ids{};
   /// Tagged fields this version does not know, kept as (tag, bytes) for re-encoding.

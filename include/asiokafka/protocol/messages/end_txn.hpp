@@ -13,12 +13,16 @@
 
 namespace asiokafka::protocol::messages {
 
+struct EndTxnResponse;
+
 /// Kafka EndTxnRequest (request), versions 0-5, flexible from 3.
 struct EndTxnRequest {
   static constexpr std::int16_t api_key = 26;
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 5;
   static constexpr std::int16_t flexible_min_version = 3;
+  /// The message the broker answers this request with.
+  using response_type = EndTxnResponse;
 
   std::string transactional_id{};
   std::int64_t producer_id = 0;

@@ -13,6 +13,8 @@
 
 namespace asiokafka::protocol::messages {
 
+struct FetchResponse;
+
 /// Kafka FetchRequest (request), versions 0-17, flexible from 12.
 struct FetchRequest {
   struct ReplicaState {
@@ -54,6 +56,8 @@ struct FetchRequest {
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 17;
   static constexpr std::int16_t flexible_min_version = 12;
+  /// The message the broker answers this request with.
+  using response_type = FetchResponse;
 
   std::optional<std::string> cluster_id{};
   std::int32_t replica_id = -1;

@@ -13,12 +13,16 @@
 
 namespace asiokafka::protocol::messages {
 
+struct FindCoordinatorResponse;
+
 /// Kafka FindCoordinatorRequest (request), versions 0-6, flexible from 3.
 struct FindCoordinatorRequest {
   static constexpr std::int16_t api_key = 10;
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 6;
   static constexpr std::int16_t flexible_min_version = 3;
+  /// The message the broker answers this request with.
+  using response_type = FindCoordinatorResponse;
 
   std::string key{};
   std::int8_t key_type = 0;

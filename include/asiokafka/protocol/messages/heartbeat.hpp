@@ -13,12 +13,16 @@
 
 namespace asiokafka::protocol::messages {
 
+struct HeartbeatResponse;
+
 /// Kafka HeartbeatRequest (request), versions 0-4, flexible from 4.
 struct HeartbeatRequest {
   static constexpr std::int16_t api_key = 12;
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 4;
   static constexpr std::int16_t flexible_min_version = 4;
+  /// The message the broker answers this request with.
+  using response_type = HeartbeatResponse;
 
   std::string group_id{};
   std::int32_t generation_id = 0;

@@ -13,6 +13,8 @@
 
 namespace asiokafka::protocol::messages {
 
+struct IncrementalAlterConfigsResponse;
+
 /// Kafka IncrementalAlterConfigsRequest (request), versions 0-1, flexible from 1.
 struct IncrementalAlterConfigsRequest {
   struct AlterableConfig {
@@ -35,6 +37,8 @@ struct IncrementalAlterConfigsRequest {
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 1;
   static constexpr std::int16_t flexible_min_version = 1;
+  /// The message the broker answers this request with.
+  using response_type = IncrementalAlterConfigsResponse;
 
   std::vector<AlterConfigsResource> resources{};
   bool validate_only = false;

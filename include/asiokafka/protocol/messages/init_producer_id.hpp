@@ -13,12 +13,16 @@
 
 namespace asiokafka::protocol::messages {
 
+struct InitProducerIdResponse;
+
 /// Kafka InitProducerIdRequest (request), versions 0-5, flexible from 2.
 struct InitProducerIdRequest {
   static constexpr std::int16_t api_key = 22;
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 5;
   static constexpr std::int16_t flexible_min_version = 2;
+  /// The message the broker answers this request with.
+  using response_type = InitProducerIdResponse;
 
   std::optional<std::string> transactional_id = std::string("");
   std::int32_t transaction_timeout_ms = 0;

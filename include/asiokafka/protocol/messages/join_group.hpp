@@ -13,6 +13,8 @@
 
 namespace asiokafka::protocol::messages {
 
+struct JoinGroupResponse;
+
 /// Kafka JoinGroupRequest (request), versions 0-9, flexible from 6.
 struct JoinGroupRequest {
   struct JoinGroupRequestProtocol {
@@ -26,6 +28,8 @@ struct JoinGroupRequest {
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 9;
   static constexpr std::int16_t flexible_min_version = 6;
+  /// The message the broker answers this request with.
+  using response_type = JoinGroupResponse;
 
   std::string group_id{};
   std::int32_t session_timeout_ms = 0;

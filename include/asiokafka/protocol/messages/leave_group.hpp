@@ -13,6 +13,8 @@
 
 namespace asiokafka::protocol::messages {
 
+struct LeaveGroupResponse;
+
 /// Kafka LeaveGroupRequest (request), versions 0-5, flexible from 4.
 struct LeaveGroupRequest {
   struct MemberIdentity {
@@ -27,6 +29,8 @@ struct LeaveGroupRequest {
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 5;
   static constexpr std::int16_t flexible_min_version = 4;
+  /// The message the broker answers this request with.
+  using response_type = LeaveGroupResponse;
 
   std::string group_id{};
   std::string member_id{};

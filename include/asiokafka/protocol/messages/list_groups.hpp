@@ -13,12 +13,16 @@
 
 namespace asiokafka::protocol::messages {
 
+struct ListGroupsResponse;
+
 /// Kafka ListGroupsRequest (request), versions 0-5, flexible from 3.
 struct ListGroupsRequest {
   static constexpr std::int16_t api_key = 16;
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 5;
   static constexpr std::int16_t flexible_min_version = 3;
+  /// The message the broker answers this request with.
+  using response_type = ListGroupsResponse;
 
   std::vector<std::string> states_filter{};
   std::vector<std::string> types_filter{};

@@ -13,6 +13,8 @@
 
 namespace asiokafka::protocol::messages {
 
+struct ListOffsetsResponse;
+
 /// Kafka ListOffsetsRequest (request), versions 0-10, flexible from 6.
 struct ListOffsetsRequest {
   struct ListOffsetsPartition {
@@ -35,6 +37,8 @@ struct ListOffsetsRequest {
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 10;
   static constexpr std::int16_t flexible_min_version = 6;
+  /// The message the broker answers this request with.
+  using response_type = ListOffsetsResponse;
 
   std::int32_t replica_id = 0;
   std::int8_t isolation_level = 0;

@@ -13,12 +13,16 @@
 
 namespace asiokafka::protocol::messages {
 
+struct ListTransactionsResponse;
+
 /// Kafka ListTransactionsRequest (request), versions 0-1, flexible from 0.
 struct ListTransactionsRequest {
   static constexpr std::int16_t api_key = 66;
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 1;
   static constexpr std::int16_t flexible_min_version = 0;
+  /// The message the broker answers this request with.
+  using response_type = ListTransactionsResponse;
 
   std::vector<std::string> state_filters{};
   std::vector<std::int64_t> producer_id_filters{};

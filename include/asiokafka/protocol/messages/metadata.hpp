@@ -13,6 +13,8 @@
 
 namespace asiokafka::protocol::messages {
 
+struct MetadataResponse;
+
 /// Kafka MetadataRequest (request), versions 0-12, flexible from 9.
 struct MetadataRequest {
   struct MetadataRequestTopic {
@@ -26,6 +28,8 @@ struct MetadataRequest {
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 12;
   static constexpr std::int16_t flexible_min_version = 9;
+  /// The message the broker answers this request with.
+  using response_type = MetadataResponse;
 
   std::optional<std::vector<MetadataRequestTopic>> topics = std::vector<MetadataRequestTopic>{};
   bool allow_auto_topic_creation = true;

@@ -13,6 +13,8 @@
 
 namespace asiokafka::protocol::messages {
 
+struct OffsetCommitResponse;
+
 /// Kafka OffsetCommitRequest (request), versions 0-9, flexible from 8.
 struct OffsetCommitRequest {
   struct OffsetCommitRequestPartition {
@@ -36,6 +38,8 @@ struct OffsetCommitRequest {
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 9;
   static constexpr std::int16_t flexible_min_version = 8;
+  /// The message the broker answers this request with.
+  using response_type = OffsetCommitResponse;
 
   std::string group_id{};
   std::int32_t generation_id_or_member_epoch = -1;

@@ -13,6 +13,8 @@
 
 namespace asiokafka::protocol::messages {
 
+struct OffsetDeleteResponse;
+
 /// Kafka OffsetDeleteRequest (request), versions 0-0, never flexible.
 struct OffsetDeleteRequest {
   struct OffsetDeleteRequestPartition {
@@ -30,6 +32,8 @@ struct OffsetDeleteRequest {
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 0;
   static constexpr std::int16_t flexible_min_version = -1;
+  /// The message the broker answers this request with.
+  using response_type = OffsetDeleteResponse;
 
   std::string group_id{};
   std::vector<OffsetDeleteRequestTopic> topics{};

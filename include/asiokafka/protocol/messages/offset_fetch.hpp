@@ -13,6 +13,8 @@
 
 namespace asiokafka::protocol::messages {
 
+struct OffsetFetchResponse;
+
 /// Kafka OffsetFetchRequest (request), versions 0-9, flexible from 6.
 struct OffsetFetchRequest {
   struct OffsetFetchRequestTopic {
@@ -42,6 +44,8 @@ struct OffsetFetchRequest {
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 9;
   static constexpr std::int16_t flexible_min_version = 6;
+  /// The message the broker answers this request with.
+  using response_type = OffsetFetchResponse;
 
   std::string group_id{};
   std::optional<std::vector<OffsetFetchRequestTopic>> topics = std::vector<OffsetFetchRequestTopic>{};

@@ -13,6 +13,8 @@
 
 namespace asiokafka::protocol::messages {
 
+struct OffsetForLeaderEpochResponse;
+
 /// Kafka OffsetForLeaderEpochRequest (request), versions 0-4, flexible from 4.
 struct OffsetForLeaderEpochRequest {
   struct OffsetForLeaderPartition {
@@ -34,6 +36,8 @@ struct OffsetForLeaderEpochRequest {
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 4;
   static constexpr std::int16_t flexible_min_version = 4;
+  /// The message the broker answers this request with.
+  using response_type = OffsetForLeaderEpochResponse;
 
   std::int32_t replica_id = -2;
   std::vector<OffsetForLeaderTopic> topics{};

@@ -13,6 +13,8 @@
 
 namespace asiokafka::protocol::messages {
 
+struct ProduceResponse;
+
 /// Kafka ProduceRequest (request), versions 0-11, flexible from 9.
 struct ProduceRequest {
   struct PartitionProduceData {
@@ -33,6 +35,8 @@ struct ProduceRequest {
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 11;
   static constexpr std::int16_t flexible_min_version = 9;
+  /// The message the broker answers this request with.
+  using response_type = ProduceResponse;
 
   std::optional<std::string> transactional_id{};
   std::int16_t acks = 0;

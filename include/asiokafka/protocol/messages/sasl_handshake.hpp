@@ -13,12 +13,16 @@
 
 namespace asiokafka::protocol::messages {
 
+struct SaslHandshakeResponse;
+
 /// Kafka SaslHandshakeRequest (request), versions 0-1, never flexible.
 struct SaslHandshakeRequest {
   static constexpr std::int16_t api_key = 17;
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 1;
   static constexpr std::int16_t flexible_min_version = -1;
+  /// The message the broker answers this request with.
+  using response_type = SaslHandshakeResponse;
 
   std::string mechanism{};
 

@@ -13,6 +13,8 @@
 
 namespace asiokafka::protocol::messages {
 
+struct SyncGroupResponse;
+
 /// Kafka SyncGroupRequest (request), versions 0-5, flexible from 4.
 struct SyncGroupRequest {
   struct SyncGroupRequestAssignment {
@@ -26,6 +28,8 @@ struct SyncGroupRequest {
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 5;
   static constexpr std::int16_t flexible_min_version = 4;
+  /// The message the broker answers this request with.
+  using response_type = SyncGroupResponse;
 
   std::string group_id{};
   std::int32_t generation_id = 0;

@@ -13,6 +13,8 @@
 
 namespace asiokafka::protocol::messages {
 
+struct TxnOffsetCommitResponse;
+
 /// Kafka TxnOffsetCommitRequest (request), versions 0-4, flexible from 3.
 struct TxnOffsetCommitRequest {
   struct TxnOffsetCommitRequestPartition {
@@ -35,6 +37,8 @@ struct TxnOffsetCommitRequest {
   static constexpr std::int16_t min_version = 0;
   static constexpr std::int16_t max_version = 4;
   static constexpr std::int16_t flexible_min_version = 3;
+  /// The message the broker answers this request with.
+  using response_type = TxnOffsetCommitResponse;
 
   std::string transactional_id{};
   std::string group_id{};

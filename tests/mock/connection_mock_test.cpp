@@ -1,0 +1,64 @@
+// net::Connection against the librdkafka mock cluster: ApiVersions negotiation with the mock's
+// quirks, and an injected round-trip time that outlasts the request timeout.
+// The mock cannot inject throttle_time_ms (rdkafka_mock.h has no such control), so throttling
+// is covered by the multiplexer's unit tests only.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+#include <boost/asio/this_coro.hpp>
+
+#include "net/connection.hpp"
+#include "support/async.hpp"
+#include "support/mock_cluster.hpp"
+
+namespace asiokafka::test {
+namespace {
+
+namespace asio = boost::asio;
+namespace msg = protocol::messages;
+using namespace std::chrono_literals;
+
+struct Result {
+  bool first_ok = false;
+  std::error_code slow_error;
+  std::chrono::steady_clock::duration slow_elapsed{};
+};
+
+asio::awaitable<Result> slow_broker(MockCluster& mock) {
+  const auto address = mock.broker_address(1);
+  const auto colon = address.rfind(':');
+  const std::string host = address.substr(0, colon);
+  const auto port = static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1)));
+  auto ex = co_await asio::this_coro::executor;
+  net::ConnectionOptions options;
+  options.request_timeout = 500ms;
+  net::Connection conn = co_await net::connect(ex, host, port, options);
+  Result r;
+  const msg::MetadataRequest request{};
+  const auto md = co_await conn.send(request);
+  r.first_ok = !md->brokers.empty();
+  mock.set_rtt(1, 3s);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    (void)co_await conn.send(request);
+  } catch (const std::system_error& e) {
+    r.slow_error = e.code();
+  }
+  r.slow_elapsed = std::chrono::steady_clock::now() - start;
+  co_await conn.close();
+  co_return r;
+}
+
+TEST(ConnectionMock, InjectedRoundTripTimeTimesOut) {
+  MockCluster mock(1);
+  const auto r = run_async(slow_broker(mock), 20s);
+  EXPECT_TRUE(r.first_ok);
+  EXPECT_EQ(r.slow_error, client_errc::timeout) << r.slow_error.message();
+  EXPECT_GE(r.slow_elapsed, 500ms);
+  EXPECT_LT(r.slow_elapsed, 1500ms);
+}
+
+}  // namespace
+}  // namespace asiokafka::test
