@@ -20,6 +20,7 @@
 #include "asiokafka/kafka_error.hpp"
 #include "net/connection.hpp"
 #include "support/async.hpp"
+#include "support/jwt.hpp"
 #include "support/rig.hpp"
 
 namespace asiokafka::test {
@@ -83,32 +84,6 @@ void expect_cluster(const MetadataSeen& seen, const Rig& rig) {
 
 SaslConfig user(const Rig& rig, SaslConfig::Mechanism m, std::string password) {
   return {.mechanism = m, .username = rig.get("SASL_USER"), .password = std::move(password)};
-}
-
-// An unsecured JWT: {"alg":"none"} header, claims, empty signature (RFC 7519 §6).
-std::string base64url(std::string_view s) {
-  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (const unsigned char c : s) {
-    acc = acc << 8 | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out += alphabet[acc >> bits & 63];
-    }
-  }
-  if (bits > 0) out += alphabet[acc << (6 - bits) & 63];
-  return out;
-}
-
-std::string unsigned_jwt(const std::string& sub) {
-  const auto now =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  const auto claims =
-      R"({"sub":")" + sub + R"(","iat":)" + std::to_string(now - 10) + R"(,"exp":)" + std::to_string(now + 3600) + "}";
-  return base64url(R"({"alg":"none"})") + "." + base64url(claims) + ".";
 }
 
 using M = SaslConfig::Mechanism;

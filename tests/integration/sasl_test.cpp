@@ -21,6 +21,7 @@
 #include "asiokafka/sasl.hpp"
 #include "net/sasl/authenticator.hpp"
 #include "support/async.hpp"
+#include "support/jwt.hpp"
 #include "support/rig.hpp"
 
 namespace asiokafka::test {
@@ -270,32 +271,6 @@ TEST(SaslRealBroker, SaslSslWithScramSha512) {
   expect_authenticated(run(over_tls(rig.node(1).listener("SASL_SSL"), rig.ca_file(),
                                     user(rig, M::scram_sha_512, rig.get("SASL_PASSWORD")))),
                        rig);
-}
-
-// An unsecured JWT: {"alg":"none"} header, claims, empty signature (RFC 7519 §6).
-std::string base64url(std::string_view s) {
-  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (const unsigned char c : s) {
-    acc = acc << 8 | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out += alphabet[acc >> bits & 63];
-    }
-  }
-  if (bits > 0) out += alphabet[acc << (6 - bits) & 63];
-  return out;  // no padding
-}
-
-std::string unsigned_jwt(const std::string& sub, std::chrono::seconds expires_in) {
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
-  const auto claims = R"({"sub":")" + sub + R"(","iat":)" + std::to_string(now - 10) + R"(,"exp":)" +
-                      std::to_string(now + expires_in.count()) + "}";
-  return base64url(R"({"alg":"none"})") + "." + base64url(claims) + ".";
 }
 
 TEST(SaslRealBroker, OAuthBearerUnsignedJwt) {
