@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <memory>
 #include <string>
 #include <system_error>
 
@@ -17,6 +18,7 @@
 #include <boost/asio/write.hpp>
 
 #include "asiokafka/error.hpp"
+#include "asiokafka/tls.hpp"
 #include "asiokafka/version.hpp"
 #include "asiokafka/protocol/messages.hpp"
 #include "net/api_versions.hpp"
@@ -164,23 +166,15 @@ asio::awaitable<BrokerProbe> run_probe(Stream& stream, const ProbeOptions& optio
   co_return result;
 }
 
-asio::ssl::context make_tls_context(const ProbeTls& tls, const std::string& host) {
-  asio::ssl::context ctx(asio::ssl::context::tls_client);
-  ctx.set_verify_mode(asio::ssl::verify_peer);
-  if (tls.ca_file.empty()) {
-    ctx.set_default_verify_paths();
-  } else {
-    ctx.load_verify_file(tls.ca_file);
-  }
-  if (!tls.cert_file.empty()) {
-    if (!tls.key_password.empty()) {
-      ctx.set_password_callback([pw = tls.key_password](std::size_t, asio::ssl::context::password_purpose) { return pw; });
-    }
-    ctx.use_certificate_chain_file(tls.cert_file);
-    ctx.use_private_key_file(tls.key_file.empty() ? tls.cert_file : tls.key_file, asio::ssl::context::pem);
-  }
-  if (tls.verify_hostname) ctx.set_verify_callback(asio::ssl::host_name_verification(host));
-  return ctx;
+// One TLS implementation for the whole library: ProbeTls is a subset of TlsOptions.
+std::shared_ptr<asio::ssl::context> make_tls_context(const ProbeTls& tls) {
+  TlsOptions options;
+  options.ca_file = tls.ca_file;
+  options.cert_file = tls.cert_file;
+  options.key_file = tls.key_file;
+  options.key_password = tls.key_password;
+  options.verify_hostname = tls.verify_hostname;
+  return create_ssl_context(options);
 }
 
 bool is_ip_literal(const std::string& host) {
@@ -201,8 +195,9 @@ asio::awaitable<BrokerProbe> connect_and_probe(HostPort hp, ProbeOptions options
   if (!options.tls) {
     result = co_await run_probe(socket, options, address);
   } else {
-    auto ctx = make_tls_context(*options.tls, hp.host);
-    asio::ssl::stream<tcp::socket> stream(std::move(socket), ctx);
+    const auto ctx = make_tls_context(*options.tls);
+    asio::ssl::stream<tcp::socket> stream(std::move(socket), *ctx);
+    if (options.tls->verify_hostname) stream.set_verify_callback(asio::ssl::host_name_verification(hp.host));
     // SNI carries host names only (RFC 6066 forbids IP literals).
     if (!is_ip_literal(hp.host) && !SSL_set_tlsext_host_name(stream.native_handle(), hp.host.c_str())) {
       fail(std::error_code(static_cast<int>(ERR_get_error()), asio::error::get_ssl_category()), address + ": SNI");

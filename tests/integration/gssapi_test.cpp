@@ -1,0 +1,138 @@
+// GSSAPI (Kerberos V5) login through net::Connection against the rig's GSSAPI listener and
+// its MIT KDC (kafkarig.py start --kerberos; docs/rig.md "Kerberos"). Kerberos is opt-in:
+// without KERBEROS=1 in rig.env every test here skips, even with ASIOKAFKA_REQUIRE_RIG=1.
+//
+// Credentials come from the environment as for any MIT client: KRB5_CONFIG names the rig's
+// krb5.conf, KRB5_CLIENT_KTNAME the client keytab (so no kinit is needed), and KRB5CCNAME a
+// private in-memory cache, so nothing touches /etc/krb5.conf or the user's ticket cache.
+// (No class-type temporaries inside co_await: GCC 12 bugs, see docs/design.md.)
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+
+#include <boost/asio/this_coro.hpp>
+
+#include "asiokafka/sasl.hpp"
+#include "net/connection.hpp"
+#include "support/async.hpp"
+#include "support/rig.hpp"
+
+namespace asiokafka::test {
+namespace {
+
+namespace asio = boost::asio;
+namespace msg = protocol::messages;
+using namespace std::chrono_literals;
+
+struct Target {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+Target split(const std::string& address) {
+  const auto colon = address.rfind(':');
+  return {address.substr(0, colon), static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1)))};
+}
+
+struct Seen {
+  std::optional<std::string> cluster_id;
+  std::size_t brokers = 0;
+};
+
+asio::awaitable<Seen> connect_and_read_metadata(Target target, net::ConnectionOptions options) {
+  auto ex = co_await asio::this_coro::executor;
+  net::Connection conn = co_await net::connect(ex, target.host, target.port, options);
+  const msg::MetadataRequest request{};
+  const auto md = co_await conn.send(request);
+  Seen seen{md->cluster_id, md->brokers.size()};
+  co_await conn.close();
+  co_return seen;
+}
+
+Seen metadata(const std::string& address, const SaslConfig& sasl) {
+  net::ConnectionOptions options;
+  options.connect_timeout = 20s;
+  options.sasl = sasl;
+  return run_async(connect_and_read_metadata(split(address), std::move(options)), 40s);
+}
+
+/// The single-node rig with Kerberos, or a skip. `keytab` empty: no client credentials at all.
+#define REQUIRE_KERBEROS_RIG(var)                                                                    \
+  ASIOKAFKA_REQUIRE_RIG(var, "ASIOKAFKA_RIG_ENV");                                                   \
+  if (!kerberos_enabled(var)) {                                                                      \
+    GTEST_SKIP() << "the rig has no KDC (KERBEROS=1 missing in rig.env): start it with "             \
+                    "'kafkarig.py start --kerberos' or ASIOKAFKA_RIG_KERBEROS=1 (docs/rig.md)";     \
+  }
+
+bool kerberos_enabled(const Rig& rig) {
+  try {
+    return rig.get("KERBEROS") == "1";
+  } catch (const std::out_of_range&) {
+    return false;
+  }
+}
+
+/// Points MIT Kerberos at the rig's realm. `with_keytab` false leaves no credentials at all.
+void use_rig_kerberos(const Rig& rig, bool with_keytab, const std::string& cache) {
+  ::setenv("KRB5_CONFIG", rig.get("KRB5_CONFIG").c_str(), 1);
+  ::setenv("KRB5CCNAME", ("MEMORY:" + cache).c_str(), 1);
+  const std::string keytab = with_keytab ? rig.get("KRB5_CLIENT_KEYTAB") : rig.get("RIG_DIR") + "/kdc/no-such.keytab";
+  ::setenv("KRB5_CLIENT_KTNAME", keytab.c_str(), 1);
+  ::unsetenv("KRB5_KTNAME");
+}
+
+SaslConfig gssapi(const Rig& rig) {
+  SaslConfig sasl;
+  sasl.mechanism = SaslConfig::Mechanism::gssapi;
+  sasl.kerberos_service_name = rig.get("KRB5_SERVICE_NAME");
+  return sasl;
+}
+
+TEST(GssapiRealBroker, KeytabLoginThenMetadata) {
+  REQUIRE_KERBEROS_RIG(rig);
+  use_rig_kerberos(rig, true, "asiokafka-gssapi-ok");
+  const auto address = rig.node(1).listener("GSSAPI");
+  ASSERT_EQ(split(address).host, "localhost");  // the service principal is kafka/localhost
+  const auto seen = metadata(address, gssapi(rig));
+  EXPECT_EQ(seen.cluster_id, rig.get("CLUSTER_ID"));
+  EXPECT_EQ(seen.brokers, 1u);
+}
+
+TEST(GssapiRealBroker, LoginTwiceOnTheSameCache) {
+  REQUIRE_KERBEROS_RIG(rig);
+  use_rig_kerberos(rig, true, "asiokafka-gssapi-twice");
+  const auto address = rig.node(1).listener("GSSAPI");
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(metadata(address, gssapi(rig)).cluster_id, rig.get("CLUSTER_ID"));
+}
+
+void expect_gssapi_failure(const std::string& address, const SaslConfig& sasl, const std::string& needle) {
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    metadata(address, sasl);
+    FAIL() << "GSSAPI login succeeded";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code(), sasl_errc::gssapi_failed) << e.what();
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 15s);  // a typed error, not a hang
+}
+
+TEST(GssapiRealBroker, UnknownServiceNameFailsTyped) {
+  REQUIRE_KERBEROS_RIG(rig);
+  use_rig_kerberos(rig, true, "asiokafka-gssapi-badservice");
+  SaslConfig sasl = gssapi(rig);
+  sasl.kerberos_service_name = "nosuchservice";
+  // The KDC has no nosuchservice/localhost principal.
+  expect_gssapi_failure(rig.node(1).listener("GSSAPI"), sasl, "GSSAPI");
+}
+
+TEST(GssapiRealBroker, NoCredentialsFailsTyped) {
+  REQUIRE_KERBEROS_RIG(rig);
+  use_rig_kerberos(rig, false, "asiokafka-gssapi-nocreds");
+  expect_gssapi_failure(rig.node(1).listener("GSSAPI"), gssapi(rig), "GSSAPI");
+}
+
+}  // namespace
+}  // namespace asiokafka::test
