@@ -335,6 +335,17 @@ asio::awaitable<std::size_t> big_metadata(Target target, std::size_t& frame_byte
     asio::steady_timer pause(ex, 200ms);
     co_await pause.async_wait(use_awaitable);
   }
+  // Delete the 3,000 partitions again: the fault suites restart this broker, and every
+  // partition left behind adds to its log recovery time.
+  msg::DeleteTopicsRequest drop;
+  drop.timeout_ms = 30000;
+  for (const auto& t : request.topics.value()) {
+    msg::DeleteTopicsRequest::DeleteTopicState state;
+    state.name = t.name;
+    drop.topics.push_back(state);
+  }
+  const auto dropped = co_await conn.send(drop);
+  for (const auto& r : dropped->responses) EXPECT_EQ(r.error_code, 0) << r.name.value_or("?");
   co_await conn.close();
   co_return seen;
 }
