@@ -39,15 +39,9 @@ struct RestoreNode {
   }
 };
 
-struct Target {
-  std::string host;
-  std::uint16_t port = 0;
-};
+using Target = HostPort;
 
-Target split(const std::string& address) {
-  const auto colon = address.rfind(':');
-  return {address.substr(0, colon), static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1)))};
-}
+Target split(const std::string& address) { return split_host_port(address); }
 
 struct Outcome {
   std::vector<std::error_code> errors;  // one per request

@@ -33,15 +33,9 @@ using asio::use_awaitable;
 using net::Connection;
 using net::ConnectionOptions;
 
-struct Target {
-  std::string host;
-  std::uint16_t port = 0;
-};
+using Target = HostPort;
 
-Target split(const std::string& address) {
-  const auto colon = address.rfind(':');
-  return {address.substr(0, colon), static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1)))};
-}
+Target split(const std::string& address) { return split_host_port(address); }
 
 std::shared_ptr<asio::ssl::context> tls_context(const std::string& ca, const std::string& cert = {},
                                                 const std::string& key = {}) {

@@ -50,12 +50,10 @@ asio::awaitable<std::string> cluster_id_via(std::string host, std::uint16_t port
 }
 
 std::string cluster_id(const std::string& address, const TlsOptions& tls) {
-  const auto colon = address.rfind(':');
+  const HostPort target = split_host_port(address);
   net::ConnectionOptions options;
   options.tls = net::ConnectionTls{create_ssl_context(tls), tls.verify_hostname};
-  return run_async(cluster_id_via(address.substr(0, colon),
-                                  static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1))), std::move(options)),
-                   30s);
+  return run_async(cluster_id_via(target.host, target.port, std::move(options)), 30s);
 }
 
 /// The what() of the failure, or "" when the connection worked.

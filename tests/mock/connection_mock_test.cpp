@@ -12,6 +12,7 @@
 #include "net/connection.hpp"
 #include "support/async.hpp"
 #include "support/mock_cluster.hpp"
+#include "support/rig.hpp"
 
 namespace asiokafka::test {
 namespace {
@@ -28,9 +29,9 @@ struct Result {
 
 asio::awaitable<Result> slow_broker(MockCluster& mock) {
   const auto address = mock.broker_address(1);
-  const auto colon = address.rfind(':');
-  const std::string host = address.substr(0, colon);
-  const auto port = static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1)));
+  const HostPort target = split_host_port(address);
+  const std::string host = target.host;
+  const auto port = target.port;
   auto ex = co_await asio::this_coro::executor;
   net::ConnectionOptions options;
   options.request_timeout = 500ms;

@@ -32,6 +32,12 @@ const std::string& Rig::get(const std::string& key) const {
   return it->second;
 }
 
+HostPort split_host_port(const std::string& address) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos) throw std::invalid_argument("no port in '" + address + "'");
+  return {address.substr(0, colon), static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1)))};
+}
+
 int Rig::node_count() const { return std::stoi(get("NODES")); }
 
 std::string RigNode::listener(const std::string& name) const {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -71,5 +72,12 @@ class Rig {
   const ::asiokafka::test::Rig& var = *var##_opt
 
 bool rig_required();
+
+/// "host:port" split into its parts (the rig's listeners are all host:port).
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+};
+HostPort split_host_port(const std::string& address);
 
 }  // namespace asiokafka::test
