@@ -89,6 +89,34 @@ TEST(Crc32c, AllPathsAgreeOnRandomLengthsAlignmentsAndSeeds) {
   }
 }
 
+// The AVX-512 path splits inputs of 8 KiB and more into a folded front and three crc32
+// streams at the back, joined with shift constants computed at run time: every split point
+// (lengths just below, at and above the threshold, each stream-length step, and large
+// inputs) on every alignment, against the portable path and against crc32c continuation.
+TEST(Crc32c, WideHybridSplitMatchesPortable) {
+  if (!crc32c_wide_clmul_available()) GTEST_SKIP() << "no AVX-512 VPCLMULQDQ on this CPU";
+  std::mt19937_64 rng(11);
+  std::vector<std::uint8_t> buf(1100000);
+  for (auto& b : buf) b = static_cast<std::uint8_t>(rng());
+  std::vector<std::size_t> lengths;
+  for (std::size_t len = 8180; len <= 8700; ++len) lengths.push_back(len);  // w steps by 40 bytes
+  for (std::size_t len : {16384u, 117061u, 117062u, 1039893u, 1048576u, 1099000u}) lengths.push_back(len);
+  for (const std::size_t len : lengths) {
+    const std::size_t offset = len % 64;
+    const std::span<const std::uint8_t> s(buf.data() + offset, len);
+    const auto seed = static_cast<std::uint32_t>(rng());
+    ASSERT_EQ(crc32c_wide_clmul(s, seed), crc32c_portable(s, seed)) << "offset " << offset << " len " << len;
+    // Split anywhere: crc(a || b) = crc(b, crc(a)).
+    const std::size_t cut = len / 3;
+    ASSERT_EQ(crc32c_wide_clmul(s.subspan(cut), crc32c_wide_clmul(s.first(cut), seed)), crc32c_portable(s, seed)) << len;
+  }
+  // All zeros and all ones, where a wrong shift constant cannot hide behind random data.
+  for (std::uint8_t fill : {std::uint8_t{0}, std::uint8_t{0xff}}) {
+    const std::vector<std::uint8_t> flat(50000, fill);
+    ASSERT_EQ(crc32c_wide_clmul(flat), crc32c_portable(flat)) << int{fill};
+  }
+}
+
 TEST(Crc32c, DispatchNamesAnImplementation) {
   const std::string_view name = crc32c_implementation();
   EXPECT_TRUE(name == "vpclmul-avx512" || name == "sse4.2" || name == "armv8-crc" || name == "portable") << name;
