@@ -39,7 +39,8 @@ std::uint32_t crc32c_clmul(std::span<const std::uint8_t> data, std::uint32_t crc
 bool crc32c_wide_clmul_available() noexcept;
 
 /// The same folding on 512-bit registers; only call it when crc32c_wide_clmul_available().
-/// Inputs under 1 KiB take the crc32c_clmul() path.
+/// Inputs under 1 KiB take the crc32c_hardware() path; from 8 KiB, three crc32-instruction
+/// streams over the back of the input run beside the folding (docs/records.md, "Hybrid").
 std::uint32_t crc32c_wide_clmul(std::span<const std::uint8_t> data, std::uint32_t crc = 0) noexcept;
 
 /// Name of the implementation crc32c() dispatches to: "vpclmul-avx512", "sse4.2", "armv8-crc" or
