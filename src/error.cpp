@@ -25,6 +25,9 @@ class client_category_impl final : public std::error_category {
       case client_errc::connection_failed: return "could not connect to the broker";
       case client_errc::connection_lost: return "connection to the broker lost";
       case client_errc::connection_closed: return "connection closed by the client";
+      case client_errc::invalid_config: return "invalid configuration";
+      case client_errc::no_broker_available: return "no broker available";
+      case client_errc::client_closed: return "the client is closed";
     }
     return "unknown asiokafka client error " + std::to_string(ev);
   }

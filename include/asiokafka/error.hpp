@@ -25,6 +25,9 @@ enum class client_errc {
   connection_failed,        ///< No address of a broker accepted a connection.
   connection_lost,          ///< The broker closed the connection or the network failed.
   connection_closed,        ///< The connection was closed by the client (close() or destruction).
+  invalid_config,           ///< A configuration option holds a value that is not allowed.
+  no_broker_available,      ///< Every known broker is unreachable or in reconnect backoff.
+  client_closed,            ///< The client was closed (or not started) when the operation ran.
 };
 
 /// The category of client_errc values; its name is "asiokafka.client".

@@ -62,15 +62,15 @@ std::uint32_t reconnect_backoff::failures(std::int32_t node) const {
 
 idle_tracker::idle_tracker(std::chrono::milliseconds max_idle) : max_idle_(max_idle) {}
 
-void idle_tracker::touch(std::int32_t node, time_point now) { conns_[node].last_active = now; }
+void idle_tracker::touch(connection_key node, time_point now) { conns_[node].last_active = now; }
 
-void idle_tracker::set_busy(std::int32_t node, bool busy) {
+void idle_tracker::set_busy(connection_key node, bool busy) {
   auto it = conns_.find(node);
   if (it != conns_.end()) it->second.busy = busy;
 }
 
-std::vector<std::int32_t> idle_tracker::reap(time_point now) {
-  std::vector<std::int32_t> out;
+std::vector<connection_key> idle_tracker::reap(time_point now) {
+  std::vector<connection_key> out;
   std::erase_if(conns_, [&](const auto& kv) {
     const conn& c = kv.second;
     if (c.busy || now - c.last_active < max_idle_) return false;

@@ -34,6 +34,10 @@ using random_source = std::function<double()>;
 std::chrono::milliseconds backoff_delay(const backoff_config& cfg, std::uint32_t attempts,
                                         double unit_random);
 
+/// Identifies one connection for idle tracking: the cluster combines the broker id and the
+/// connection's purpose (see net::Cluster).
+using connection_key = std::int64_t;
+
 /// Reconnect backoff per broker id.
 class reconnect_backoff {
  public:
@@ -70,13 +74,13 @@ class idle_tracker {
   explicit idle_tracker(std::chrono::milliseconds max_idle = std::chrono::milliseconds{540'000});
 
   /// Activity on `node`'s connection (starts tracking it).
-  void touch(std::int32_t node, time_point now);
-  void set_busy(std::int32_t node, bool busy);
+  void touch(connection_key node, time_point now);
+  void set_busy(connection_key node, bool busy);
   /// The connection closed.
-  void remove(std::int32_t node) { conns_.erase(node); }
+  void remove(connection_key node) { conns_.erase(node); }
   /// Idle connections to close at `now` (not busy, idle >= max_idle), by node id; they
   /// stop being tracked.
-  std::vector<std::int32_t> reap(time_point now);
+  std::vector<connection_key> reap(time_point now);
   /// When the next idle connection expires, for the caller's timer.
   std::optional<time_point> next_expiry() const;
   std::size_t size() const noexcept { return conns_.size(); }
@@ -87,7 +91,7 @@ class idle_tracker {
     bool busy = false;
   };
   std::chrono::milliseconds max_idle_;
-  std::map<std::int32_t, conn> conns_;
+  std::map<connection_key, conn> conns_;
 };
 
 }  // namespace asiokafka::net

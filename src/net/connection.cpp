@@ -478,6 +478,14 @@ bool Connection::is_open() const noexcept { return state_ && !state_->closed; }
 
 std::size_t Connection::pending() const noexcept { return state_ ? state_->mux.pending() : 0; }
 
+void Connection::report_malformed(std::int16_t api_key, std::int16_t api_version, std::error_code ec) {
+  if (state_) detail::fail_malformed(*state_, api_key, api_version, ec);
+}
+
+void Connection::apply_throttle(std::int32_t throttle_time_ms) {
+  if (state_) detail::apply_throttle(*state_, throttle_time_ms);
+}
+
 asio::awaitable<void> Connection::close() {
   const auto state = state_;
   if (!state) co_return;

@@ -24,6 +24,7 @@
 
 #include "asiokafka/error.hpp"
 #include "asiokafka/protocol/messages.hpp"
+#include "asiokafka/response.hpp"
 #include "asiokafka/sasl.hpp"
 #include "asiokafka/version.hpp"
 #include "net/frame_reader.hpp"
@@ -56,17 +57,7 @@ struct ConnectionOptions {
   std::string software_version = asiokafka::version_string;
 };
 
-/// A typed response. Records fields of `message` (e.g. FetchResponse) are views into
-/// `storage`, which the response keeps alive.
-template <class Message>
-struct response {
-  Message message;
-  std::int16_t version = 0;
-  frame storage;
-
-  const Message* operator->() const noexcept { return &message; }
-  Message* operator->() noexcept { return &message; }
-};
+using asiokafka::response;
 
 namespace detail {
 class connection_state;
@@ -116,6 +107,12 @@ class Connection {
   /// Requests enqueued and not completed.
   std::size_t pending() const noexcept;
 
+  /// For callers of send_raw that decode themselves: a response that did not decode poisons
+  /// the stream, so this fails the connection (pending requests get `ec`).
+  void report_malformed(std::int16_t api_key, std::int16_t api_version, std::error_code ec);
+  /// For callers of send_raw: honours a response's throttle_time_ms (KIP-219).
+  void apply_throttle(std::int32_t throttle_time_ms);
+
   /// Fails pending requests with client_errc::connection_closed, stops the reader, writer and
   /// timer loops and waits until they have ended. Idempotent.
   boost::asio::awaitable<void> close();
@@ -141,16 +138,6 @@ template <class Request>
 std::error_code encode_body(const Request& request, std::int16_t version, std::vector<std::uint8_t>& body) {
   if (version < 0) return client_errc::unsupported_version;
   return request.encode(body, version);
-}
-
-template <class Request>
-bool expects_response(const Request& request) noexcept {
-  if constexpr (std::is_same_v<Request, protocol::messages::ProduceRequest>) {
-    return request.acks != 0;
-  } else {
-    (void)request;
-    return true;
-  }
 }
 
 /// Completes a typed send: awaits the raw call, decodes, applies throttle_time_ms.
@@ -197,7 +184,7 @@ boost::asio::awaitable<response<typename Request::response_type>> Connection::se
   const std::error_code ec = state_ ? detail::encode_body(request, version, body)
                                     : std::error_code(client_errc::connection_closed);
   return detail::typed_call<typename Request::response_type>(state_, Request::api_key, version, std::move(body),
-                                                             detail::expects_response(request), ec);
+                                                             asiokafka::detail::expects_response(request), ec);
 }
 
 }  // namespace asiokafka::net

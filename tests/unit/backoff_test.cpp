@@ -103,18 +103,18 @@ TEST(IdleTracker, ReapsIdleConnectionsOnly) {
   idle.set_busy(3, true);  // a long JoinGroup in flight
   EXPECT_EQ(idle.next_expiry(), t0 + milliseconds{1000});
   EXPECT_TRUE(idle.reap(t0 + milliseconds{999}).empty());
-  EXPECT_EQ(idle.reap(t0 + milliseconds{1000}), (std::vector<std::int32_t>{1}));
+  EXPECT_EQ(idle.reap(t0 + milliseconds{1000}), (std::vector<connection_key>{1}));
   EXPECT_EQ(idle.size(), 2u);
   // Activity pushes the expiry out.
   idle.touch(2, t0 + milliseconds{1200});
   EXPECT_EQ(idle.next_expiry(), t0 + milliseconds{2200});
   EXPECT_TRUE(idle.reap(t0 + milliseconds{2000}).empty());
-  EXPECT_EQ(idle.reap(t0 + milliseconds{5000}), (std::vector<std::int32_t>{2}));
+  EXPECT_EQ(idle.reap(t0 + milliseconds{5000}), (std::vector<connection_key>{2}));
   // The busy one stays until it is idle again for the whole period.
   idle.set_busy(3, false);
   idle.touch(3, t0 + milliseconds{5000});
   EXPECT_TRUE(idle.reap(t0 + milliseconds{5999}).empty());
-  EXPECT_EQ(idle.reap(t0 + milliseconds{6000}), (std::vector<std::int32_t>{3}));
+  EXPECT_EQ(idle.reap(t0 + milliseconds{6000}), (std::vector<connection_key>{3}));
   idle.touch(4, t0);
   idle.remove(4);
   EXPECT_EQ(idle.size(), 0u);
