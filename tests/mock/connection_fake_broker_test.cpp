@@ -476,6 +476,23 @@ TEST(ConnectionFakeBroker, HandshakeUnsupportedVersionTwiceGivesUp) {
   EXPECT_EQ(*calls, 2);  // one fallback, then it gives up
 }
 
+TEST(ConnectionFakeBroker, HandshakeFallbackIgnoresANegativeListedVersion) {
+  // KIP-511 rejection listing ApiVersions with max version -1 (found by the handshake fuzz
+  // target): the retry goes out in v0, not in version -1.
+  auto versions = std::make_shared<std::vector<std::int16_t>>();
+  const auto o = run_connect([versions](FakeSession& s, const FakeRequest& r) {
+    if (r.api_key != msg::ApiVersionsRequest::api_key) return;
+    versions->push_back(r.api_version);
+    if (versions->size() == 1) {
+      // v0 layout: error 35, one entry {key 18, min 0, max -1}
+      return s.respond(r, bytes{0, 35, 0, 0, 0, 1, 0, 18, 0, 0, 0xff, 0xff});
+    }
+    s.answer_api_versions(r);
+  });
+  EXPECT_TRUE(o.connected) << o.what;
+  EXPECT_EQ(*versions, (std::vector<std::int16_t>{msg::ApiVersionsRequest::max_version, 0}));
+}
+
 SaslConfig plain_sasl() {
   return {.mechanism = SaslConfig::Mechanism::plain, .username = "u", .password = "p"};
 }
