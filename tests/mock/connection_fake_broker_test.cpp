@@ -19,6 +19,7 @@
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -730,6 +731,59 @@ TEST(ConnectionFakeBroker, ReauthenticatesInBandBeforeTheSessionExpires) {
   ASSERT_EQ(st->tokens.size(), static_cast<std::size_t>(*calls));
   EXPECT_EQ(st->tokens.back(), "token-" + std::to_string(*calls));
   EXPECT_EQ(o.session_lifetime_ms, 300);
+}
+
+// A send waiting at the re-authentication gate can be cancelled by its caller; the
+// re-authentication and the connection go on.
+asio::awaitable<std::string> cancel_at_the_gate() {
+  using namespace asio::experimental::awaitable_operators;
+  auto ex = co_await asio::this_coro::executor;
+  auto st = std::make_shared<SaslBrokerState>();
+  st->lifetime_ms = 100;
+  FakeSession* held_session = nullptr;
+  std::optional<FakeRequest> held;  // the second SaslHandshake, answered by the test
+  const Handler inner = sasl_broker(st);
+  FakeBroker broker(ex);
+  broker.on_request([&](FakeSession& s, const FakeRequest& r) {
+    if (r.api_key == msg::SaslHandshakeRequest::api_key && st->authentications == 1 && !held) {
+      held_session = &s;
+      held = r;
+      return;
+    }
+    inner(s, r);
+  });
+  net::ConnectionOptions options;
+  options.sasl = plain_sasl();
+  const std::string host = broker.host();
+  net::Connection conn = co_await net::connect(ex, host, broker.port(), options);
+  co_await pause(150ms);  // past the re-authentication point
+  std::string log;
+  const msg::MetadataRequest request{};
+  asio::steady_timer limit(ex, 200ms);
+  try {
+    auto winner = co_await (conn.send(request) || limit.async_wait(use_awaitable));
+    if (winner.index() == 0) log += "answered while the re-authentication was held; ";
+  } catch (const std::system_error& e) {
+    log += std::string("cancel threw ") + e.what() + "; ";
+  }
+  if (!held) log += "no re-authentication started; ";
+  if (!conn.is_open()) log += "closed by the cancel; ";
+  if (held && held_session != nullptr) {
+    const FakeRequest r = *held;
+    inner(*held_session, r);  // let the re-authentication finish
+  }
+  const auto md = co_await conn.send(request);
+  if (md->cluster_id != std::optional<std::string>("fake-cluster")) log += "Metadata after the cancel failed; ";
+  if (conn.reauthentications() != 1) log += "reauthentications " + std::to_string(conn.reauthentications()) + "; ";
+  if (st->served != 1) log += "served " + std::to_string(st->served) + " (the cancelled one must not be sent); ";
+  if (!st->violations.empty()) log += st->violations;
+  co_await conn.close();
+  broker.stop();
+  co_return log;
+}
+
+TEST(ConnectionFakeBroker, CancellingASendHeldByReauthentication) {
+  EXPECT_EQ(run_async(cancel_at_the_gate(), 10s), "");
 }
 
 TEST(ConnectionFakeBroker, ReauthenticatesWithPlainToo) {
