@@ -113,6 +113,10 @@ SASL_USER, SASL_PASSWORD = "asiokafka", "asiokafka-secret"
 ADMIN_USER, ADMIN_PASSWORD = "admin", "admin-secret"
 CLIENT_KEY_PASSWORD = "client-key-pass"
 OAUTH_PRINCIPAL = "asiokafka"   # any sub is accepted; this is the one tests use
+# KIP-368: sessions of these (listener, mechanism) pairs expire after REAUTH_MS, so clients must
+# re-authenticate in-band; every other SASL session never expires (lifetime 0).
+REAUTH_MS = 4000
+REAUTH_PATHS = (("OAUTH", "OAUTHBEARER"), ("SASL_SSL", "SCRAM-SHA-512"))
 
 # Port blocks.
 PORT_BASE, BLOCK_SIZE, BLOCK_COUNT = 21000, 32, 300
@@ -756,6 +760,11 @@ def listener_settings(rig: Rig, l: Listener) -> dict:
         s["sasl.enabled.mechanisms"] = ",".join(l.mechanisms)
     for m in l.mechanisms:
         p = m.lower() + "."
+        if (l.name, m) in REAUTH_PATHS:
+            # listener.name.<listener>.<mechanism>.connections.max.reauth.ms (a per-mechanism
+            # listener config): the broker announces min(this, token validity) as the session
+            # lifetime and closes a connection that sends anything but SaslHandshake after it.
+            s[p + "connections.max.reauth.ms"] = REAUTH_MS
         if m == "PLAIN":
             s[p + "sasl.jaas.config"] = _jaas(
                 "org.apache.kafka.common.security.plain.PlainLoginModule",
@@ -1066,7 +1075,8 @@ def rig_env(rig: Rig) -> str:
               f"CLIENT_KEY_PASSWORD={CLIENT_KEY_PASSWORD}",
               f"SASL_USER={SASL_USER}", f"SASL_PASSWORD={SASL_PASSWORD}",
               f"ADMIN_USER={ADMIN_USER}", f"ADMIN_PASSWORD={ADMIN_PASSWORD}",
-              f"OAUTH_PRINCIPAL={OAUTH_PRINCIPAL}"]
+              f"OAUTH_PRINCIPAL={OAUTH_PRINCIPAL}", f"REAUTH_MS={REAUTH_MS}",
+              "REAUTH_PATHS=" + ",".join(f"{l}:{m}" for l, m in REAUTH_PATHS)]
     if rig.kerberos:
         kdc = rig.kdc_dir()
         lines += ["KERBEROS=1", f"KRB5_CONFIG={kdc / 'krb5.conf'}", f"KRB5_REALM={KRB5_REALM}",

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <system_error>
 
+#include <boost/asio/awaitable.hpp>
+
 namespace asiokafka {
 
 /// How a connection authenticates on a SASL_PLAINTEXT or SASL_SSL listener. Field names follow
@@ -25,6 +27,16 @@ struct SaslConfig {
   /// re-authentication (KIP-368) picks up a refreshed token. An exception it throws fails the
   /// authentication with sasl_errc::token_provider_failed.
   std::function<std::string()> oauth_token_provider;
+  /// OAUTHBEARER: an awaitable token provider, like aiokafka's `async def token()`, for a token
+  /// that has to be fetched (an HTTP call to the identity provider). net::Connection awaits it
+  /// on the connection's executor before every OAUTHBEARER exchange (connect and each KIP-368
+  /// re-authentication), bounded by ConnectionOptions::connect_timeout; when that runs out the
+  /// provider's coroutine is cancelled (terminal) and not waited for. An exception it throws,
+  /// an empty token or the timeout fail the authentication with
+  /// sasl_errc::token_provider_failed. When set it is used instead of oauth_token_provider.
+  /// The connection keeps a copy of this function until the coroutine it returned has
+  /// completed, so a coroutine lambda's captures stay valid even when it is abandoned.
+  std::function<boost::asio::awaitable<std::string>()> oauth_token_provider_async;
   /// OAUTHBEARER SASL extensions (KIP-342): keys are ASCII letters only and not "auth";
   /// values are printable ASCII. Values are not printed by to_string.
   std::map<std::string, std::string> oauth_extensions;

@@ -58,8 +58,10 @@ api_versions_exchange::step api_versions_exchange::on_response(std::span<const s
     // answers in the requested layout), and v0 is understood by every broker.
     const auto it = std::find_if(decoded.api_keys.begin(), decoded.api_keys.end(),
                                  [](const auto& e) { return e.api_key == msg::ApiVersionsRequest::api_key; });
-    version_ = it == decoded.api_keys.end() ? std::int16_t{0}
-                                            : std::min(it->max_version, msg::ApiVersionsRequest::max_version);
+    // A listed maximum outside 0..ours (negative: garbage) falls back to v0 as well; the
+    // handshake fuzz target found the negative one.
+    const std::int16_t listed = it == decoded.api_keys.end() ? std::int16_t{0} : it->max_version;
+    version_ = listed < 0 ? std::int16_t{0} : std::min(listed, msg::ApiVersionsRequest::max_version);
     return step::retry;
   }
   if (decoded.error_code != 0) {

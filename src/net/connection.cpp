@@ -4,6 +4,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -17,6 +19,7 @@
 
 #include "net/api_versions.hpp"
 #include "net/multiplexer.hpp"
+#include "net/reauth.hpp"
 #include "net/sasl/authenticator.hpp"
 
 namespace asiokafka::net {
@@ -65,7 +68,8 @@ class connection_state : public std::enable_shared_from_this<connection_state> {
         reader(options.max_response_bytes),
         write_wakeup(executor, time_point::max()),
         deadline_timer(executor, time_point::max()),
-        loops_done(executor, time_point::max()) {}
+        loops_done(executor, time_point::max()),
+        gate(executor, time_point::max()) {}
 
   /// A request awaiting its completion; registered in `waiters` for its lifetime.
   struct pending_call {
@@ -96,6 +100,16 @@ class connection_state : public std::enable_shared_from_this<connection_state> {
 
   void wake_writer() { write_wakeup.cancel(); }
 
+  /// An awaitable OAUTHBEARER token provider in progress (see fetch_token).
+  struct token_wait {
+    explicit token_wait(const asio::any_io_executor& ex) : signal(ex, time_point::max()) {}
+    asio::steady_timer signal;          // cancelled when the provider completes
+    asio::cancellation_signal cancel;  // emitted when the wait gives up
+    bool done = false;
+    std::string token;
+    std::exception_ptr error;
+  };
+
   /// Fails the connection once: pending requests complete with `ec`, the socket closes and
   /// the loops end. Later calls do nothing.
   void fail(std::error_code ec, std::string reason) {
@@ -108,6 +122,8 @@ class connection_state : public std::enable_shared_from_this<connection_state> {
     lowest().close(ignored);
     write_wakeup.cancel();
     deadline_timer.cancel();
+    gate.cancel();
+    if (pending_token) pending_token->signal.cancel();
     dispatch();
   }
 
@@ -123,6 +139,9 @@ class connection_state : public std::enable_shared_from_this<connection_state> {
   asio::awaitable<void> handshake_tls();
   asio::awaitable<void> negotiate_api_versions();
   asio::awaitable<void> authenticate();
+  asio::awaitable<std::string> fetch_token();
+  /// KIP-368: closes the gate and runs authenticate() again in-band (see reauthenticate).
+  void start_reauth();
 
   template <class Buffers>
   asio::awaitable<std::size_t> write_all(const Buffers& buffers, boost::system::error_code& ec) {
@@ -154,7 +173,20 @@ class connection_state : public std::enable_shared_from_this<connection_state> {
   const char* phase = "resolving";  // for connect timeouts
   std::vector<msg::ApiVersionsResponse::ApiVersion> broker_apis;
   std::int64_t session_lifetime_ms = 0;
+  // KIP-368 re-authentication. While `reauth_running`, requests from send() wait at the gate
+  // (before the multiplexer), so nothing but SaslHandshake/SaslAuthenticate is written until it
+  // ends; requests enqueued earlier are written and answered first (the broker answers in order).
+  reauth_schedule reauth;
+  bool reauth_running = false;
+  asio::steady_timer gate;  // cancelled when a re-authentication ends or the connection fails
+  std::uint64_t reauthentications = 0;
+  std::shared_ptr<token_wait> pending_token;
 };
+
+/// A request through the multiplexer, bypassing the re-authentication gate (the handshake's own
+/// requests; raw_call is the gated entry point of send()).
+asio::awaitable<frame> call(connection_state& s, std::int16_t api_key, std::int16_t version,
+                            std::vector<std::uint8_t>& body, bool expects, time_point deadline);
 
 namespace {
 
@@ -192,8 +224,12 @@ asio::awaitable<void> reader_loop(std::shared_ptr<connection_state> self) {
     boost::system::error_code ec;
     const std::size_t n = co_await s.read_some(asio::buffer(region.data(), region.size()), ec);
     if (ec) {
-      s.fail(client_errc::connection_lost,
-             ec == asio::error::eof ? std::string("the broker closed the connection") : "read failed: " + ec.message());
+      std::string reason =
+          ec == asio::error::eof ? std::string("the broker closed the connection") : "read failed: " + ec.message();
+      if (s.reader.buffered() > 0) {
+        reason += " in the middle of a response frame (" + std::to_string(s.reader.buffered()) + " bytes of it received)";
+      }
+      s.fail(client_errc::connection_lost, std::move(reason));
       break;
     }
     s.reader.commit(n);
@@ -300,7 +336,8 @@ asio::awaitable<void> connection_state::negotiate_api_versions() {
   api_versions_exchange exchange(options.software_name, options.software_version);
   for (;;) {
     auto body = exchange.request_body();
-    const frame response = co_await raw_call(*this, msg::ApiVersionsRequest::api_key, exchange.version(), body, true);
+    const auto deadline = clock_type::now() + options.request_timeout;
+    const frame response = co_await call(*this, msg::ApiVersionsRequest::api_key, exchange.version(), body, true, deadline);
     std::error_code ec;
     std::string what;
     const auto step = exchange.on_response(response.bytes(), ec, what);
@@ -310,26 +347,153 @@ asio::awaitable<void> connection_state::negotiate_api_versions() {
   broker_apis = exchange.response().api_keys;
 }
 
+// Runs the awaitable token provider as its own coroutine and waits for it at most
+// connect_timeout. On timeout (or when the connection fails) the provider is cancelled but not
+// waited for, so a provider that ignores cancellation cannot hold the connection.
+asio::awaitable<std::string> connection_state::fetch_token() {
+  phase = "OAUTHBEARER token provider";
+  const auto w = std::make_shared<token_wait>(executor);
+  w->signal.expires_after(options.connect_timeout);
+  try {
+    // A copy of the provider lives until its coroutine completes: a coroutine lambda reads its
+    // captures through the lambda object, which must outlive a provider that is abandoned
+    // (timeout) while the connection goes away.
+    const auto provider = std::make_shared<const std::function<asio::awaitable<std::string>()>>(
+        options.sasl->oauth_token_provider_async);
+    auto task = (*provider)();
+    asio::co_spawn(executor, std::move(task),
+                   asio::bind_cancellation_slot(w->cancel.slot(), [w, provider](std::exception_ptr e, std::string token) {
+                     w->done = true;
+                     if (e) w->error = e;
+                     else w->token = std::move(token);
+                     w->signal.cancel();
+                   }));
+  } catch (...) {  // the provider threw before returning its awaitable
+    w->done = true;
+    w->error = std::current_exception();
+  }
+  if (!w->done) {
+    pending_token = w;
+    try {
+      boost::system::error_code ignored;
+      co_await w->signal.async_wait(asio::redirect_error(use_awaitable, ignored));
+    } catch (const boost::system::system_error&) {  // cancelled (connect timeout)
+    }
+    pending_token.reset();
+  }
+  if (!w->done) {
+    w->cancel.emit(asio::cancellation_type::terminal);
+    if (closed) throw std::system_error(close_error, address + ": " + close_reason);
+    throw std::system_error(sasl_errc::token_provider_failed,
+                            address + ": OAUTHBEARER: the token provider did not return within " +
+                                std::to_string(options.connect_timeout.count()) + " ms");
+  }
+  if (w->error) {
+    try {
+      std::rethrow_exception(w->error);
+    } catch (const std::exception& e) {
+      throw std::system_error(sasl_errc::token_provider_failed,
+                              address + ": OAUTHBEARER: the token provider threw: " + e.what());
+    } catch (...) {
+      throw std::system_error(sasl_errc::token_provider_failed, address + ": OAUTHBEARER: the token provider threw");
+    }
+  }
+  co_return std::move(w->token);
+}
+
 asio::awaitable<void> connection_state::authenticate() {
+  const SaslConfig& config = *options.sasl;
+  std::unique_ptr<sasl::Mechanism> mechanism;
+  if (config.mechanism == SaslConfig::Mechanism::oauthbearer && config.oauth_token_provider_async) {
+    // Awaited before the SaslHandshake, so a slow provider never leaves an exchange half done.
+    auto token = std::make_shared<std::string>(co_await fetch_token());
+    mechanism = sasl::make_oauthbearer([token] { return *token; }, config.oauth_extensions);
+  } else {
+    mechanism = sasl::make_mechanism(config, host);
+  }
   phase = "SASL";
-  sasl::Authenticator auth(sasl::make_mechanism(*options.sasl, host), broker_apis);
+  // One deadline for the whole exchange: a re-authentication holds back other requests, so it
+  // must end within request_timeout.
+  const auto deadline = clock_type::now() + options.request_timeout;
+  sasl::Authenticator auth(std::move(mechanism), broker_apis);
   for (auto action = auth.start();;) {
     if (action.kind == sasl::Action::Kind::fail) {
       throw std::system_error(action.failure.code, address + ": " + action.failure.message);
     }
     if (action.kind == sasl::Action::Kind::done) {
       session_lifetime_ms = action.session_lifetime_ms;
+      reauth.on_authenticated(clock_type::now(), session_lifetime_ms);
       break;
     }
-    const frame response = co_await raw_call(*this, action.api_key, action.api_version, action.body, true);
+    const frame response = co_await call(*this, action.api_key, action.api_version, action.body, true, deadline);
     action = auth.on_response(response.bytes());
   }
+}
+
+namespace {
+
+asio::awaitable<void> reauthenticate(std::shared_ptr<connection_state> self) {
+  connection_state& s = *self;
+  std::error_code ec;
+  std::string what;
+  try {
+    co_await s.authenticate();
+    ++s.reauthentications;
+    co_return;
+  } catch (const std::system_error& e) {
+    ec = e.code();
+    what = e.what();
+  } catch (const boost::system::system_error& e) {
+    ec = e.code();
+    what = e.what();
+  }
+  const std::string prefix = s.address + ": ";
+  if (what.starts_with(prefix)) what.erase(0, prefix.size());
+  s.fail(ec, "re-authentication (KIP-368) failed: " + what);
+}
+
+}  // namespace
+
+void connection_state::start_reauth() {
+  reauth_running = true;
+  ++running_loops;
+  auto self = shared_from_this();
+  asio::co_spawn(executor, reauthenticate(self), [self](std::exception_ptr e) {
+    if (e) self->fail(client_errc::connection_lost, "internal error in re-authentication");
+    self->reauth_running = false;
+    self->gate.cancel();  // let the held requests go
+    if (--self->running_loops == 0) self->loops_done.cancel();
+  });
 }
 
 asio::awaitable<frame> raw_call(connection_state& s, std::int16_t api_key, std::int16_t version,
                                 std::vector<std::uint8_t>& body, bool expects) {
   const auto keep_alive = s.shared_from_this();
   const auto deadline = clock_type::now() + s.options.request_timeout;
+  // KIP-368: checked before the next request is written, as the Java client does.
+  if (!s.closed && !s.reauth_running && s.reauth.due(clock_type::now())) s.start_reauth();
+  while (s.reauth_running && !s.closed) {
+    try {
+      boost::system::error_code ignored;
+      co_await s.gate.async_wait(asio::redirect_error(use_awaitable, ignored));
+    } catch (const boost::system::system_error&) {
+    }
+    const auto cs = co_await asio::this_coro::cancellation_state;
+    if (s.reauth_running && !s.closed && cs.cancelled() != asio::cancellation_type::none) {
+      throw std::system_error(std::make_error_code(std::errc::operation_canceled),
+                              s.address + ": " + api_name(api_key) + " v" + std::to_string(version) +
+                                  " cancelled while waiting for re-authentication");
+    }
+  }
+  if (!s.closed && clock_type::now() >= deadline) {
+    throw_send_error(s, api_key, version, client_errc::timeout, "waiting for re-authentication");
+  }
+  co_return co_await call(s, api_key, version, body, expects, deadline);
+}
+
+asio::awaitable<frame> call(connection_state& s, std::int16_t api_key, std::int16_t version,
+                            std::vector<std::uint8_t>& body, bool expects, time_point deadline) {
+  const auto keep_alive = s.shared_from_this();
   const request_id id = s.mux.enqueue(api_key, version, std::move(body), s.options.client_id, expects, deadline);
   connection_state::pending_call call(s, id);
   s.dispatch();
@@ -439,6 +603,8 @@ asio::awaitable<Connection> connect(asio::any_io_executor executor, std::string 
   }
   co_return Connection(std::move(state));
 }
+
+std::uint64_t Connection::reauthentications() const noexcept { return state_ ? state_->reauthentications : 0; }
 
 Connection& Connection::operator=(Connection&& o) noexcept {
   if (this != &o) {

@@ -98,8 +98,13 @@ class Connection {
   std::int16_t version_for(std::int16_t api_key, std::int16_t max_version) const noexcept;
   /// The broker's ApiVersions list.
   std::span<const protocol::messages::ApiVersionsResponse::ApiVersion> broker_apis() const noexcept;
-  /// The broker's SASL session lifetime (KIP-368), 0 without SASL or expiry.
+  /// The broker's SASL session lifetime (KIP-368) from the latest (re-)authentication, 0
+  /// without SASL or expiry.
   std::int64_t session_lifetime_ms() const noexcept;
+  /// Completed KIP-368 re-authentications. When the session has a lifetime, send() starts one
+  /// in-band once 85-95 % of it has passed (see src/net/reauth.hpp); a failed one fails the
+  /// connection with its SASL error.
+  std::uint64_t reauthentications() const noexcept;
   /// "host:port" as given to connect().
   const std::string& address() const noexcept;
   /// False once closed or failed.

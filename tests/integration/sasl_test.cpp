@@ -12,6 +12,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -39,6 +40,7 @@ struct Outcome {
   sasl::Failure failure;
   std::int64_t session_lifetime_ms = -1;
   std::optional<std::string> cluster_id;  // from Metadata after authentication
+  bool closed_after_expiry = false;        // wait_past_lifetime: the broker closed the connection
 };
 
 std::uint32_t read_u32(const std::array<std::uint8_t, 4>& b) {
@@ -114,8 +116,11 @@ class Wire {
   std::int32_t correlation_ = 0;
 };
 
+// With `wait_past_lifetime`, waits until the session has expired (KIP-368) before the Metadata
+// request, which the broker must then refuse by closing the connection.
 template <class Stream>
-asio::awaitable<Outcome> authenticate(Stream& stream, SaslConfig config, std::string host) {
+asio::awaitable<Outcome> authenticate(Stream& stream, SaslConfig config, std::string host,
+                                      bool wait_past_lifetime = false) {
   Wire<Stream> wire(stream);
   // Requests are named locals: GCC 12 destroys a temporary inside a co_await expression twice.
   const msg::ApiVersionsRequest versions_request{.client_software_name = "asiokafka-test",
@@ -146,6 +151,19 @@ asio::awaitable<Outcome> authenticate(Stream& stream, SaslConfig config, std::st
   if (md_range == versions.api_keys.end()) throw std::runtime_error("no Metadata API");
   const auto md_version = std::min<std::int16_t>(md_range->max_version, msg::MetadataRequest::max_version);
   const msg::MetadataRequest md_request{};
+  if (wait_past_lifetime) {
+    if (out.session_lifetime_ms <= 0) co_return out;
+    asio::steady_timer expiry(co_await asio::this_coro::executor,
+                              std::chrono::milliseconds(out.session_lifetime_ms + 500));
+    co_await expiry.async_wait(use_awaitable);
+    try {
+      const auto late = co_await wire.template call<msg::MetadataRequest, msg::MetadataResponse>(md_request, md_version);
+      out.cluster_id = late.cluster_id;
+    } catch (const std::exception&) {
+      out.closed_after_expiry = true;  // EOF: the broker closed the expired connection
+    }
+    co_return out;
+  }
   const auto md = co_await wire.template call<msg::MetadataRequest, msg::MetadataResponse>(md_request, md_version);
   out.cluster_id = md.cluster_id;
   co_return out;
@@ -157,7 +175,7 @@ std::pair<std::string, std::string> split(const std::string& address) {
 }
 
 // (No structured bindings or nested co_await in these coroutines: GCC 12 miscompiles them.)
-asio::awaitable<Outcome> over_tcp(std::string address, SaslConfig config) {
+asio::awaitable<Outcome> over_tcp(std::string address, SaslConfig config, bool wait_past_lifetime = false) {
   const auto host_port = split(address);
   const std::string host = host_port.first;
   auto ex = co_await asio::this_coro::executor;
@@ -165,7 +183,7 @@ asio::awaitable<Outcome> over_tcp(std::string address, SaslConfig config) {
   tcp::socket socket(ex);
   const auto endpoints = co_await resolver.async_resolve(host, host_port.second, use_awaitable);
   co_await asio::async_connect(socket, endpoints, use_awaitable);
-  co_return co_await authenticate(socket, std::move(config), host);
+  co_return co_await authenticate(socket, std::move(config), host, wait_past_lifetime);
 }
 
 asio::awaitable<Outcome> over_tls(std::string address, std::string ca_file, SaslConfig config) {
@@ -190,14 +208,18 @@ void expect_authenticated(const Outcome& o, const Rig& rig, std::int64_t max_lif
   ASSERT_TRUE(o.authenticated) << o.failure.code.message() << ": " << o.failure.message;
   EXPECT_EQ(o.cluster_id, rig.get("CLUSTER_ID"));
   if (max_lifetime_ms == 0) {
-    // The rig does not set connections.max.reauth.ms, so password sessions never expire.
+    // connections.max.reauth.ms is unset here, so password sessions never expire.
     EXPECT_EQ(o.session_lifetime_ms, 0);
   } else {
-    // KIP-368: a token's session ends when the token expires.
+    // KIP-368: the session ends at the earlier of the token's expiry and the listener's
+    // connections.max.reauth.ms.
+    EXPECT_GT(o.session_lifetime_ms, 0);
     EXPECT_GT(o.session_lifetime_ms, max_lifetime_ms - 60'000);
     EXPECT_LE(o.session_lifetime_ms, max_lifetime_ms);
   }
 }
+
+std::int64_t reauth_ms(const Rig& rig) { return std::stoll(rig.get("REAUTH_MS")); }
 
 void expect_refused(const Outcome& o, const std::string& password) {
   ASSERT_FALSE(o.authenticated);
@@ -268,9 +290,10 @@ TEST(SaslRealBroker, SaslSslWithPlain) {
 
 TEST(SaslRealBroker, SaslSslWithScramSha512) {
   ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
+  // SCRAM-SHA-512 on SASL_SSL is one of the rig's re-authentication paths (REAUTH_MS).
   expect_authenticated(run(over_tls(rig.node(1).listener("SASL_SSL"), rig.ca_file(),
                                     user(rig, M::scram_sha_512, rig.get("SASL_PASSWORD")))),
-                       rig);
+                       rig, reauth_ms(rig));
 }
 
 TEST(SaslRealBroker, OAuthBearerUnsignedJwt) {
@@ -279,12 +302,30 @@ TEST(SaslRealBroker, OAuthBearerUnsignedJwt) {
   int calls = 0;
   SaslConfig config{.mechanism = M::oauthbearer,
                     .oauth_token_provider = [&] { ++calls; return unsigned_jwt(principal, std::chrono::hours(1)); }};
-  // The broker sets the session lifetime to the token's remaining validity (KIP-368).
-  expect_authenticated(run(over_tcp(rig.node(1).listener("OAUTH"), config)), rig, 3'600'000);
+  // The session lifetime is the token's remaining validity (an hour) capped by the listener's
+  // connections.max.reauth.ms (KIP-368).
+  expect_authenticated(run(over_tcp(rig.node(1).listener("OAUTH"), config)), rig, reauth_ms(rig));
   EXPECT_EQ(calls, 1);
   // KIP-342 extensions travel in the initial response; this broker accepts unvalidated ones.
   config.oauth_extensions = {{"traceId", "abc-123"}};
-  expect_authenticated(run(over_tcp(rig.node(1).listener("OAUTH"), config)), rig, 3'600'000);
+  expect_authenticated(run(over_tcp(rig.node(1).listener("OAUTH"), config)), rig, reauth_ms(rig));
+  // A token that expires before REAUTH_MS bounds the session itself.
+  config.oauth_token_provider = [&] { return unsigned_jwt(principal, std::chrono::seconds(2)); };
+  expect_authenticated(run(over_tcp(rig.node(1).listener("OAUTH"), config)), rig, 2'000);
+}
+
+// The control for connection_reauth_tests: without re-authentication, the first request after
+// the session expired makes the broker close the connection (KIP-368).
+TEST(SaslRealBroker, ExpiredSessionIsClosedByTheBroker) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
+  const auto principal = rig.get("OAUTH_PRINCIPAL");
+  const SaslConfig config{.mechanism = M::oauthbearer,
+                          .oauth_token_provider = [&] { return unsigned_jwt(principal, std::chrono::hours(1)); }};
+  const auto o = run(over_tcp(rig.node(1).listener("OAUTH"), config, true));
+  ASSERT_TRUE(o.authenticated) << o.failure.message;
+  EXPECT_GT(o.session_lifetime_ms, 0);
+  EXPECT_TRUE(o.closed_after_expiry);
+  EXPECT_FALSE(o.cluster_id);
 }
 
 TEST(SaslRealBroker, OAuthBearerExpiredTokenIsRefusedWithTheServersJson) {

@@ -336,6 +336,14 @@ TEST(SaslGssapi, FailsCleanlyWithoutKerberosCredentials) {
 
 // ---- configuration ------------------------------------------------------------------------
 
+TEST(SaslConfig, ToStringShowsAnAwaitableProviderOnlyAsSet) {
+  SaslConfig oauth{.mechanism = SaslConfig::Mechanism::oauthbearer};
+  oauth.oauth_token_provider_async = []() -> boost::asio::awaitable<std::string> { co_return "the-async-token"; };
+  EXPECT_EQ(to_string(oauth),
+            "SaslConfig{mechanism=OAUTHBEARER, oauth_token_provider=<unset>, oauth_token_provider_async=<set>, "
+            "oauth_extensions={}}");
+}
+
 TEST(SaslConfig, ToStringNeverPrintsSecrets) {
   SaslConfig scram{.mechanism = SaslConfig::Mechanism::scram_sha_512, .username = "alice", .password = "hunter2-pw"};
   const auto s = to_string(scram);

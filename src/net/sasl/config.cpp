@@ -71,6 +71,7 @@ std::string to_string(const SaslConfig& c) {
       break;
     case SaslConfig::Mechanism::oauthbearer:
       s += std::string(", oauth_token_provider=") + (c.oauth_token_provider ? "<set>" : "<unset>");
+      if (c.oauth_token_provider_async) s += ", oauth_token_provider_async=<set>";
       s += ", oauth_extensions={";
       for (auto it = c.oauth_extensions.begin(); it != c.oauth_extensions.end(); ++it) {
         if (it != c.oauth_extensions.begin()) s += ", ";
