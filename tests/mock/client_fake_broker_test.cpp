@@ -1,0 +1,119 @@
+// asiokafka::Client against a FakeBroker: a response that does not decode closes its
+// connection, every request pending on it fails with a clear error, and the client reconnects
+// for the next request.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <system_error>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "asiokafka/client.hpp"
+#include "asiokafka/error.hpp"
+#include "asiokafka/protocol/messages.hpp"
+#include "support/async.hpp"
+#include "support/fake_broker.hpp"
+
+namespace asiokafka::test {
+namespace {
+
+namespace asio = boost::asio;
+namespace msg = protocol::messages;
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+struct Outcome {
+  std::vector<std::error_code> first_connection;  // the malformed answer and the pending one
+  std::chrono::milliseconds failed_after{};
+  bool recovered = false;
+  std::size_t accepted = 0;
+};
+
+TEST(ClientFakeBroker, MalformedResponseClosesTheConnectionFailsItsRequestsAndTheClientReconnects) {
+  auto body = []() -> asio::awaitable<Outcome> {
+    const auto ex = co_await asio::this_coro::executor;
+    FakeBroker broker(ex);
+    const auto port = static_cast<std::int32_t>(broker.port());
+    std::size_t list_groups_seen = 0;
+    broker.on_request([&](FakeSession& s, const FakeRequest& r) {
+      if (r.api_key == msg::ApiVersionsRequest::api_key) return s.answer_api_versions(r);
+      if (r.api_key == msg::MetadataRequest::api_key) {
+        msg::MetadataResponse md;
+        md.brokers.push_back({.node_id = 0, .host = "127.0.0.1", .port = port});
+        md.cluster_id = "fake-cluster";
+        md.controller_id = 0;
+        return s.respond(r, md);
+      }
+      if (r.api_key == msg::ListGroupsRequest::api_key) {
+        // First two on the first ListGroups connection: answer one with bytes that do not
+        // decode, leave the other pending. Afterwards, answer properly.
+        ++list_groups_seen;
+        if (list_groups_seen == 1) {
+          const std::vector<std::uint8_t> junk{0xff, 0xff, 0xff};
+          return s.respond(r, junk);
+        }
+        if (list_groups_seen == 2) return;  // pending: must fail when the connection closes
+        msg::ListGroupsResponse ok;
+        return s.respond(r, ok);
+      }
+    });
+    ClientConfig config;
+    config.bootstrap_servers = broker.host() + ":" + std::to_string(port);
+    config.request_timeout = 10s;
+    config.reconnect_backoff = 20ms;
+    Client client(ex, config);
+    co_await client.start();
+
+    Outcome out;
+    const msg::ListGroupsRequest lg;
+    std::size_t done = 0;
+    const auto start = clock_type::now();
+    for (int i = 0; i < 2; ++i) {
+      asio::co_spawn(
+          ex,
+          [&client, &lg]() -> asio::awaitable<std::error_code> {
+            try {
+              (void)co_await client.send_to(0, lg);
+            } catch (const std::system_error& e) {
+              co_return e.code();
+            }
+            co_return std::error_code{};
+          },
+          [&](std::exception_ptr, std::error_code ec) {
+            out.first_connection.push_back(ec);
+            ++done;
+          });
+    }
+    for (int i = 0; i < 100 && done < 2; ++i) {
+      asio::steady_timer t(ex, 20ms);
+      co_await t.async_wait(asio::use_awaitable);
+    }
+    out.failed_after = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - start);
+    const auto again = co_await client.send_to(0, lg);
+    out.recovered = again->error_code == 0;
+    out.accepted = broker.accepted();
+    co_await client.close();
+    co_return out;
+  };
+  const Outcome out = run_async(body(), 30s);
+  ASSERT_EQ(out.first_connection.size(), 2u) << "a request on the poisoned connection hung";
+  EXPECT_LT(out.failed_after, 5s);
+  for (const auto& ec : out.first_connection) {
+    EXPECT_TRUE(ec == client_errc::truncated || ec == client_errc::malformed || ec == client_errc::connection_lost ||
+                ec == client_errc::connection_closed)
+        << ec.message();
+    EXPECT_TRUE(ec) << "a request on the poisoned connection succeeded";
+  }
+  EXPECT_TRUE(out.recovered);
+  // At least: the bootstrap connection, the poisoned one, and a reconnection (the metadata
+  // refresh the lost connection triggers may share it or not).
+  EXPECT_GE(out.accepted, 3u);
+}
+
+}  // namespace
+}  // namespace asiokafka::test
