@@ -115,5 +115,52 @@ TEST(ClientFakeBroker, MalformedResponseClosesTheConnectionFailsItsRequestsAndTh
   EXPECT_GE(out.accepted, 3u);
 }
 
+TEST(ClientFakeBroker, ThrottleTimeInAResponseHoldsTheNextRequest) {
+  // KIP-219: after a response with throttle_time_ms the client sends nothing more on that
+  // connection until the time has passed (the broker has muted the channel meanwhile).
+  auto body = []() -> asio::awaitable<std::vector<std::chrono::milliseconds>> {
+    const auto ex = co_await asio::this_coro::executor;
+    FakeBroker broker(ex);
+    const auto port = static_cast<std::int32_t>(broker.port());
+    std::vector<clock_type::time_point> arrivals;
+    broker.on_request([&](FakeSession& s, const FakeRequest& r) {
+      if (r.api_key == msg::ApiVersionsRequest::api_key) return s.answer_api_versions(r);
+      if (r.api_key == msg::MetadataRequest::api_key) {
+        msg::MetadataResponse md;
+        md.brokers.push_back({.node_id = 0, .host = "127.0.0.1", .port = port});
+        md.controller_id = 0;
+        return s.respond(r, md);
+      }
+      if (r.api_key == msg::ListGroupsRequest::api_key) {
+        arrivals.push_back(clock_type::now());
+        msg::ListGroupsResponse throttled;
+        throttled.throttle_time_ms = arrivals.size() == 1 ? 400 : 0;
+        return s.respond(r, throttled);
+      }
+    });
+    ClientConfig config;
+    config.bootstrap_servers = broker.host() + ":" + std::to_string(port);
+    Client client(ex, config);
+    co_await client.start();
+    const msg::ListGroupsRequest lg;
+    std::vector<std::chrono::milliseconds> answered_after;
+    const auto start = clock_type::now();
+    for (int i = 0; i < 3; ++i) {
+      (void)co_await client.send_to(0, lg);
+      answered_after.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - start));
+    }
+    co_await client.close();
+    std::vector<std::chrono::milliseconds> gaps;
+    for (std::size_t i = 1; i < arrivals.size(); ++i) {
+      gaps.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(arrivals[i] - arrivals[i - 1]));
+    }
+    co_return gaps;
+  };
+  const auto gaps = run_async(body(), 30s);
+  ASSERT_EQ(gaps.size(), 2u);
+  EXPECT_GE(gaps[0], 380ms) << "the request after a 400 ms throttle went out early";
+  EXPECT_LT(gaps[1], 300ms) << "an unthrottled request was held";
+}
+
 }  // namespace
 }  // namespace asiokafka::test
