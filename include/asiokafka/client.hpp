@@ -261,8 +261,9 @@ class Client {
   ClusterMetadata metadata() const;
   /// The connections held now (call on the client's executor).
   std::vector<ConnectionInfo> connections() const;
-  const ClientConfig& config() const noexcept;
-  boost::asio::any_io_executor get_executor() const noexcept;
+  /// Throws client_errc::client_closed on a moved-from Client.
+  const ClientConfig& config() const;
+  boost::asio::any_io_executor get_executor() const;
 
  private:
   template <class Request>

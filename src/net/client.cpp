@@ -281,8 +281,8 @@ ClusterMetadata Client::metadata() const {
 
 std::vector<ConnectionInfo> Client::connections() const { return checked(cluster_).connections(); }
 
-const ClientConfig& Client::config() const noexcept { return cluster_->config(); }
+const ClientConfig& Client::config() const { return checked(cluster_).config(); }
 
-asio::any_io_executor Client::get_executor() const noexcept { return cluster_->executor(); }
+asio::any_io_executor Client::get_executor() const { return checked(cluster_).executor(); }
 
 }  // namespace asiokafka

@@ -585,25 +585,29 @@ asio::awaitable<void> Cluster::refresh_task(refresh_plan plan) {
 }
 
 asio::awaitable<coordinator_info> Cluster::coordinator(coordinator_type type, const std::string& key) {
-  if (const coordinator_info* c = coordinators_.find(type, key)) co_return *c;
+  check_open();
   const time_point deadline = clock_type::now() + config_.request_timeout;
   const auto lookup_key = std::make_pair(type, key);
-  std::shared_ptr<lookup> l;
-  if (const auto it = lookups_.find(lookup_key); it != lookups_.end()) {
-    l = it->second;  // a lookup for this key is running: share it
-  } else {
-    l = std::make_shared<lookup>();
-    lookups_.emplace(lookup_key, l);
-    spawn(lookup_task(type, key));
+  // A found coordinator can be invalidated again before this waiter resumes (a lost
+  // connection): then look it up once more, within the same deadline.
+  for (int round = 0; round < 16; ++round) {
+    if (const coordinator_info* c = coordinators_.find(type, key)) co_return *c;
+    std::shared_ptr<lookup> l;
+    if (const auto it = lookups_.find(lookup_key); it != lookups_.end()) {
+      l = it->second;  // a lookup for this key is running: share it
+    } else {
+      l = std::make_shared<lookup>();
+      lookups_.emplace(lookup_key, l);
+      spawn(lookup_task(type, key));
+    }
+    const bool woke = co_await l->done.wait_until(deadline);
+    check_open();
+    if (const coordinator_info* c = coordinators_.find(type, key)) co_return *c;
+    if (!woke || !l->result) break;
+    if (*l->result) throw std::system_error(*l->result, l->message);
   }
-  const bool woke = co_await l->done.wait_until(deadline);
-  check_open();
-  if (const coordinator_info* c = coordinators_.find(type, key)) co_return *c;
-  if (!woke || !l->result) {
-    throw std::system_error(client_errc::timeout, coordinator_label(type) + " coordinator for '" + key +
-                                                      "' not found within the request timeout");
-  }
-  throw std::system_error(*l->result, l->message);
+  throw std::system_error(client_errc::timeout, coordinator_label(type) + " coordinator for '" + key +
+                                                    "' not found within the request timeout");
 }
 
 asio::awaitable<void> Cluster::lookup_task(coordinator_type type, std::string key) {

@@ -162,5 +162,82 @@ TEST(ClientFakeBroker, ThrottleTimeInAResponseHoldsTheNextRequest) {
   EXPECT_LT(gaps[1], 300ms) << "an unthrottled request was held";
 }
 
+TEST(ClientFakeBroker, ConcurrentRefreshesAndCoordinatorLookupsShareOneRequest) {
+  struct Counts {
+    std::size_t metadata = 0;
+    std::size_t find_coordinator = 0;
+    std::size_t refreshed = 0;
+    std::vector<std::int32_t> coordinators;
+  };
+  auto body = []() -> asio::awaitable<Counts> {
+    const auto ex = co_await asio::this_coro::executor;
+    FakeBroker broker(ex);
+    const auto port = static_cast<std::int32_t>(broker.port());
+    Counts counts;
+    broker.on_request([&](FakeSession& s, const FakeRequest& r) {
+      if (r.api_key == msg::ApiVersionsRequest::api_key) return s.answer_api_versions(r);
+      if (r.api_key == msg::MetadataRequest::api_key) {
+        ++counts.metadata;
+        msg::MetadataResponse md;
+        md.brokers.push_back({.node_id = 0, .host = "127.0.0.1", .port = port});
+        md.controller_id = 0;
+        return s.respond(r, md);
+      }
+      if (r.api_key == msg::FindCoordinatorRequest::api_key) {
+        ++counts.find_coordinator;
+        msg::FindCoordinatorRequest asked;
+        (void)asked.decode(r.body, r.api_version);
+        msg::FindCoordinatorResponse found;
+        if (r.api_version < 4) {  // one key, answered in top-level fields
+          found.node_id = 0;
+          found.host = "127.0.0.1";
+          found.port = port;
+        }
+        for (const auto& key : asked.coordinator_keys) {
+          found.coordinators.push_back({.key = key, .node_id = 0, .host = "127.0.0.1", .port = port});
+        }
+        return s.respond(r, found);
+      }
+    });
+    ClientConfig config;
+    config.bootstrap_servers = broker.host() + ":" + std::to_string(port);
+    config.retry_backoff = 1ms;
+    Client client(ex, config);
+    co_await client.start();
+    const std::size_t metadata_at_start = counts.metadata;
+    std::size_t done = 0;
+    for (int i = 0; i < 5; ++i) {
+      asio::co_spawn(
+          ex, [&client]() -> asio::awaitable<void> { co_await client.refresh_metadata(); },
+          [&](std::exception_ptr e) {
+            if (!e) ++counts.refreshed;
+            ++done;
+          });
+      asio::co_spawn(
+          ex,
+          [&client]() -> asio::awaitable<std::int32_t> {
+            const auto c = co_await client.find_coordinator(CoordinatorType::group, "shared-group");
+            co_return c.node_id;
+          },
+          [&](std::exception_ptr e, std::int32_t node) {
+            counts.coordinators.push_back(e ? -100 : node);
+            ++done;
+          });
+    }
+    for (int i = 0; i < 200 && done < 10; ++i) {
+      asio::steady_timer t(ex, 10ms);
+      co_await t.async_wait(asio::use_awaitable);
+    }
+    counts.metadata -= metadata_at_start;
+    co_await client.close();
+    co_return counts;
+  };
+  const Counts c = run_async(body(), 30s);
+  EXPECT_EQ(c.refreshed, 5u);
+  EXPECT_EQ(c.metadata, 1u) << "five concurrent refreshes should share one Metadata request";
+  EXPECT_EQ(c.coordinators, (std::vector<std::int32_t>(5, 0)));
+  EXPECT_EQ(c.find_coordinator, 1u) << "five concurrent lookups should share one FindCoordinator";
+}
+
 }  // namespace
 }  // namespace asiokafka::test
