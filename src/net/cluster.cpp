@@ -23,25 +23,14 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-std::string api_name(std::int16_t api_key) {
-  const auto* api = protocol::find_api(api_key);
-  return api != nullptr ? std::string(api->name) : "API " + std::to_string(api_key);
-}
-
-std::error_code kafka_error(std::int16_t code) {
-  return code == 0 ? std::error_code{} : make_error_code(static_cast<kafka_errc>(code));
-}
-
-std::error_code code_of(const std::exception_ptr& e) {
+std::string what_of(const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);
-  } catch (const std::system_error& se) {
-    return se.code();
-  } catch (const boost::system::system_error& be) {
-    return be.code();
+  } catch (const std::exception& x) {
+    return x.what();
   } catch (...) {
   }
-  return client_errc::connection_lost;
+  return "unknown error";
 }
 
 /// Failures of the transport (the request may not have reached the broker, or its answer was
@@ -241,7 +230,7 @@ std::optional<std::int32_t> Cluster::pick_any_node() {
   return best;
 }
 
-void Cluster::drop(slot& s, std::error_code) {
+void Cluster::drop(slot& s) {
   if (!s.conn) return;
   s.conn.reset();  // the handle's destructor fails what is pending and closes the socket
   idle_.remove(make_connection_key(s.node, s.purpose));
@@ -267,7 +256,7 @@ asio::awaitable<Cluster::slot*> Cluster::get_connection(std::int32_t node, Conne
     slot& s = slots_[key];
     s.node = node;
     s.purpose = purpose;
-    if (s.conn && !s.conn->is_open()) drop(s, client_errc::connection_lost);
+    if (s.conn && !s.conn->is_open()) drop(s);
     if (s.conn && (s.host != addr->host || s.port != addr->port) && s.in_flight == 0) {
       // The broker moved (a new advertised listener): reconnect to the new address.
       s.conn.reset();
@@ -279,14 +268,7 @@ asio::awaitable<Cluster::slot*> Cluster::get_connection(std::int32_t node, Conne
       const time_point ready = backoff_.ready_at(node);
       if (ready > now) {
         if (ready > deadline) {
-          std::string last;
-          if (s.last_error) last = ": last attempt: " + std::string([&] {
-                                     try {
-                                       std::rethrow_exception(s.last_error);
-                                     } catch (const std::exception& e) {
-                                       return std::string(e.what());
-                                     }
-                                   }());
+          const std::string last = s.last_error ? ": last attempt: " + what_of(s.last_error) : std::string();
           throw std::system_error(
               client_errc::connection_failed,
               addr->host + ":" + std::to_string(addr->port) + " (broker " + std::to_string(node) +
@@ -348,15 +330,16 @@ asio::awaitable<void> Cluster::call_node(std::int32_t node, ConnectionPurpose pu
   const time_point deadline = clock_type::now() + config_.request_timeout;
   slot* s = co_await get_connection(node, purpose, deadline);
   const connection_key key = make_connection_key(node, purpose);
-  const std::string where = s->conn->address() + " (broker " + std::to_string(node) + ")";
+  // Built only on the error paths: nothing is formatted per request.
+  const auto where = [s, node] { return s->host + ":" + std::to_string(s->port) + " (broker " + std::to_string(node) + ")"; };
   const std::int16_t version = s->conn->version_for(request.api_key, request.max_version);
   if (version < 0) {
     throw std::system_error(client_errc::unsupported_version,
-                            where + ": no version of " + api_name(request.api_key) + " supported by both sides");
+                            where() + ": no version of " + api_name(request.api_key) + " supported by both sides");
   }
   std::vector<std::uint8_t> body;
   if (const auto ec = request.encode(version, body)) {
-    throw std::system_error(ec, where + ": encoding " + api_name(request.api_key) + " v" + std::to_string(version));
+    throw std::system_error(ec, where() + ": encoding " + api_name(request.api_key) + " v" + std::to_string(version));
   }
   ++s->in_flight;
   idle_.touch(key, clock_type::now());
@@ -378,13 +361,13 @@ asio::awaitable<void> Cluster::call_node(std::int32_t node, ConnectionPurpose pu
   // Idle from now: make sure the reaper's timer covers this connection.
   if (s->in_flight == 0 && done_at + config_.connections_max_idle < wakeup_.expiry()) poke();
   if (failure) {
-    if (s->conn && !s->conn->is_open()) drop(*s, code_of(failure));
+    if (s->conn && !s->conn->is_open()) drop(*s);
     std::rethrow_exception(failure);
   }
   if (const auto ec = request.decode(std::move(answer), version, node)) {
     if (s->conn) s->conn->report_malformed(request.api_key, version, ec);
-    drop(*s, ec);
-    throw std::system_error(ec, where + ": " + api_name(request.api_key) + " v" + std::to_string(version) +
+    drop(*s);
+    throw std::system_error(ec, where() + ": " + api_name(request.api_key) + " v" + std::to_string(version) +
                                     " response does not decode; the connection was closed");
   }
   if (const auto t = request.throttle_time_ms(); t > 0 && s->conn) s->conn->apply_throttle(t);
@@ -441,17 +424,12 @@ asio::awaitable<void> Cluster::call_leader(const asiokafka::detail::route& where
     }
     co_await refresh(topics, true);  // bounded by request_timeout
   }
-  std::exception_ptr failure;
   try {
     co_await call_node(node, purpose_of(request.api_key), request);
   } catch (const std::system_error& e) {
     // The leader may be gone: refresh early. Answers carry their own errors for the caller.
-    if (is_transport_error(e.code())) cache_.invalidate(where.name, where.partition, e.code());
-    failure = std::current_exception();
-  }
-  if (failure) {
-    poke();
-    std::rethrow_exception(failure);
+    if (is_transport_error(e.code())) invalidate_leader(where.name, where.partition, e.code());
+    throw;
   }
 }
 
@@ -469,7 +447,7 @@ asio::awaitable<void> Cluster::call_coordinator(const asiokafka::detail::route& 
       failure = std::current_exception();
       ec = e.code();
     }
-    if (!failure) ec = kafka_error(request.top_level_error());
+    if (!failure) ec = make_kafka_error(request.top_level_error());
     if (!ec) co_return;
     const coordinator_action action = coordinators_.on_error(type, where.name, ec);
     // Resend only what the coordinator surely did not act on: an answer that rejects the

@@ -124,7 +124,8 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   /// The least-loaded usable broker, or a bootstrap address when none is (KIP-899's
   /// rebootstrap); nullopt when there is nothing at all.
   std::optional<std::int32_t> pick_any_node();
-  void drop(slot& s, std::error_code ec);
+  /// A connection that failed or sent garbage: forget it, back off, refresh soon.
+  void drop(slot& s);
   void poke() { wakeup_.cancel(); }
   void spawn(boost::asio::awaitable<void> task);
   ConnectionOptions connection_options() const;

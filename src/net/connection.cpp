@@ -30,13 +30,13 @@ using clock_type = std::chrono::steady_clock;
 using asio::use_awaitable;
 namespace msg = protocol::messages;
 
-namespace detail {
-namespace {
-
 std::string api_name(std::int16_t api_key) {
   const auto* api = protocol::find_api(api_key);
   return api != nullptr ? std::string(api->name) : "API " + std::to_string(api_key);
 }
+
+namespace detail {
+namespace {
 
 std::string endpoint_string(const tcp::endpoint& ep) {
   const auto a = ep.address();
@@ -469,9 +469,11 @@ void connection_state::start_reauth() {
 asio::awaitable<frame> raw_call(connection_state& s, std::int16_t api_key, std::int16_t version,
                                 std::vector<std::uint8_t>& body, bool expects) {
   const auto keep_alive = s.shared_from_this();
-  const auto deadline = clock_type::now() + s.options.request_timeout;
+  const auto now = clock_type::now();
+  const auto deadline = now + s.options.request_timeout;
   // KIP-368: checked before the next request is written, as the Java client does.
-  if (!s.closed && !s.reauth_running && s.reauth.due(clock_type::now())) s.start_reauth();
+  if (!s.closed && !s.reauth_running && s.reauth.due(now)) s.start_reauth();
+  if (!s.reauth_running) co_return co_await call(s, api_key, version, body, expects, deadline);
   while (s.reauth_running && !s.closed) {
     try {
       boost::system::error_code ignored;

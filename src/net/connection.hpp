@@ -63,6 +63,9 @@ namespace detail {
 class connection_state;
 }
 
+/// The API's name for messages ("Metadata"), or "API <key>" for a key the codec lacks.
+std::string api_name(std::int16_t api_key);
+
 /// One established broker connection: a movable handle. Errors are thrown as
 /// std::system_error whose message names the broker address.
 class Connection {

@@ -27,6 +27,15 @@ namespace msg = protocol::messages;
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
+// The fake broker as a one-broker cluster: node 0 at its own address, also the controller.
+void answer_metadata(FakeSession& s, const FakeRequest& r, std::int32_t port) {
+  msg::MetadataResponse md;
+  md.brokers.push_back({.node_id = 0, .host = "127.0.0.1", .port = port});
+  md.cluster_id = "fake-cluster";
+  md.controller_id = 0;
+  s.respond(r, md);
+}
+
 struct Outcome {
   std::vector<std::error_code> first_connection;  // the malformed answer and the pending one
   std::chrono::milliseconds failed_after{};
@@ -42,13 +51,7 @@ TEST(ClientFakeBroker, MalformedResponseClosesTheConnectionFailsItsRequestsAndTh
     std::size_t list_groups_seen = 0;
     broker.on_request([&](FakeSession& s, const FakeRequest& r) {
       if (r.api_key == msg::ApiVersionsRequest::api_key) return s.answer_api_versions(r);
-      if (r.api_key == msg::MetadataRequest::api_key) {
-        msg::MetadataResponse md;
-        md.brokers.push_back({.node_id = 0, .host = "127.0.0.1", .port = port});
-        md.cluster_id = "fake-cluster";
-        md.controller_id = 0;
-        return s.respond(r, md);
-      }
+      if (r.api_key == msg::MetadataRequest::api_key) return answer_metadata(s, r, port);
       if (r.api_key == msg::ListGroupsRequest::api_key) {
         // First two on the first ListGroups connection: answer one with bytes that do not
         // decode, leave the other pending. Afterwards, answer properly.
@@ -125,12 +128,7 @@ TEST(ClientFakeBroker, ThrottleTimeInAResponseHoldsTheNextRequest) {
     std::vector<clock_type::time_point> arrivals;
     broker.on_request([&](FakeSession& s, const FakeRequest& r) {
       if (r.api_key == msg::ApiVersionsRequest::api_key) return s.answer_api_versions(r);
-      if (r.api_key == msg::MetadataRequest::api_key) {
-        msg::MetadataResponse md;
-        md.brokers.push_back({.node_id = 0, .host = "127.0.0.1", .port = port});
-        md.controller_id = 0;
-        return s.respond(r, md);
-      }
+      if (r.api_key == msg::MetadataRequest::api_key) return answer_metadata(s, r, port);
       if (r.api_key == msg::ListGroupsRequest::api_key) {
         arrivals.push_back(clock_type::now());
         msg::ListGroupsResponse throttled;
@@ -178,10 +176,7 @@ TEST(ClientFakeBroker, ConcurrentRefreshesAndCoordinatorLookupsShareOneRequest) 
       if (r.api_key == msg::ApiVersionsRequest::api_key) return s.answer_api_versions(r);
       if (r.api_key == msg::MetadataRequest::api_key) {
         ++counts.metadata;
-        msg::MetadataResponse md;
-        md.brokers.push_back({.node_id = 0, .host = "127.0.0.1", .port = port});
-        md.controller_id = 0;
-        return s.respond(r, md);
+        return answer_metadata(s, r, port);
       }
       if (r.api_key == msg::FindCoordinatorRequest::api_key) {
         ++counts.find_coordinator;
