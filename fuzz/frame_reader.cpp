@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "fuzz_check.hpp"
-#include "net/frame_reader.hpp"
-#include "net/multiplexer.hpp"
+#include "net/sansio/frame_reader.hpp"
+#include "net/sansio/multiplexer.hpp"
 
 namespace {
 

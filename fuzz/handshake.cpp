@@ -1,6 +1,6 @@
 // Fuzzes the connection handshake as a broker could drive it: arbitrary bytes as ApiVersions
 // responses (net::api_versions_exchange, KIP-511 fallback) and as SASL server messages, both
-// through sasl::Authenticator (SaslHandshake/SaslAuthenticate bodies) and straight into each
+// through sasl::authenticator (SaslHandshake/SaslAuthenticate bodies) and straight into each
 // mechanism: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (fixed client nonce), OAUTHBEARER. GSSAPI is
 // left out: Cyrus would talk to a KDC and read the environment's credential caches.
 //
@@ -24,9 +24,9 @@
 
 #include "asiokafka/protocol/messages.hpp"
 #include "fuzz_check.hpp"
-#include "net/api_versions.hpp"
-#include "net/sasl/authenticator.hpp"
-#include "net/sasl/mechanism.hpp"
+#include "net/sansio/api_versions.hpp"
+#include "net/sansio/sasl/authenticator.hpp"
+#include "net/sansio/sasl/mechanism.hpp"
 
 namespace {
 
@@ -50,21 +50,21 @@ class Chunks {
   std::span<const std::uint8_t> in_;
 };
 
-std::unique_ptr<sasl::Mechanism> make(unsigned which) {
+std::unique_ptr<sasl::mechanism> make(unsigned which) {
   switch (which) {
     case 0: return sasl::make_plain("fuzz-user", "fuzz-secret-pw");
     case 1:
-      return sasl::make_scram(sasl::ScramHash::sha256, "fuzz,user=", "fuzz-secret-pw",
+      return sasl::make_scram(sasl::scram_hash::sha256, "fuzz,user=", "fuzz-secret-pw",
                               [] { return std::string("fyko+d2lbbFgONRv9qkxdawL"); });
     case 2:
-      return sasl::make_scram(sasl::ScramHash::sha512, "fuzz-user", "fuzz-secret-pw",
+      return sasl::make_scram(sasl::scram_hash::sha512, "fuzz-user", "fuzz-secret-pw",
                               [] { return std::string("fyko+d2lbbFgONRv9qkxdawL"); });
     default:
       return sasl::make_oauthbearer([] { return std::string("eyJhbGciOiJub25lIn0.e30."); }, {{"traceId", "abc"}});
   }
 }
 
-void check_failure(const sasl::Failure& f) {
+void check_failure(const sasl::net::failure& f) {
   FUZZ_CHECK(f.code);
   FUZZ_CHECK(!f.message.empty());
 }
@@ -74,17 +74,17 @@ void fuzz_mechanism(unsigned which, Chunks& chunks) {
   auto m = make(which);
   auto step = m->start();
   int steps = 0;
-  while (step.kind == sasl::Step::Kind::send) {
+  while (step.kind == sasl::next_step::kind_t::send) {
     const auto chunk = chunks.next();
     if (!chunk) return;
     step = m->step(*chunk);
     FUZZ_CHECK(++steps <= 64);
   }
-  if (step.kind == sasl::Step::Kind::fail) check_failure(step.failure);
+  if (step.kind == sasl::next_step::kind_t::fail) check_failure(step.failure);
   // Finished: every later call fails with illegal_state.
   const std::uint8_t empty = 0;
   const auto again = m->step(std::span<const std::uint8_t>(&empty, 0));
-  FUZZ_CHECK(again.kind == sasl::Step::Kind::fail);
+  FUZZ_CHECK(again.kind == sasl::next_step::kind_t::fail);
   FUZZ_CHECK(again.failure.code == sasl_errc::illegal_state);
 }
 
@@ -118,14 +118,14 @@ std::optional<std::vector<msg::ApiVersionsResponse::ApiVersion>> fuzz_api_versio
 }
 
 void fuzz_authenticator(unsigned which, std::span<const msg::ApiVersionsResponse::ApiVersion> apis, Chunks& chunks) {
-  sasl::Authenticator auth(make(which), apis);
+  sasl::authenticator auth(make(which), apis);
   int authenticates = 0;
   for (auto action = auth.start();;) {
-    if (action.kind == sasl::Action::Kind::fail) {
+    if (action.kind == sasl::next_action::kind_t::fail) {
       check_failure(action.failure);
       break;
     }
-    if (action.kind == sasl::Action::Kind::done) {
+    if (action.kind == sasl::next_action::kind_t::done) {
       FUZZ_CHECK(action.session_lifetime_ms >= 0);
       break;
     }
@@ -133,7 +133,7 @@ void fuzz_authenticator(unsigned which, std::span<const msg::ApiVersionsResponse
                action.api_key == msg::SaslAuthenticateRequest::api_key);
     if (action.api_key == msg::SaslHandshakeRequest::api_key) FUZZ_CHECK(action.api_version >= 1);
     if (action.api_key == msg::SaslAuthenticateRequest::api_key) {
-      FUZZ_CHECK(++authenticates <= sasl::Authenticator::max_round_trips);
+      FUZZ_CHECK(++authenticates <= sasl::authenticator::max_round_trips);
     }
     FUZZ_CHECK(!protocol::decode_request_any(action.api_key, action.api_version, action.body));
     const auto chunk = chunks.next();
@@ -142,7 +142,7 @@ void fuzz_authenticator(unsigned which, std::span<const msg::ApiVersionsResponse
   }
   // Finished: nothing more is accepted.
   const auto after = auth.on_response({});
-  FUZZ_CHECK(after.kind == sasl::Action::Kind::fail);
+  FUZZ_CHECK(after.kind == sasl::next_action::kind_t::fail);
 }
 
 }  // namespace

@@ -1,4 +1,7 @@
-// Error codes of the asiokafka client itself.
+// Error codes of the asiokafka client itself (client_errc) and of its SASL layer (sasl_errc),
+// the exception thrown by `co_await` on asiokafka operations, and the two public predicates
+// over the one error classification table (src/protocol/error_class.hpp).
+// Kafka's own error codes are in kafka_error.hpp.
 #pragma once
 
 #include <string>
@@ -37,7 +40,46 @@ inline std::error_code make_error_code(client_errc e) noexcept {
   return {static_cast<int>(e), client_category()};
 }
 
+/// Failures found by the client during SASL authentication. Errors the broker reports keep
+/// their Kafka code (kafka_errc, e.g. sasl_authentication_failed = 58).
+enum class sasl_errc {
+  authentication_failed = 1,  ///< The server rejected the credentials (SCRAM e=, OAUTHBEARER error JSON).
+  mechanism_not_enabled,      ///< The broker does not offer the configured mechanism.
+  malformed_server_message,   ///< A server challenge does not follow the mechanism's grammar.
+  invalid_server_nonce,       ///< SCRAM: the server nonce does not extend the client nonce.
+  iteration_count_out_of_range,  ///< SCRAM: i= below 4096 or above 16384.
+  server_signature_mismatch,  ///< SCRAM: the server could not prove it knows the credentials.
+  unsupported_extension,      ///< SCRAM: a mandatory extension (m=) the client does not support.
+  invalid_config,             ///< Missing or invalid credentials / extensions in SaslConfig.
+  token_provider_failed,      ///< OAUTHBEARER: the token provider threw or returned nothing.
+  random_failed,              ///< The random generator could not produce a nonce.
+  crypto_failed,              ///< An OpenSSL primitive failed.
+  gssapi_failed,              ///< Cyrus SASL / GSSAPI reported an error (e.g. no Kerberos ticket).
+  illegal_state,              ///< A step was requested after the exchange ended, or too many steps.
+};
+
+/// The category of sasl_errc values; its name is "asiokafka.sasl".
+const std::error_category& sasl_category() noexcept;
+
+inline std::error_code make_error_code(sasl_errc e) noexcept { return {static_cast<int>(e), sasl_category()}; }
+
+/// Whether `ec` means the credentials were refused or the server could not be authenticated:
+/// kafka_errc::sasl_authentication_failed (58) from the broker, sasl_errc::authentication_failed
+/// and sasl_errc::server_signature_mismatch. Such failures are not retriable as they are.
+bool is_authentication_failure(std::error_code ec) noexcept;
+
+/// What `co_await` on an asiokafka operation throws when it fails: the error code (compare it
+/// with client_errc, kafka_errc, sasl_errc or boost::asio::error values) and a message naming
+/// what failed (the broker, the API, the topic, ...). The error_code forms of the operations
+/// (`as_tuple`, callbacks) give the same code without the message.
+class error : public std::system_error {
+ public:
+  error(std::error_code code, const std::string& what) : std::system_error(code, what) {}
+};
+
 }  // namespace asiokafka
 
 template <>
 struct std::is_error_code_enum<asiokafka::client_errc> : std::true_type {};
+template <>
+struct std::is_error_code_enum<asiokafka::sasl_errc> : std::true_type {};

@@ -174,10 +174,13 @@ bool is_known(kafka_errc e) noexcept;
 /// Every listed code in ascending order (kafka_errc::none included).
 std::span<const kafka_errc> all_kafka_errors() noexcept;
 
-/// Whether repeating the operation (after refreshing metadata or backing off) may succeed:
+/// Whether repeating the operation (after refreshing metadata, reconnecting or backing off) may
+/// succeed:
 /// - kafka category: Kafka's own classification (the Java client's RetriableException set);
 ///   unknown values are not retriable;
-/// - asiokafka.client category: client_errc::timeout;
+/// - asiokafka.client category: timeout, connection_failed, connection_lost and
+///   no_broker_available (the broker may be back; whether a failed request may have been
+///   written is a separate question the producer answers before resending);
 /// - connection-level system errors (reset, refused, aborted, broken pipe, timed out,
 ///   unreachable, not connected, network down);
 /// - false for no error and anything else.

@@ -34,13 +34,11 @@ struct TlsOptions {
   /// against its issuer's CRL, which must then be in this file.
   std::string crl_file;
 
-  /// Check that the broker's certificate names the host. The context cannot know the host a
-  /// connection goes to: copy this flag into the connection's own setting (ProbeTls and
-  /// net::ConnectionTls have one), which checks the host given to connect().
-  bool verify_hostname = true;
-  /// With verify_hostname: the context itself also requires the certificate to name this host
-  /// name or IP address (for brokers reached through an address their certificate does not
-  /// list). SNI still carries the host given to connect().
+  /// The context itself requires the broker's certificate to name this host name or IP
+  /// address (for brokers reached through an address their certificate does not list; then
+  /// turn the connection's own check, ClientConfig::ssl_check_hostname, off). Empty: no
+  /// name is required by the context. SNI still carries the host connected to. Checking the
+  /// host connected to is the connection's job (ssl_check_hostname): a context cannot know it.
   std::string server_name;
 
   TlsVersion min_version = TlsVersion::tls1_2;

@@ -2,6 +2,7 @@
 // Errors name the option and carry OpenSSL's reasons; PEM text and passwords are never put
 // into a message.
 #include "asiokafka/tls.hpp"
+#include "net/sansio/address.hpp"
 
 #include <cstring>
 #include <filesystem>
@@ -147,12 +148,6 @@ pkey_ptr read_private_key(const Source& src, const std::string& password) {
   fail_openssl(why);
 }
 
-bool is_ip_literal(const std::string& host) {
-  boost::system::error_code ec;
-  (void)asio::ip::make_address(host, ec);
-  return !ec;
-}
-
 bool looks_hashed(const std::filesystem::path& file) {
   // <8 hex digits>.<digit(s)> for certificates, .r<digit(s)> for CRLs (`openssl rehash`).
   const std::string name = file.filename().string();
@@ -252,7 +247,7 @@ void load_identity(SSL_CTX* ctx, const TlsOptions& o) {
 void set_server_name(SSL_CTX* ctx, const std::string& name) {
   X509_VERIFY_PARAM* param = SSL_CTX_get0_param(ctx);
   ERR_clear_error();
-  if (is_ip_literal(name)) {
+  if (net::is_ip_literal(name)) {
     if (X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str()) != 1) {
       fail_openssl("TlsOptions.server_name '" + name + "': not usable");
     }
@@ -281,7 +276,7 @@ std::shared_ptr<asio::ssl::context> create_ssl_context(const TlsOptions& options
   load_cas(ctx, options);
   if (!options.crl_file.empty()) load_crls(ctx, options.crl_file);
   load_identity(ctx, options);
-  if (options.verify_hostname && !options.server_name.empty()) set_server_name(ctx, options.server_name);
+  if (!options.server_name.empty()) set_server_name(ctx, options.server_name);
   ERR_clear_error();
   return context;
 }

@@ -20,7 +20,7 @@
 #include "asiokafka/kafka_error.hpp"
 #include "asiokafka/protocol/messages.hpp"
 #include "asiokafka/sasl.hpp"
-#include "net/sasl/authenticator.hpp"
+#include "net/sansio/sasl/authenticator.hpp"
 #include "support/async.hpp"
 #include "support/jwt.hpp"
 #include "support/rig.hpp"
@@ -37,7 +37,7 @@ using bytes = std::vector<std::uint8_t>;
 // What one connection attempt ended with.
 struct Outcome {
   bool authenticated = false;
-  sasl::Failure failure;
+  sasl::net::failure failure;
   std::int64_t session_lifetime_ms = -1;
   std::optional<std::string> cluster_id;  // from Metadata after authentication
   bool closed_after_expiry = false;        // wait_past_lifetime: the broker closed the connection
@@ -130,13 +130,13 @@ asio::awaitable<Outcome> authenticate(Stream& stream, SaslConfig config, std::st
   if (versions.error_code != 0) throw std::runtime_error("ApiVersions failed");
 
   Outcome out;
-  sasl::Authenticator auth(sasl::make_mechanism(config, host), versions.api_keys);
+  sasl::authenticator auth(sasl::make_mechanism(config, host), versions.api_keys);
   for (auto action = auth.start();;) {
-    if (action.kind == sasl::Action::Kind::fail) {
+    if (action.kind == sasl::next_action::kind_t::fail) {
       out.failure = action.failure;
       co_return out;
     }
-    if (action.kind == sasl::Action::Kind::done) {
+    if (action.kind == sasl::next_action::kind_t::done) {
       out.authenticated = true;
       out.session_lifetime_ms = action.session_lifetime_ms;
       break;

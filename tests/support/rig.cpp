@@ -1,5 +1,7 @@
 #include "support/rig.hpp"
 
+#include "net/sansio/address.hpp"
+
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
@@ -33,9 +35,10 @@ const std::string& Rig::get(const std::string& key) const {
 }
 
 HostPort split_host_port(const std::string& address) {
-  const auto colon = address.rfind(':');
-  if (colon == std::string::npos) throw std::invalid_argument("no port in '" + address + "'");
-  return {address.substr(0, colon), static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1)))};
+  std::string why;
+  auto parsed = net::parse_host_port(address, 0, why);
+  if (!parsed || parsed->port == 0) throw std::invalid_argument("'" + address + "' is not host:port " + why);
+  return std::move(*parsed);
 }
 
 int Rig::node_count() const { return std::stoi(get("NODES")); }

@@ -12,7 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "asiokafka/probe.hpp"
+#include "asiokafka/metadata.hpp"
+#include "asiokafka/tls.hpp"
 
 namespace asiokafka::test {
 
@@ -53,9 +54,11 @@ class Rig {
   std::string bootstrap(const std::string& listener) const { return get("BOOTSTRAP_" + listener); }
 
   std::string ca_file() const { return get("CA_FILE"); }
-  ProbeTls tls() const { return ProbeTls{.ca_file = ca_file()}; }
-  ProbeTls mutual_tls() const {
-    return ProbeTls{.ca_file = ca_file(), .cert_file = get("CLIENT_CERT"), .key_file = get("CLIENT_KEY")};
+  /// TLS options trusting the rig's CA (for create_ssl_context).
+  TlsOptions tls() const { return TlsOptions{.ca_file = ca_file()}; }
+  /// The same with the rig's client certificate (the MTLS listener).
+  TlsOptions mutual_tls() const {
+    return TlsOptions{.ca_file = ca_file(), .cert_file = get("CLIENT_CERT"), .key_file = get("CLIENT_KEY")};
   }
 
  private:
@@ -73,11 +76,9 @@ class Rig {
 
 bool rig_required();
 
-/// "host:port" split into its parts (the rig's listeners are all host:port).
-struct HostPort {
-  std::string host;
-  std::uint16_t port = 0;
-};
+/// "host:port" split into its parts with the library's own parser (the rig's listeners are
+/// all host:port); throws std::invalid_argument for anything else.
+using HostPort = BrokerAddress;
 HostPort split_host_port(const std::string& address);
 
 }  // namespace asiokafka::test

@@ -1,6 +1,6 @@
 // net::reconnect_backoff (exponential growth, cap, jitter bounds, reset) and
 // net::idle_tracker (connections_max_idle_ms reaping), with an injected random source.
-#include "net/backoff.hpp"
+#include "net/sansio/backoff.hpp"
 
 #include <chrono>
 #include <cstdint>

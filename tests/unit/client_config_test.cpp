@@ -27,12 +27,12 @@ std::string config_error(const ClientConfig& c) {
 TEST(BootstrapServers, HostsPortsAndDefaults) {
   const auto list = parse_bootstrap_servers("kafka1:9093, kafka2 ,[::1]:19092,[fe80::1], PLAINTEXT://k3:1234,10.0.0.1");
   ASSERT_EQ(list.size(), 6u);
-  EXPECT_EQ(list[0], (BootstrapAddress{"kafka1", 9093}));
-  EXPECT_EQ(list[1], (BootstrapAddress{"kafka2", 9092}));
-  EXPECT_EQ(list[2], (BootstrapAddress{"::1", 19092}));
-  EXPECT_EQ(list[3], (BootstrapAddress{"fe80::1", 9092}));
-  EXPECT_EQ(list[4], (BootstrapAddress{"k3", 1234}));
-  EXPECT_EQ(list[5], (BootstrapAddress{"10.0.0.1", 9092}));
+  EXPECT_EQ(list[0], (BrokerAddress{"kafka1", 9093}));
+  EXPECT_EQ(list[1], (BrokerAddress{"kafka2", 9092}));
+  EXPECT_EQ(list[2], (BrokerAddress{"::1", 19092}));
+  EXPECT_EQ(list[3], (BrokerAddress{"fe80::1", 9092}));
+  EXPECT_EQ(list[4], (BrokerAddress{"k3", 1234}));
+  EXPECT_EQ(list[5], (BrokerAddress{"10.0.0.1", 9092}));
 }
 
 TEST(BootstrapServers, DuplicatesAreDropped) {

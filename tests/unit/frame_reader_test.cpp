@@ -1,5 +1,5 @@
 // net::frame_reader: framing, byte-split feeding, buffer reuse and hand-off, bad sizes.
-#include "net/frame_reader.hpp"
+#include "net/sansio/frame_reader.hpp"
 
 #include <cstdint>
 #include <cstring>

@@ -1,7 +1,7 @@
 // net::metadata_cache (merging Metadata responses, KIP-320 epochs, routing, invalidation) and
 // net::refresh_scheduler (merged refreshes, backoff, max age, waiting for topic creation),
 // scripted with hand-built responses and a fake clock.
-#include "net/metadata_cache.hpp"
+#include "net/sansio/metadata_cache.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -13,7 +13,7 @@
 
 #include "asiokafka/error.hpp"
 #include "asiokafka/kafka_error.hpp"
-#include "net/refresh_scheduler.hpp"
+#include "net/sansio/refresh_scheduler.hpp"
 
 namespace asiokafka::net {
 namespace {
@@ -70,7 +70,7 @@ metadata_scope asked(std::vector<std::string> topics) { return {false, std::move
 
 std::int32_t leader_of(const metadata_cache& c, const std::string& t, std::int32_t p) {
   auto l = c.leader_for(t, p);
-  return l.status == leader_status::ok ? l.broker->id : -1;
+  return l.status == leader_status::ok ? l.broker->node_id : -1;
 }
 
 // --- metadata_cache -------------------------------------------------------------------------
@@ -89,7 +89,7 @@ TEST(MetadataCache, AppliesBrokersControllerClusterAndPartitions) {
 
   auto l = c.leader_for("a", 0);
   ASSERT_EQ(l.status, leader_status::ok);
-  EXPECT_EQ(l.broker->id, 1);
+  EXPECT_EQ(l.broker->node_id, 1);
   EXPECT_EQ(l.leader_epoch, 5);
   EXPECT_FALSE(l.ec);
   EXPECT_EQ(leader_of(c, "a", 1), 2);
@@ -113,7 +113,7 @@ TEST(MetadataCache, StaleEpochNeverOverwritesNewer) {
   EXPECT_EQ(leader_of(c, "a", 0), 2);
   EXPECT_EQ(c.leader_for("a", 0).leader_epoch, 7);
   ASSERT_EQ(res.stale_ignored.size(), 1u);
-  EXPECT_EQ(res.stale_ignored[0], (topic_partition{"a", 0}));
+  EXPECT_EQ(res.stale_ignored[0], (TopicPartition{"a", 0}));
   EXPECT_TRUE(res.leader_changed.empty());
 }
 
@@ -311,18 +311,18 @@ TEST(MetadataCache, AnyBrokerIsLeastLoaded) {
   std::map<std::int32_t, node_load> load{
       {1, {true, true, 4}}, {2, {true, true, 1}}, {3, {true, false, 0}}};
   auto f = [&](std::int32_t id) { return load.at(id); };
-  EXPECT_EQ(c.any_broker(f)->id, 2);  // connected beats an idle but unconnected one
+  EXPECT_EQ(c.any_broker(f)->node_id, 2);  // connected beats an idle but unconnected one
   load[2].usable = false;             // e.g. in reconnect backoff
-  EXPECT_EQ(c.any_broker(f)->id, 1);
+  EXPECT_EQ(c.any_broker(f)->node_id, 1);
   load[1].usable = false;
-  EXPECT_EQ(c.any_broker(f)->id, 3);
+  EXPECT_EQ(c.any_broker(f)->node_id, 3);
   load[3].usable = false;
   EXPECT_EQ(c.any_broker(f), nullptr);
   // Ties rotate.
   for (auto& [id, l] : load) l = {true, true, 0};
-  EXPECT_EQ(c.any_broker(f, 0)->id, 1);
-  EXPECT_EQ(c.any_broker(f, 1)->id, 2);
-  EXPECT_EQ(c.any_broker(f, 5)->id, 3);
+  EXPECT_EQ(c.any_broker(f, 0)->node_id, 1);
+  EXPECT_EQ(c.any_broker(f, 1)->node_id, 2);
+  EXPECT_EQ(c.any_broker(f, 5)->node_id, 3);
 }
 
 TEST(MetadataCache, Forget) {

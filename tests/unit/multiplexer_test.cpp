@@ -1,7 +1,7 @@
 // net::multiplexer, scripted: a fake broker parses what prepare_write() hands out and answers
 // in order; responses go back through a frame_reader. Plus a seeded randomized run that checks
 // every request completes exactly once.
-#include "net/multiplexer.hpp"
+#include "net/sansio/multiplexer.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -17,7 +17,7 @@
 
 #include "asiokafka/error.hpp"
 #include "asiokafka/protocol/messages.hpp"
-#include "net/frame_reader.hpp"
+#include "net/sansio/frame_reader.hpp"
 #include "protocol/wire.hpp"
 
 namespace asiokafka::net {

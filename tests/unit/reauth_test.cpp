@@ -6,13 +6,13 @@
 #include <cstdint>
 #include <limits>
 
-#include "net/reauth.hpp"
+#include "net/sansio/reauth.hpp"
 
 namespace asiokafka::net {
 namespace {
 
 using namespace std::chrono_literals;
-using tp = reauth_schedule::time_point;
+using tp = time_point;
 
 reauth_schedule with_random(double r) {
   return reauth_schedule([r] { return r; });

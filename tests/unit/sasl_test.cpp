@@ -13,9 +13,10 @@
 #include "asiokafka/protocol/messages/sasl_authenticate.hpp"
 #include "asiokafka/protocol/messages/sasl_handshake.hpp"
 #include "asiokafka/sasl.hpp"
-#include "net/sasl/authenticator.hpp"
-#include "net/sasl/base64.hpp"
-#include "net/sasl/mechanism.hpp"
+#include "net/sasl_config.hpp"
+#include "net/sansio/sasl/authenticator.hpp"
+#include "net/sansio/sasl/base64.hpp"
+#include "net/sansio/sasl/mechanism.hpp"
 
 namespace asiokafka::sasl {
 namespace {
@@ -32,38 +33,38 @@ struct Turn {
 };
 
 // Runs `turns` and expects the mechanism to finish with done after the last server message.
-void run_script(Mechanism& m, const std::vector<Turn>& turns) {
+void run_script(mechanism& m, const std::vector<Turn>& turns) {
   auto s = m.start();
   for (std::size_t i = 0; i < turns.size(); ++i) {
-    ASSERT_EQ(s.kind, Step::Kind::send) << "turn " << i << ": " << s.failure.message;
+    ASSERT_EQ(s.kind, next_step::kind_t::send) << "turn " << i << ": " << s.failure.message;
     EXPECT_EQ(str(s.data), turns[i].client) << "turn " << i;
     s = m.step(b(turns[i].server));
   }
-  ASSERT_EQ(s.kind, Step::Kind::done) << s.failure.message;
+  ASSERT_EQ(s.kind, next_step::kind_t::done) << s.failure.message;
   // Anything after the end is refused, not crashed on.
   const auto after = m.step(b("more"));
-  EXPECT_EQ(after.kind, Step::Kind::fail);
+  EXPECT_EQ(after.kind, next_step::kind_t::fail);
   EXPECT_EQ(after.failure.code, sasl_errc::illegal_state);
   EXPECT_EQ(m.start().failure.code, sasl_errc::illegal_state);
 }
 
 // Runs `turns` up to `at`, then answers `bad` instead of turns[at].server; returns the failure.
 template <class Make>
-Failure inject(Make make, const std::vector<Turn>& turns, std::size_t at, std::string_view bad) {
+net::failure inject(Make make, const std::vector<Turn>& turns, std::size_t at, std::string_view bad) {
   auto m = make();
   auto s = m->start();
   for (std::size_t i = 0; i < at; ++i) {
-    if (s.kind != Step::Kind::send) throw std::logic_error("script broke before the injection point");
+    if (s.kind != next_step::kind_t::send) throw std::logic_error("script broke before the injection point");
     s = m->step(b(turns[i].server));
   }
-  if (s.kind != Step::Kind::send) throw std::logic_error("script broke before the injection point");
+  if (s.kind != next_step::kind_t::send) throw std::logic_error("script broke before the injection point");
   s = m->step(b(bad));
-  EXPECT_EQ(s.kind, Step::Kind::fail) << "answer '" << bad << "' at turn " << at << " was accepted";
+  EXPECT_EQ(s.kind, next_step::kind_t::fail) << "answer '" << bad << "' at turn " << at << " was accepted";
   return s.failure;
 }
 
 // Secrets that no error message may contain.
-void expect_no_secret(const Failure& f, std::initializer_list<std::string_view> secrets) {
+void expect_no_secret(const net::failure& f, std::initializer_list<std::string_view> secrets) {
   for (const auto secret : secrets) {
     EXPECT_EQ(f.message.find(secret), std::string::npos) << "secret in: " << f.message;
   }
@@ -95,7 +96,7 @@ TEST(SaslPlain, SendsAuthzidUserPassword) {
 
 TEST(SaslPlain, Failures) {
   auto bad_answer = make_plain("u", "pw-secret");
-  ASSERT_EQ(bad_answer->start().kind, Step::Kind::send);
+  ASSERT_EQ(bad_answer->start().kind, next_step::kind_t::send);
   const auto f = bad_answer->step(b("unexpected"));
   EXPECT_EQ(f.failure.code, sasl_errc::malformed_server_message);
   expect_no_secret(f.failure, {"pw-secret"});
@@ -109,7 +110,7 @@ TEST(SaslPlain, Failures) {
 
 // ---- SCRAM --------------------------------------------------------------------------------
 
-NonceSource fixed(std::string nonce) {
+nonce_source fixed(std::string nonce) {
   return [nonce] { return nonce; };
 }
 
@@ -128,9 +129,9 @@ const std::vector<Turn> sha512_vector = {
      "v=ZQnYEgWQMFmmsM8aQMF0nDDCy/AgCzkwk8CmMZYcMg0vSVlKDanekLtifDSeVGT4+5ZxXnJq199RVG2rR7N7Zw=="},
 };
 
-std::unique_ptr<Mechanism> rfc_scram256() { return make_scram(ScramHash::sha256, "user", "pencil", fixed("rOprNGfwEbeRWgbNEkqO")); }
-std::unique_ptr<Mechanism> vector_scram512() {
-  return make_scram(ScramHash::sha512, "user", "pencil", fixed("rOprNGfwEbeRWgbNEkqO"));
+std::unique_ptr<mechanism> rfc_scram256() { return make_scram(scram_hash::sha256, "user", "pencil", fixed("rOprNGfwEbeRWgbNEkqO")); }
+std::unique_ptr<mechanism> vector_scram512() {
+  return make_scram(scram_hash::sha512, "user", "pencil", fixed("rOprNGfwEbeRWgbNEkqO"));
 }
 
 TEST(SaslScram, Rfc7677Sha256ExampleExactly) {
@@ -146,7 +147,7 @@ TEST(SaslScram, Sha512VectorFromPython) {
 }
 
 TEST(SaslScram, EscapesUserNameAndUsesUtf8PasswordBytes) {
-  auto m = make_scram(ScramHash::sha512, "a,b=c", "s3cr3t-p\xc3\xa4ss", fixed("clientNONCE123"));
+  auto m = make_scram(scram_hash::sha512, "a,b=c", "s3cr3t-p\xc3\xa4ss", fixed("clientNONCE123"));
   run_script(*m, {{"n,,n=a=2Cb=3Dc,r=clientNONCE123", "r=clientNONCE123serverPart456,s=MDEyMzQ1Njc4OWFiY2RlZg==,i=8192"},
                   {"c=biws,r=clientNONCE123serverPart456,p=rvlXIgQwz7vypW+dIfWtoS57YNjU2elyhxf6++aP6T+"
                    "YNC1EQgOB6bNk0xRE/93DLaB42bHc4G7o5zzBl/ByIA==",
@@ -159,9 +160,9 @@ TEST(SaslScram, ServerMayAddExtensionsAfterKnownAttributes) {
   // The extension is part of AuthMessage, so the RFC's proof no longer applies: only check
   // that the client accepts the message and answers with a proof.
   auto m = rfc_scram256();
-  ASSERT_EQ(m->start().kind, Step::Kind::send);
+  ASSERT_EQ(m->start().kind, next_step::kind_t::send);
   const auto s = m->step(b(turns[0].server));
-  ASSERT_EQ(s.kind, Step::Kind::send) << s.failure.message;
+  ASSERT_EQ(s.kind, next_step::kind_t::send) << s.failure.message;
   EXPECT_EQ(str(s.data).rfind("c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=", 0), 0u);
 }
 
@@ -171,9 +172,9 @@ TEST(SaslScram, RandomNoncesArePrintableAndDiffer) {
   EXPECT_EQ(a.size(), 32u);
   EXPECT_NE(a, c);
   EXPECT_EQ(a.find(','), std::string::npos);
-  auto m = make_scram(ScramHash::sha256, "u", "p");
+  auto m = make_scram(scram_hash::sha256, "u", "p");
   const auto s = m->start();
-  ASSERT_EQ(s.kind, Step::Kind::send);
+  ASSERT_EQ(s.kind, next_step::kind_t::send);
   EXPECT_EQ(str(s.data).rfind("n,,n=u,r=", 0), 0u);
   EXPECT_EQ(s.data.size(), 9u + 32u);
 }
@@ -256,18 +257,18 @@ TEST(SaslScram, ServerErrorAttributeIsReportedWithoutSecrets) {
 }
 
 TEST(SaslScram, ConfigAndNonceFailures) {
-  EXPECT_EQ(make_scram(ScramHash::sha256, "", "p", fixed("n"))->start().failure.code, sasl_errc::invalid_config);
-  EXPECT_EQ(make_scram(ScramHash::sha256, std::string("u\0", 2), "p", fixed("n"))->start().failure.code,
+  EXPECT_EQ(make_scram(scram_hash::sha256, "", "p", fixed("n"))->start().failure.code, sasl_errc::invalid_config);
+  EXPECT_EQ(make_scram(scram_hash::sha256, std::string("u\0", 2), "p", fixed("n"))->start().failure.code,
             sasl_errc::invalid_config);
-  EXPECT_EQ(make_scram(ScramHash::sha256, "u", "p", fixed(""))->start().failure.code, sasl_errc::random_failed);
-  EXPECT_EQ(make_scram(ScramHash::sha256, "u", "p", nullptr)->start().failure.code, sasl_errc::random_failed);
-  EXPECT_EQ(make_scram(ScramHash::sha256, "u", "p", fixed("a,b"))->start().failure.code, sasl_errc::invalid_config);
-  EXPECT_EQ(make_scram(ScramHash::sha256, "u", "p")->step(b("r=x")).failure.code, sasl_errc::illegal_state);
+  EXPECT_EQ(make_scram(scram_hash::sha256, "u", "p", fixed(""))->start().failure.code, sasl_errc::random_failed);
+  EXPECT_EQ(make_scram(scram_hash::sha256, "u", "p", nullptr)->start().failure.code, sasl_errc::random_failed);
+  EXPECT_EQ(make_scram(scram_hash::sha256, "u", "p", fixed("a,b"))->start().failure.code, sasl_errc::invalid_config);
+  EXPECT_EQ(make_scram(scram_hash::sha256, "u", "p")->step(b("r=x")).failure.code, sasl_errc::illegal_state);
 }
 
 // ---- OAUTHBEARER --------------------------------------------------------------------------
 
-TokenProvider token(std::string t) {
+token_provider token(std::string t) {
   return [t] { return t; };
 }
 
@@ -284,9 +285,9 @@ TEST(SaslOAuthBearer, InitialResponseWithExtensionsInKeyOrder) {
 
 TEST(SaslOAuthBearer, ErrorChallengeIsAcknowledgedWithKvsepAndReported) {
   auto m = make_oauthbearer(token("secret-token"), {});
-  ASSERT_EQ(m->start().kind, Step::Kind::send);
+  ASSERT_EQ(m->start().kind, next_step::kind_t::send);
   const auto ack = m->step(b(R"({"status":"invalid_token"})"));
-  ASSERT_EQ(ack.kind, Step::Kind::send);
+  ASSERT_EQ(ack.kind, next_step::kind_t::send);
   EXPECT_EQ(str(ack.data), "\x01");
   EXPECT_EQ(m->diagnostic(), R"({"status":"invalid_token"})");
   // Should the broker not fail the exchange itself, the mechanism does.
@@ -326,7 +327,7 @@ TEST(SaslGssapi, FailsCleanlyWithoutKerberosCredentials) {
   auto m = make_gssapi("kafka", "broker.example.invalid");
   EXPECT_EQ(m->name(), "GSSAPI");
   const auto s = m->start();
-  ASSERT_EQ(s.kind, Step::Kind::fail);
+  ASSERT_EQ(s.kind, next_step::kind_t::fail);
   EXPECT_EQ(s.failure.code, sasl_errc::gssapi_failed);
   EXPECT_FALSE(s.failure.message.empty());
   EXPECT_EQ(m->step(b("x")).failure.code, sasl_errc::illegal_state);
@@ -377,8 +378,8 @@ TEST(SaslConfig, MechanismNamesAndFactory) {
 
 // ---- SaslAuthenticator --------------------------------------------------------------------
 
-using ApiVersion = Authenticator::ApiVersion;
-const std::vector<ApiVersion> modern_broker = {{.api_key = 17, .min_version = 0, .max_version = 1},
+using broker_api = authenticator::broker_api;
+const std::vector<broker_api> modern_broker = {{.api_key = 17, .min_version = 0, .max_version = 1},
                                                {.api_key = 36, .min_version = 0, .max_version = 2}};
 
 bytes handshake_response(std::int16_t error, std::vector<std::string> mechanisms) {
@@ -400,8 +401,8 @@ bytes authenticate_response(std::int16_t version, std::string_view auth, std::in
   return out;
 }
 
-void expect_handshake(const Action& a, std::string_view mechanism) {
-  ASSERT_EQ(a.kind, Action::Kind::write) << a.failure.message;
+void expect_handshake(const next_action& a, std::string_view mechanism) {
+  ASSERT_EQ(a.kind, next_action::kind_t::write) << a.failure.message;
   EXPECT_EQ(a.api_key, 17);
   EXPECT_EQ(a.api_version, 1);
   msg::SaslHandshakeRequest req;
@@ -409,8 +410,8 @@ void expect_handshake(const Action& a, std::string_view mechanism) {
   EXPECT_EQ(req.mechanism, mechanism);
 }
 
-void expect_authenticate(const Action& a, std::int16_t version, std::string_view auth) {
-  ASSERT_EQ(a.kind, Action::Kind::write) << a.failure.message;
+void expect_authenticate(const next_action& a, std::int16_t version, std::string_view auth) {
+  ASSERT_EQ(a.kind, next_action::kind_t::write) << a.failure.message;
   EXPECT_EQ(a.api_key, 36);
   EXPECT_EQ(a.api_version, version);
   msg::SaslAuthenticateRequest req;
@@ -419,89 +420,89 @@ void expect_authenticate(const Action& a, std::int16_t version, std::string_view
 }
 
 TEST(SaslAuthenticator, StartsWithHandshakeV1AndOnlyOnce) {
-  Authenticator auth(make_plain("u", "pw"), modern_broker);
+  authenticator auth(make_plain("u", "pw"), modern_broker);
   expect_handshake(auth.start(), "PLAIN");
   EXPECT_EQ(auth.start().failure.code, sasl_errc::illegal_state);
 }
 
 TEST(SaslAuthenticator, PlainEndToEnd) {
-  Authenticator auth(make_plain("u", "pw"), modern_broker);
+  authenticator auth(make_plain("u", "pw"), modern_broker);
   const auto hs = auth.start();
   // Golden bytes of SaslHandshake v1 {PLAIN}: int16 length + name.
   EXPECT_EQ(hs.body, (bytes{0, 5, 'P', 'L', 'A', 'I', 'N'}));
   const auto a = auth.on_response(handshake_response(0, {"GSSAPI", "PLAIN"}));
   expect_authenticate(a, 2, std::string("\0u\0pw", 5));
   const auto d = auth.on_response(authenticate_response(2, "", 0, std::nullopt, 3'600'000));
-  ASSERT_EQ(d.kind, Action::Kind::done) << d.failure.message;
+  ASSERT_EQ(d.kind, next_action::kind_t::done) << d.failure.message;
   EXPECT_EQ(d.session_lifetime_ms, 3'600'000);
   EXPECT_EQ(auth.on_response(authenticate_response(2, "")).failure.code, sasl_errc::illegal_state);
 }
 
 TEST(SaslAuthenticator, ScramRfcVectorThroughSaslAuthenticateV1) {
-  const std::vector<ApiVersion> broker = {{.api_key = 17, .min_version = 0, .max_version = 1},
+  const std::vector<broker_api> broker = {{.api_key = 17, .min_version = 0, .max_version = 1},
                                           {.api_key = 36, .min_version = 0, .max_version = 1}};
-  Authenticator auth(rfc_scram256(), broker);
+  authenticator auth(rfc_scram256(), broker);
   expect_handshake(auth.start(), "SCRAM-SHA-256");
   auto a = auth.on_response(handshake_response(0, {"SCRAM-SHA-256"}));
   expect_authenticate(a, 1, rfc7677[0].client);
   a = auth.on_response(authenticate_response(1, rfc7677[0].server));
   expect_authenticate(a, 1, rfc7677[1].client);
   a = auth.on_response(authenticate_response(1, rfc7677[1].server, 0, "", 0));
-  ASSERT_EQ(a.kind, Action::Kind::done) << a.failure.message;
+  ASSERT_EQ(a.kind, next_action::kind_t::done) << a.failure.message;
   EXPECT_EQ(a.session_lifetime_ms, 0);
 }
 
 TEST(SaslAuthenticator, SaslAuthenticateV0HasNoSessionLifetime) {
-  const std::vector<ApiVersion> broker = {{.api_key = 17, .min_version = 0, .max_version = 1},
+  const std::vector<broker_api> broker = {{.api_key = 17, .min_version = 0, .max_version = 1},
                                           {.api_key = 36, .min_version = 0, .max_version = 0}};
-  Authenticator auth(make_plain("u", "pw"), broker);
+  authenticator auth(make_plain("u", "pw"), broker);
   auth.start();
   expect_authenticate(auth.on_response(handshake_response(0, {"PLAIN"})), 0, std::string("\0u\0pw", 5));
   const auto d = auth.on_response(authenticate_response(0, ""));
-  ASSERT_EQ(d.kind, Action::Kind::done);
+  ASSERT_EQ(d.kind, next_action::kind_t::done);
   EXPECT_EQ(d.session_lifetime_ms, 0);
 }
 
 TEST(SaslAuthenticator, BrokerWithoutKip152Versions) {
-  for (const auto& broker : {std::vector<ApiVersion>{},
-                             std::vector<ApiVersion>{{.api_key = 17, .min_version = 0, .max_version = 0},
+  for (const auto& broker : {std::vector<broker_api>{},
+                             std::vector<broker_api>{{.api_key = 17, .min_version = 0, .max_version = 0},
                                                      {.api_key = 36, .min_version = 0, .max_version = 2}},
-                             std::vector<ApiVersion>{{.api_key = 17, .min_version = 0, .max_version = 1}},
-                             std::vector<ApiVersion>{{.api_key = 17, .min_version = 0, .max_version = 1},
+                             std::vector<broker_api>{{.api_key = 17, .min_version = 0, .max_version = 1}},
+                             std::vector<broker_api>{{.api_key = 17, .min_version = 0, .max_version = 1},
                                                      {.api_key = 36, .min_version = 3, .max_version = 5}}}) {
-    Authenticator auth(make_plain("u", "pw"), broker);
+    authenticator auth(make_plain("u", "pw"), broker);
     EXPECT_EQ(auth.start().failure.code, client_errc::unsupported_version);
   }
 }
 
 TEST(SaslAuthenticator, MechanismNotEnabledListsTheBrokersMechanisms) {
   for (const std::int16_t code : {std::int16_t{33}, std::int16_t{0}}) {
-    Authenticator auth(make_scram(ScramHash::sha512, "u", "pw"), modern_broker);
+    authenticator auth(make_scram(scram_hash::sha512, "u", "pw"), modern_broker);
     auth.start();
     const auto f = auth.on_response(handshake_response(code, {"PLAIN", "SCRAM-SHA-256"}));
-    ASSERT_EQ(f.kind, Action::Kind::fail);
+    ASSERT_EQ(f.kind, next_action::kind_t::fail);
     EXPECT_EQ(f.failure.code, sasl_errc::mechanism_not_enabled);
     EXPECT_NE(f.failure.message.find("SCRAM-SHA-512 is not enabled"), std::string::npos) << f.failure.message;
     EXPECT_NE(f.failure.message.find("PLAIN, SCRAM-SHA-256"), std::string::npos) << f.failure.message;
   }
-  Authenticator other(make_plain("u", "pw"), modern_broker);
+  authenticator other(make_plain("u", "pw"), modern_broker);
   other.start();
   EXPECT_EQ(other.on_response(handshake_response(34, {"PLAIN"})).failure.code, kafka_errc::illegal_sasl_state);
 }
 
 TEST(SaslAuthenticator, BrokerAuthenticationFailureCarriesTheBrokersMessage) {
-  Authenticator auth(make_plain("u", "pw-secret"), modern_broker);
+  authenticator auth(make_plain("u", "pw-secret"), modern_broker);
   auth.start();
   auth.on_response(handshake_response(0, {"PLAIN"}));
   const auto f = auth.on_response(
       authenticate_response(2, "", 58, "Authentication failed: Invalid username or password"));
-  ASSERT_EQ(f.kind, Action::Kind::fail);
+  ASSERT_EQ(f.kind, next_action::kind_t::fail);
   EXPECT_EQ(f.failure.code, kafka_errc::sasl_authentication_failed);
   EXPECT_TRUE(is_authentication_failure(f.failure.code));
   EXPECT_NE(f.failure.message.find("Invalid username or password"), std::string::npos);
   expect_no_secret(f.failure, {"pw-secret"});
   // A null or empty broker message falls back to the code's description.
-  Authenticator quiet(make_plain("u", "pw"), modern_broker);
+  authenticator quiet(make_plain("u", "pw"), modern_broker);
   quiet.start();
   quiet.on_response(handshake_response(0, {"PLAIN"}));
   const auto g = quiet.on_response(authenticate_response(2, "", 58, std::nullopt));
@@ -509,7 +510,7 @@ TEST(SaslAuthenticator, BrokerAuthenticationFailureCarriesTheBrokersMessage) {
 }
 
 TEST(SaslAuthenticator, OAuthBearerErrorJsonThenBrokerFailure) {
-  Authenticator auth(make_oauthbearer(token("secret-jwt"), {}), modern_broker);
+  authenticator auth(make_oauthbearer(token("secret-jwt"), {}), modern_broker);
   auth.start();
   auth.on_response(handshake_response(0, {"OAUTHBEARER"}));
   const auto ack = auth.on_response(authenticate_response(2, R"({"status":"invalid_token"})"));
@@ -521,13 +522,13 @@ TEST(SaslAuthenticator, OAuthBearerErrorJsonThenBrokerFailure) {
 }
 
 TEST(SaslAuthenticator, MechanismFailuresPassThrough) {
-  Authenticator auth(rfc_scram256(), modern_broker);
+  authenticator auth(rfc_scram256(), modern_broker);
   auth.start();
   auth.on_response(handshake_response(0, {"SCRAM-SHA-256"}));
   auth.on_response(authenticate_response(2, rfc7677[0].server));
   const auto f = auth.on_response(authenticate_response(2, "v=AAAA"));
   EXPECT_EQ(f.failure.code, sasl_errc::server_signature_mismatch);
-  Authenticator bad_config(make_plain("", ""), modern_broker);
+  authenticator bad_config(make_plain("", ""), modern_broker);
   bad_config.start();
   EXPECT_EQ(bad_config.on_response(handshake_response(0, {"PLAIN"})).failure.code, sasl_errc::invalid_config);
 }
@@ -538,15 +539,15 @@ TEST(SaslAuthenticator, EveryTruncatedOrGarbageResponseFailsCleanly) {
                                         authenticate_response(2, rfc7677[0].server, 0, "", 0),
                                         authenticate_response(2, rfc7677[1].server, 0, "", 1000)};
   auto replay = [&](std::size_t at, const bytes& bad) {
-    Authenticator auth(rfc_scram256(), modern_broker);
+    authenticator auth(rfc_scram256(), modern_broker);
     auto a = auth.start();
     for (std::size_t i = 0; i < at; ++i) {
-      ASSERT_EQ(a.kind, Action::Kind::write);
+      ASSERT_EQ(a.kind, next_action::kind_t::write);
       a = auth.on_response(responses[i]);
     }
-    ASSERT_EQ(a.kind, Action::Kind::write);
+    ASSERT_EQ(a.kind, next_action::kind_t::write);
     const auto f = auth.on_response(bad);
-    EXPECT_EQ(f.kind, Action::Kind::fail) << "response " << at << " (" << bad.size() << " bytes) accepted";
+    EXPECT_EQ(f.kind, next_action::kind_t::fail) << "response " << at << " (" << bad.size() << " bytes) accepted";
     EXPECT_TRUE(f.failure.code);
     expect_no_secret(f.failure, {"pencil"});
     // After a failure the algorithm refuses to go on.
@@ -559,40 +560,40 @@ TEST(SaslAuthenticator, EveryTruncatedOrGarbageResponseFailsCleanly) {
     replay(at, bytes(responses[at].size() + 7, 0xff));
   }
   // The untouched script succeeds.
-  Authenticator auth(rfc_scram256(), modern_broker);
+  authenticator auth(rfc_scram256(), modern_broker);
   auth.start();
   auth.on_response(responses[0]);
   auth.on_response(responses[1]);
   const auto d = auth.on_response(responses[2]);
-  ASSERT_EQ(d.kind, Action::Kind::done) << d.failure.message;
+  ASSERT_EQ(d.kind, next_action::kind_t::done) << d.failure.message;
   EXPECT_EQ(d.session_lifetime_ms, 1000);
 }
 
 // A mechanism that never finishes (e.g. a hostile server keeps challenging).
-class Endless final : public Mechanism {
+class endless_mechanism final : public mechanism {
  public:
   std::string_view name() const noexcept override { return "PLAIN"; }
-  Step start() override { return Step::send(b("x")); }
-  Step step(std::span<const std::uint8_t>) override { return Step::send(b("y")); }
+  next_step start() override { return next_step::send(b("x")); }
+  next_step step(std::span<const std::uint8_t>) override { return next_step::send(b("y")); }
 };
 
 TEST(SaslAuthenticator, BoundsTheNumberOfRoundTrips) {
-  Authenticator auth(std::make_unique<Endless>(), modern_broker);
+  authenticator auth(std::make_unique<endless_mechanism>(), modern_broker);
   auth.start();
   auto a = auth.on_response(handshake_response(0, {"PLAIN"}));
   int writes = 0;
-  while (a.kind == Action::Kind::write) {
+  while (a.kind == next_action::kind_t::write) {
     ++writes;
     a = auth.on_response(authenticate_response(2, "more"));
   }
-  EXPECT_EQ(writes, Authenticator::max_round_trips);
+  EXPECT_EQ(writes, authenticator::max_round_trips);
   EXPECT_EQ(a.failure.code, sasl_errc::illegal_state);
 }
 
 TEST(SaslAuthenticator, NoMechanismOrResponseBeforeStart) {
-  Authenticator none(nullptr, modern_broker);
+  authenticator none(nullptr, modern_broker);
   EXPECT_EQ(none.start().failure.code, sasl_errc::invalid_config);
-  Authenticator early(make_plain("u", "p"), modern_broker);
+  authenticator early(make_plain("u", "p"), modern_broker);
   EXPECT_EQ(early.on_response({}).failure.code, sasl_errc::illegal_state);
 }
 

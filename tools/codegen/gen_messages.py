@@ -632,6 +632,11 @@ def header_for_group(group, msgs):
         if response_of(msg):
             out.append(f"  /// The message the broker answers this request with.")
             out.append(f"  using response_type = {response_of(msg)};")
+            out.append("")
+            out.append("  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary")
+            out.append("  /// twice inside a co_await expression; with a constructor,")
+            out.append(f"  /// `co_await client.send({msg.name}{{}})` is safe (docs/design.md, \"GCC 12\").")
+            out.append(f"  {msg.name}() = default;")
         out.append("")
         for f in msg.top.fields:
             out.append(f"  {member_decl(f)}")

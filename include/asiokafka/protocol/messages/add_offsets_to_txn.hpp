@@ -24,6 +24,11 @@ struct AddOffsetsToTxnRequest {
   /// The message the broker answers this request with.
   using response_type = AddOffsetsToTxnResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(AddOffsetsToTxnRequest{})` is safe (docs/design.md, "GCC 12").
+  AddOffsetsToTxnRequest() = default;
+
   std::string transactional_id{};
   std::int64_t producer_id = 0;
   std::int16_t producer_epoch = 0;

@@ -41,6 +41,11 @@ struct AddPartitionsToTxnRequest {
   /// The message the broker answers this request with.
   using response_type = AddPartitionsToTxnResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(AddPartitionsToTxnRequest{})` is safe (docs/design.md, "GCC 12").
+  AddPartitionsToTxnRequest() = default;
+
   std::vector<AddPartitionsToTxnTransaction> transactions{};
   std::string v3_and_below_transactional_id{};
   std::int64_t v3_and_below_producer_id = 0;

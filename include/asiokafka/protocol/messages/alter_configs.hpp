@@ -39,6 +39,11 @@ struct AlterConfigsRequest {
   /// The message the broker answers this request with.
   using response_type = AlterConfigsResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(AlterConfigsRequest{})` is safe (docs/design.md, "GCC 12").
+  AlterConfigsRequest() = default;
+
   std::vector<AlterConfigsResource> resources{};
   bool validate_only = false;
   /// Tagged fields this version does not know, kept as (tag, bytes) for re-encoding.

@@ -24,6 +24,11 @@ struct ApiVersionsRequest {
   /// The message the broker answers this request with.
   using response_type = ApiVersionsResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(ApiVersionsRequest{})` is safe (docs/design.md, "GCC 12").
+  ApiVersionsRequest() = default;
+
   std::string client_software_name{};
   std::string client_software_version{};
   /// Tagged fields this version does not know, kept as (tag, bytes) for re-encoding.

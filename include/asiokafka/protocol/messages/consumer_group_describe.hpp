@@ -24,6 +24,11 @@ struct ConsumerGroupDescribeRequest {
   /// The message the broker answers this request with.
   using response_type = ConsumerGroupDescribeResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(ConsumerGroupDescribeRequest{})` is safe (docs/design.md, "GCC 12").
+  ConsumerGroupDescribeRequest() = default;
+
   std::vector<std::string> group_ids{};
   bool include_authorized_operations = false;
   /// Tagged fields this version does not know, kept as (tag, bytes) for re-encoding.

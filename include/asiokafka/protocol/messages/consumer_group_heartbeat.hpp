@@ -31,6 +31,11 @@ struct ConsumerGroupHeartbeatRequest {
   /// The message the broker answers this request with.
   using response_type = ConsumerGroupHeartbeatResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(ConsumerGroupHeartbeatRequest{})` is safe (docs/design.md, "GCC 12").
+  ConsumerGroupHeartbeatRequest() = default;
+
   std::string group_id{};
   std::string member_id{};
   std::int32_t member_epoch = 0;

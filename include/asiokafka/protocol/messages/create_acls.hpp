@@ -36,6 +36,11 @@ struct CreateAclsRequest {
   /// The message the broker answers this request with.
   using response_type = CreateAclsResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(CreateAclsRequest{})` is safe (docs/design.md, "GCC 12").
+  CreateAclsRequest() = default;
+
   std::vector<AclCreation> creations{};
   /// Tagged fields this version does not know, kept as (tag, bytes) for re-encoding.
   std::vector<TaggedField> unknown_tagged_fields{};

@@ -38,6 +38,11 @@ struct CreatePartitionsRequest {
   /// The message the broker answers this request with.
   using response_type = CreatePartitionsResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(CreatePartitionsRequest{})` is safe (docs/design.md, "GCC 12").
+  CreatePartitionsRequest() = default;
+
   std::vector<CreatePartitionsTopic> topics{};
   std::int32_t timeout_ms = 0;
   bool validate_only = false;

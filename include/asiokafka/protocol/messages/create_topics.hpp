@@ -48,6 +48,11 @@ struct CreateTopicsRequest {
   /// The message the broker answers this request with.
   using response_type = CreateTopicsResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(CreateTopicsRequest{})` is safe (docs/design.md, "GCC 12").
+  CreateTopicsRequest() = default;
+
   std::vector<CreatableTopic> topics{};
   std::int32_t timeout_ms = 60000;
   bool validate_only = false;

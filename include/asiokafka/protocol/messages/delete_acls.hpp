@@ -36,6 +36,11 @@ struct DeleteAclsRequest {
   /// The message the broker answers this request with.
   using response_type = DeleteAclsResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(DeleteAclsRequest{})` is safe (docs/design.md, "GCC 12").
+  DeleteAclsRequest() = default;
+
   std::vector<DeleteAclsFilter> filters{};
   /// Tagged fields this version does not know, kept as (tag, bytes) for re-encoding.
   std::vector<TaggedField> unknown_tagged_fields{};

@@ -24,6 +24,11 @@ struct DeleteGroupsRequest {
   /// The message the broker answers this request with.
   using response_type = DeleteGroupsResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(DeleteGroupsRequest{})` is safe (docs/design.md, "GCC 12").
+  DeleteGroupsRequest() = default;
+
   std::vector<std::string> groups_names{};
   /// Tagged fields this version does not know, kept as (tag, bytes) for re-encoding.
   std::vector<TaggedField> unknown_tagged_fields{};

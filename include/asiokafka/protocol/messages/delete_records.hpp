@@ -38,6 +38,11 @@ struct DeleteRecordsRequest {
   /// The message the broker answers this request with.
   using response_type = DeleteRecordsResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(DeleteRecordsRequest{})` is safe (docs/design.md, "GCC 12").
+  DeleteRecordsRequest() = default;
+
   std::vector<DeleteRecordsTopic> topics{};
   std::int32_t timeout_ms = 0;
   /// Tagged fields this version does not know, kept as (tag, bytes) for re-encoding.

@@ -31,6 +31,11 @@ struct DeleteTopicsRequest {
   /// The message the broker answers this request with.
   using response_type = DeleteTopicsResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(DeleteTopicsRequest{})` is safe (docs/design.md, "GCC 12").
+  DeleteTopicsRequest() = default;
+
   std::vector<DeleteTopicState> topics{};
   std::vector<std::string> topic_names{};
   std::int32_t timeout_ms = 0;

@@ -24,6 +24,11 @@ struct DescribeAclsRequest {
   /// The message the broker answers this request with.
   using response_type = DescribeAclsResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(DescribeAclsRequest{})` is safe (docs/design.md, "GCC 12").
+  DescribeAclsRequest() = default;
+
   std::int8_t resource_type_filter = 0;
   std::optional<std::string> resource_name_filter = std::string("");
   std::int8_t pattern_type_filter = 3;

@@ -24,6 +24,11 @@ struct DescribeClusterRequest {
   /// The message the broker answers this request with.
   using response_type = DescribeClusterResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(DescribeClusterRequest{})` is safe (docs/design.md, "GCC 12").
+  DescribeClusterRequest() = default;
+
   bool include_cluster_authorized_operations = false;
   std::int8_t endpoint_type = 1;
   /// Tagged fields this version does not know, kept as (tag, bytes) for re-encoding.

@@ -32,6 +32,11 @@ struct DescribeConfigsRequest {
   /// The message the broker answers this request with.
   using response_type = DescribeConfigsResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(DescribeConfigsRequest{})` is safe (docs/design.md, "GCC 12").
+  DescribeConfigsRequest() = default;
+
   std::vector<DescribeConfigsResource> resources{};
   bool include_synonyms = false;
   bool include_documentation = false;

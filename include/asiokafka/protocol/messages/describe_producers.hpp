@@ -31,6 +31,11 @@ struct DescribeProducersRequest {
   /// The message the broker answers this request with.
   using response_type = DescribeProducersResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(DescribeProducersRequest{})` is safe (docs/design.md, "GCC 12").
+  DescribeProducersRequest() = default;
+
   std::vector<TopicRequest> topics{};
   /// Tagged fields this version does not know, kept as (tag, bytes) for re-encoding.
   std::vector<TaggedField> unknown_tagged_fields{};

@@ -24,6 +24,11 @@ struct DescribeTransactionsRequest {
   /// The message the broker answers this request with.
   using response_type = DescribeTransactionsResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(DescribeTransactionsRequest{})` is safe (docs/design.md, "GCC 12").
+  DescribeTransactionsRequest() = default;
+
   std::vector<std::string> transactional_ids{};
   /// Tagged fields this version does not know, kept as (tag, bytes) for re-encoding.
   std::vector<TaggedField> unknown_tagged_fields{};

@@ -24,6 +24,11 @@ struct EndTxnRequest {
   /// The message the broker answers this request with.
   using response_type = EndTxnResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(EndTxnRequest{})` is safe (docs/design.md, "GCC 12").
+  EndTxnRequest() = default;
+
   std::string transactional_id{};
   std::int64_t producer_id = 0;
   std::int16_t producer_epoch = 0;

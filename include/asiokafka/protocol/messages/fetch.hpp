@@ -59,6 +59,11 @@ struct FetchRequest {
   /// The message the broker answers this request with.
   using response_type = FetchResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(FetchRequest{})` is safe (docs/design.md, "GCC 12").
+  FetchRequest() = default;
+
   std::optional<std::string> cluster_id{};
   std::int32_t replica_id = -1;
   ReplicaState replica_state{};

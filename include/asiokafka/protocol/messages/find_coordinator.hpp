@@ -24,6 +24,11 @@ struct FindCoordinatorRequest {
   /// The message the broker answers this request with.
   using response_type = FindCoordinatorResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(FindCoordinatorRequest{})` is safe (docs/design.md, "GCC 12").
+  FindCoordinatorRequest() = default;
+
   std::string key{};
   std::int8_t key_type = 0;
   std::vector<std::string> coordinator_keys{};

@@ -24,6 +24,11 @@ struct HeartbeatRequest {
   /// The message the broker answers this request with.
   using response_type = HeartbeatResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(HeartbeatRequest{})` is safe (docs/design.md, "GCC 12").
+  HeartbeatRequest() = default;
+
   std::string group_id{};
   std::int32_t generation_id = 0;
   std::string member_id{};

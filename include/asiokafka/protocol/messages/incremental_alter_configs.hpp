@@ -40,6 +40,11 @@ struct IncrementalAlterConfigsRequest {
   /// The message the broker answers this request with.
   using response_type = IncrementalAlterConfigsResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(IncrementalAlterConfigsRequest{})` is safe (docs/design.md, "GCC 12").
+  IncrementalAlterConfigsRequest() = default;
+
   std::vector<AlterConfigsResource> resources{};
   bool validate_only = false;
   /// Tagged fields this version does not know, kept as (tag, bytes) for re-encoding.

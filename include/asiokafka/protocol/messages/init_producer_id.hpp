@@ -24,6 +24,11 @@ struct InitProducerIdRequest {
   /// The message the broker answers this request with.
   using response_type = InitProducerIdResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(InitProducerIdRequest{})` is safe (docs/design.md, "GCC 12").
+  InitProducerIdRequest() = default;
+
   std::optional<std::string> transactional_id = std::string("");
   std::int32_t transaction_timeout_ms = 0;
   std::int64_t producer_id = -1;

@@ -31,6 +31,11 @@ struct JoinGroupRequest {
   /// The message the broker answers this request with.
   using response_type = JoinGroupResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(JoinGroupRequest{})` is safe (docs/design.md, "GCC 12").
+  JoinGroupRequest() = default;
+
   std::string group_id{};
   std::int32_t session_timeout_ms = 0;
   std::int32_t rebalance_timeout_ms = -1;

@@ -32,6 +32,11 @@ struct LeaveGroupRequest {
   /// The message the broker answers this request with.
   using response_type = LeaveGroupResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(LeaveGroupRequest{})` is safe (docs/design.md, "GCC 12").
+  LeaveGroupRequest() = default;
+
   std::string group_id{};
   std::string member_id{};
   std::vector<MemberIdentity> members{};

@@ -24,6 +24,11 @@ struct ListGroupsRequest {
   /// The message the broker answers this request with.
   using response_type = ListGroupsResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(ListGroupsRequest{})` is safe (docs/design.md, "GCC 12").
+  ListGroupsRequest() = default;
+
   std::vector<std::string> states_filter{};
   std::vector<std::string> types_filter{};
   /// Tagged fields this version does not know, kept as (tag, bytes) for re-encoding.

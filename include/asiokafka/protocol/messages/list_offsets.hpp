@@ -40,6 +40,11 @@ struct ListOffsetsRequest {
   /// The message the broker answers this request with.
   using response_type = ListOffsetsResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(ListOffsetsRequest{})` is safe (docs/design.md, "GCC 12").
+  ListOffsetsRequest() = default;
+
   std::int32_t replica_id = 0;
   std::int8_t isolation_level = 0;
   std::vector<ListOffsetsTopic> topics{};

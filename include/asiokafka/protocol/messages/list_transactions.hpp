@@ -24,6 +24,11 @@ struct ListTransactionsRequest {
   /// The message the broker answers this request with.
   using response_type = ListTransactionsResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(ListTransactionsRequest{})` is safe (docs/design.md, "GCC 12").
+  ListTransactionsRequest() = default;
+
   std::vector<std::string> state_filters{};
   std::vector<std::int64_t> producer_id_filters{};
   std::int64_t duration_filter = -1;

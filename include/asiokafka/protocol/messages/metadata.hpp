@@ -31,6 +31,11 @@ struct MetadataRequest {
   /// The message the broker answers this request with.
   using response_type = MetadataResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(MetadataRequest{})` is safe (docs/design.md, "GCC 12").
+  MetadataRequest() = default;
+
   std::optional<std::vector<MetadataRequestTopic>> topics = std::vector<MetadataRequestTopic>{};
   bool allow_auto_topic_creation = true;
   bool include_cluster_authorized_operations = false;

@@ -41,6 +41,11 @@ struct OffsetCommitRequest {
   /// The message the broker answers this request with.
   using response_type = OffsetCommitResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(OffsetCommitRequest{})` is safe (docs/design.md, "GCC 12").
+  OffsetCommitRequest() = default;
+
   std::string group_id{};
   std::int32_t generation_id_or_member_epoch = -1;
   std::string member_id{};

@@ -35,6 +35,11 @@ struct OffsetDeleteRequest {
   /// The message the broker answers this request with.
   using response_type = OffsetDeleteResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(OffsetDeleteRequest{})` is safe (docs/design.md, "GCC 12").
+  OffsetDeleteRequest() = default;
+
   std::string group_id{};
   std::vector<OffsetDeleteRequestTopic> topics{};
 

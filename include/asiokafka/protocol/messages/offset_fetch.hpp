@@ -47,6 +47,11 @@ struct OffsetFetchRequest {
   /// The message the broker answers this request with.
   using response_type = OffsetFetchResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(OffsetFetchRequest{})` is safe (docs/design.md, "GCC 12").
+  OffsetFetchRequest() = default;
+
   std::string group_id{};
   std::optional<std::vector<OffsetFetchRequestTopic>> topics = std::vector<OffsetFetchRequestTopic>{};
   std::vector<OffsetFetchRequestGroup> groups{};

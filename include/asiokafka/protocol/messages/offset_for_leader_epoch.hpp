@@ -39,6 +39,11 @@ struct OffsetForLeaderEpochRequest {
   /// The message the broker answers this request with.
   using response_type = OffsetForLeaderEpochResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(OffsetForLeaderEpochRequest{})` is safe (docs/design.md, "GCC 12").
+  OffsetForLeaderEpochRequest() = default;
+
   std::int32_t replica_id = -2;
   std::vector<OffsetForLeaderTopic> topics{};
   /// Tagged fields this version does not know, kept as (tag, bytes) for re-encoding.

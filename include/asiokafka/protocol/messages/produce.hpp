@@ -38,6 +38,11 @@ struct ProduceRequest {
   /// The message the broker answers this request with.
   using response_type = ProduceResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(ProduceRequest{})` is safe (docs/design.md, "GCC 12").
+  ProduceRequest() = default;
+
   std::optional<std::string> transactional_id{};
   std::int16_t acks = 0;
   std::int32_t timeout_ms = 0;

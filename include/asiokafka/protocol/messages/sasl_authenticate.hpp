@@ -24,6 +24,11 @@ struct SaslAuthenticateRequest {
   /// The message the broker answers this request with.
   using response_type = SaslAuthenticateResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(SaslAuthenticateRequest{})` is safe (docs/design.md, "GCC 12").
+  SaslAuthenticateRequest() = default;
+
   std::vector<std::uint8_t> auth_bytes{};
   /// Tagged fields this version does not know, kept as (tag, bytes) for re-encoding.
   std::vector<TaggedField> unknown_tagged_fields{};

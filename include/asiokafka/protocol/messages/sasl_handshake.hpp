@@ -24,6 +24,11 @@ struct SaslHandshakeRequest {
   /// The message the broker answers this request with.
   using response_type = SaslHandshakeResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(SaslHandshakeRequest{})` is safe (docs/design.md, "GCC 12").
+  SaslHandshakeRequest() = default;
+
   std::string mechanism{};
 
   /// Appends the body in `version` (no header). On error `out` is unchanged.

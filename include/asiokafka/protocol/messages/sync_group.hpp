@@ -31,6 +31,11 @@ struct SyncGroupRequest {
   /// The message the broker answers this request with.
   using response_type = SyncGroupResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(SyncGroupRequest{})` is safe (docs/design.md, "GCC 12").
+  SyncGroupRequest() = default;
+
   std::string group_id{};
   std::int32_t generation_id = 0;
   std::string member_id{};

@@ -40,6 +40,11 @@ struct TxnOffsetCommitRequest {
   /// The message the broker answers this request with.
   using response_type = TxnOffsetCommitResponse;
 
+  /// Not an aggregate on purpose: GCC 12 destroys a brace-initialised aggregate temporary
+  /// twice inside a co_await expression; with a constructor,
+  /// `co_await client.send(TxnOffsetCommitRequest{})` is safe (docs/design.md, "GCC 12").
+  TxnOffsetCommitRequest() = default;
+
   std::string transactional_id{};
   std::string group_id{};
   std::int64_t producer_id = 0;

@@ -1,0 +1,118 @@
+// The type-erased request the library routes before it knows the version to encode, shared by
+// the public facades' templates (Client::send...) and the connection layer. Not for users.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "asiokafka/metadata.hpp"
+#include "asiokafka/response.hpp"
+
+namespace asiokafka::detail {
+
+/// A request on its way: the version is chosen per connection (the highest both sides
+/// implement within [min_version, max_version]), so encoding waits until the connection is
+/// known, and a retry encodes again. The connection decodes the answer into it.
+class request_base {
+ public:
+  request_base(std::int16_t key, std::int16_t min, std::int16_t max, bool expects) noexcept
+      : api_key(key), min_version(min), max_version(max), expects_response(expects) {}
+  virtual ~request_base() = default;
+  request_base(const request_base&) = delete;
+  request_base& operator=(const request_base&) = delete;
+
+  /// Encodes the body in `version`. No side effects: a retry encodes again.
+  virtual std::error_code encode(std::int16_t version, std::vector<std::uint8_t>& out) const = 0;
+  /// Decodes `body` (the response after its header), answered in `version`.
+  virtual std::error_code decode(frame body, std::int16_t version) = 0;
+  /// The response's top-level error_code, 0 when it has none (routing retries look at it).
+  virtual std::int16_t top_level_error() const noexcept = 0;
+  /// The response's throttle_time_ms, 0 when it has none (KIP-219).
+  virtual std::int32_t throttle_time_ms() const noexcept = 0;
+
+  const std::int16_t api_key;
+  const std::int16_t min_version;
+  const std::int16_t max_version;
+  const bool expects_response;
+
+  /// Where the answer came from, set by the connection layer: the version it was sent in, the
+  /// broker, and the generation of the connection that carried it.
+  std::int16_t version = -1;
+  std::int32_t node_id = -1;
+  std::uint64_t connection_generation = 0;
+};
+
+template <class Request>
+bool expects_response(const Request& request) noexcept {
+  if constexpr (requires { request.acks; }) {
+    return request.acks != 0;  // ProduceRequest with acks=0 gets no response
+  } else {
+    (void)request;
+    return true;
+  }
+}
+
+/// The request_base of a generated request type; the answer lands in `result`.
+template <class Request>
+class typed_request final : public request_base {
+ public:
+  using message_type = typename Request::response_type;
+
+  explicit typed_request(Request r) : typed_request(std::move(r), Request::min_version, Request::max_version) {}
+  /// Limits the versions (e.g. Metadata from v1, where an empty topic list means "none").
+  typed_request(Request r, std::int16_t min, std::int16_t max)
+      : request_base(Request::api_key, min, max, detail::expects_response(r)), request_(std::move(r)) {}
+
+  std::error_code encode(std::int16_t v, std::vector<std::uint8_t>& out) const override {
+    return request_.encode(out, v);
+  }
+  std::error_code decode(frame body, std::int16_t v) override {
+    result_.message = message_type{};
+    result_.storage = std::move(body);
+    if (!expects_response) return {};
+    return result_.message.decode(result_.storage.bytes(), v);
+  }
+  std::int16_t top_level_error() const noexcept override {
+    if constexpr (requires { result_.message.error_code; }) {
+      return static_cast<std::int16_t>(result_.message.error_code);
+    } else {
+      return 0;
+    }
+  }
+  std::int32_t throttle_time_ms() const noexcept override {
+    if constexpr (requires { result_.message.throttle_time_ms; }) {
+      return result_.message.throttle_time_ms;
+    } else {
+      return 0;
+    }
+  }
+
+  const Request& request() const noexcept { return request_; }
+  const message_type& message() const noexcept { return result_.message; }
+  /// The answer with where it came from; leaves this object without it.
+  response<message_type> take() {
+    result_.version = version;
+    result_.node_id = node_id;
+    result_.connection_generation = connection_generation;
+    return std::move(result_);
+  }
+
+ private:
+  Request request_;
+  response<message_type> result_;
+};
+
+/// Where a request goes (see the Client::send* family).
+struct route {
+  enum class kind { any, node, leader, coordinator, controller };
+  kind target = kind::any;
+  std::int32_t node_id = -1;
+  std::string name;  ///< Topic (leader) or key (coordinator).
+  std::int32_t partition = 0;
+  CoordinatorType coordinator = CoordinatorType::group;
+};
+
+}  // namespace asiokafka::detail
