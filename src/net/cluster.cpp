@@ -194,7 +194,7 @@ asio::awaitable<failure> cluster::call_controller(request_base& request, request
     const std::int32_t id = metadata_.cache().controller_id();
     if (id < 0) co_return failure(client_errc::no_broker_available, "the cluster metadata names no controller");
     if (failure f = co_await pool_.send(id, purpose_of(request.api_key), request, options)) co_return f;
-    if (request.top_level_error() != static_cast<std::int16_t>(kafka_errc::not_controller) || attempt == 1) break;
+    if (!request.has_error(static_cast<std::int16_t>(kafka_errc::not_controller)) || attempt == 1) break;
     metadata_.mark_urgent();  // the controller moved: learn where, then resend once
     if (failure f = co_await metadata_.refresh(std::vector<std::string>(), false, deadline)) co_return f;
   }

@@ -1,5 +1,7 @@
 #include "support/fake_broker.hpp"
 
+#include <gtest/gtest.h>
+
 #include <array>
 #include <deque>
 #include <map>
@@ -70,6 +72,8 @@ void FakeSession::close() {
 }
 
 bool FakeSession::closed() const noexcept { return io_->ended || io_->close_requested; }
+
+asio::any_io_executor FakeSession::executor() const { return io_->socket.get_executor(); }
 
 void FakeSession::respond_with_correlation(const FakeRequest& r, std::int32_t correlation_id,
                                            std::span<const std::uint8_t> body) {
@@ -162,7 +166,14 @@ asio::awaitable<void> FakeBroker::read_loop(std::shared_ptr<Core> core, std::sha
     core->log.push_back(*request);
     if (core->handler) {
       const Handler handler = core->handler;  // a copy: the handler may replace itself or stop()
-      handler(*session, *request);
+      try {
+        handler(*session, *request);
+      } catch (const std::exception& e) {
+        // A broken handler is a broken test: say so instead of going silent.
+        ADD_FAILURE() << "FakeBroker handler threw on " << request->api_key << " v" << request->api_version << ": "
+                      << e.what();
+        break;
+      }
     } else if (request->api_key == msg::ApiVersionsRequest::api_key) {
       session->answer_api_versions(*request);
     }

@@ -47,7 +47,7 @@ struct FakeRequest {
 };
 
 /// One accepted connection. Writes are queued and go out in order; all calls are non-blocking.
-class FakeSession {
+class FakeSession : public std::enable_shared_from_this<FakeSession> {
  public:
   ~FakeSession();
   FakeSession(const FakeSession&) = delete;
@@ -77,6 +77,10 @@ class FakeSession {
   void answer_api_versions(const FakeRequest& r);
   /// Whether close() was called or the connection ended.
   bool closed() const noexcept;
+  /// The executor the session runs on (to answer later from a timer).
+  boost::asio::any_io_executor executor() const;
+  /// For answering later: the session may be gone by then (the client closed the connection).
+  std::weak_ptr<FakeSession> weak() { return weak_from_this(); }
 
  private:
   friend class FakeBroker;

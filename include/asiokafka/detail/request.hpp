@@ -32,6 +32,10 @@ class request_base {
   virtual std::int16_t top_level_error() const noexcept = 0;
   /// The response's throttle_time_ms, 0 when it has none (KIP-219).
   virtual std::int32_t throttle_time_ms() const noexcept = 0;
+  /// Whether the response carries `code` at the top level or for one of its items (topics,
+  /// responses, results): how the client notices NOT_CONTROLLER in CreateTopics, DeleteTopics
+  /// or CreatePartitions, whose errors are per topic.
+  virtual bool has_error(std::int16_t code) const noexcept { return top_level_error() == code; }
 
   const std::int16_t api_key;
   const std::int16_t min_version;
@@ -88,6 +92,29 @@ class typed_request final : public request_base {
     } else {
       return 0;
     }
+  }
+
+  bool has_error(std::int16_t code) const noexcept override {
+    if (top_level_error() == code) return true;
+    const auto& m = result_.message;
+    auto any = [code](const auto& items) {
+      for (const auto& item : items) {
+        if constexpr (requires { item.error_code; }) {
+          if (item.error_code == code) return true;
+        }
+      }
+      return false;
+    };
+    if constexpr (requires { m.topics.begin(); }) {
+      if (any(m.topics)) return true;
+    }
+    if constexpr (requires { m.responses.begin(); }) {
+      if (any(m.responses)) return true;
+    }
+    if constexpr (requires { m.results.begin(); }) {
+      if (any(m.results)) return true;
+    }
+    return false;
   }
 
   const Request& request() const noexcept { return request_; }
