@@ -9,7 +9,8 @@
 
 namespace asiokafka {
 
-/// Every error code of the Kafka protocol up to Kafka 4.1, valued as on the wire. Codes a
+/// Every error code of the Kafka protocol up to Kafka 4.3 (the same names and retriable flags as
+/// the Java client's Errors table: tests/data/kafka_errors.txt), valued as on the wire. Codes a
 /// newer broker may send that are not listed here stay representable: make_kafka_error keeps
 /// their number, and the category treats them as one generic unknown error (see below).
 enum class kafka_errc : int {

@@ -14,6 +14,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -99,6 +100,8 @@ struct Pki {
   Cert other_ca = make_cert("other-ca", other_ca_key, other_ca_key, nullptr, true);
   Pkey client_key = make_key();
   Cert client = make_cert("client", client_key, ca_key, &ca, false);
+  Pkey server_key = make_key();
+  Cert server = make_cert("server", server_key, ca_key, &ca, false);
   Pkey unrelated_key = make_key();
 };
 
@@ -127,6 +130,85 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+/// A server context for the in-memory handshakes below: the test CA's "server" certificate, and
+/// a client certificate signed by the test CA required of every client.
+struct TestServer {
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx{SSL_CTX_new(TLS_server_method()), SSL_CTX_free};
+
+  explicit TestServer(int max_version = 0) {
+    if (!ctx || SSL_CTX_use_certificate(ctx.get(), pki().server.p.get()) != 1 ||
+        SSL_CTX_use_PrivateKey(ctx.get(), pki().server_key.p.get()) != 1 ||
+        X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx.get()), pki().ca.p.get()) != 1 ||
+        (max_version != 0 && SSL_CTX_set_max_proto_version(ctx.get(), max_version) != 1)) {
+      throw std::runtime_error("cannot build the test server context");
+    }
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  }
+};
+
+/// What an in-memory TLS handshake between a client context and a TestServer established.
+struct Handshake {
+  bool ok = false;
+  int version = 0;                                                // the negotiated protocol
+  std::unique_ptr<X509, decltype(&X509_free)> client_cert{nullptr, X509_free};  // as the server saw it
+};
+
+/// Runs a TLS handshake over a BIO pair (no sockets), both sides stepped in turn; bounded in steps.
+Handshake handshake(SSL_CTX* client_ctx, SSL_CTX* server_ctx) {
+  using ssl_ptr = std::unique_ptr<SSL, decltype(&SSL_free)>;
+  ssl_ptr client(SSL_new(client_ctx), SSL_free), server(SSL_new(server_ctx), SSL_free);
+  if (!client || !server) throw std::runtime_error("SSL_new failed");
+  BIO* client_bio = nullptr;
+  BIO* server_bio = nullptr;
+  if (BIO_new_bio_pair(&client_bio, 0, &server_bio, 0) != 1) throw std::runtime_error("BIO_new_bio_pair failed");
+  SSL_set_bio(client.get(), client_bio, client_bio);  // each SSL now owns its end
+  SSL_set_bio(server.get(), server_bio, server_bio);
+  SSL_set_connect_state(client.get());
+  SSL_set_accept_state(server.get());
+  Handshake result;
+  bool client_done = false, server_done = false;
+  for (int step = 0; step < 50 && !(client_done && server_done); ++step) {
+    for (SSL* side : {client.get(), server.get()}) {
+      bool& done = side == client.get() ? client_done : server_done;
+      if (done) continue;
+      const int rc = SSL_do_handshake(side);
+      if (rc == 1) {
+        done = true;
+        continue;
+      }
+      const int err = SSL_get_error(side, rc);
+      if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+        ERR_clear_error();
+        return result;  // one side refused the other
+      }
+    }
+  }
+  ERR_clear_error();
+  if (!client_done || !server_done) return result;
+  result.ok = SSL_get_verify_result(client.get()) == X509_V_OK && SSL_get_verify_result(server.get()) == X509_V_OK;
+  result.version = SSL_version(client.get());
+  result.client_cert.reset(SSL_get1_peer_certificate(server.get()));
+  return result;
+}
+
+/// The context holds exactly the test client's certificate and private key, and they let it
+/// complete a handshake with a server that requires a client certificate from the test CA.
+void expect_client_identity(const std::shared_ptr<boost::asio::ssl::context>& ctx) {
+  ASSERT_NE(ctx, nullptr);
+  SSL_CTX* native = ctx->native_handle();
+  X509* cert = SSL_CTX_get0_certificate(native);
+  ASSERT_NE(cert, nullptr);
+  EXPECT_EQ(X509_cmp(cert, pki().client.p.get()), 0);
+  EVP_PKEY* key = SSL_CTX_get0_privatekey(native);
+  ASSERT_NE(key, nullptr);
+  EXPECT_EQ(EVP_PKEY_eq(key, pki().client_key.p.get()), 1);
+  const TestServer server;
+  const Handshake h = handshake(native, server.ctx.get());
+  ASSERT_TRUE(h.ok) << "the handshake with a server requiring the test client certificate failed";
+  ASSERT_NE(h.client_cert, nullptr);
+  EXPECT_EQ(X509_cmp(h.client_cert.get(), pki().client.p.get()), 0);
+}
 
 /// The what() of the system_error create_ssl_context throws (fails the test when none).
 std::string error_of(const TlsOptions& options, std::error_code* code = nullptr) {
@@ -193,17 +275,40 @@ TEST(CreateSslContext, CaDirMustExistAndBeHashed) {
 }
 
 TEST(CreateSslContext, ClientCertificateAndKeyFromPem) {
-  EXPECT_NO_THROW(create_ssl_context({.ca_pem = pem(pki().ca), .cert_pem = pem(pki().client),
-                                      .key_pem = pem(pki().client_key)}));
+  expect_client_identity(create_ssl_context({.ca_pem = pem(pki().ca), .cert_pem = pem(pki().client),
+                                             .key_pem = pem(pki().client_key)}));
   // One PEM holding both.
-  EXPECT_NO_THROW(create_ssl_context({.cert_pem = pem(pki().client) + pem(pki().client_key)}));
+  expect_client_identity(create_ssl_context({.ca_pem = pem(pki().ca), .cert_pem = pem(pki().client) + pem(pki().client_key)}));
 }
 
 TEST(CreateSslContext, EncryptedKeyWithThePassword) {
   TempDir dir;
   const auto key = dir.write("client.key", pem(pki().client_key, "right-pass"));
   const auto cert = dir.write("client.crt", pem(pki().client));
-  EXPECT_NO_THROW(create_ssl_context({.cert_file = cert, .key_file = key, .key_password = "right-pass"}));
+  const auto ca = dir.write("ca.pem", pem(pki().ca));
+  expect_client_identity(create_ssl_context({.ca_file = ca, .cert_file = cert, .key_file = key, .key_password = "right-pass"}));
+}
+
+// The handshake helper can tell: without the identity, or without trusting the server's CA, or
+// below the minimum version, the handshake fails.
+TEST(CreateSslContext, HandshakeNeedsTheIdentityTheCaAndTheVersion) {
+  const TestServer server;
+  const auto anonymous = create_ssl_context({.ca_pem = pem(pki().ca)});
+  EXPECT_FALSE(handshake(anonymous->native_handle(), server.ctx.get()).ok) << "the server requires a certificate";
+  const auto untrusting = create_ssl_context({.ca_pem = pem(pki().other_ca), .cert_pem = pem(pki().client),
+                                              .key_pem = pem(pki().client_key)});
+  EXPECT_FALSE(handshake(untrusting->native_handle(), server.ctx.get()).ok) << "the server's CA is not trusted";
+
+  const TestServer tls12_only(TLS1_2_VERSION);
+  const auto tls12 = create_ssl_context({.ca_pem = pem(pki().ca), .cert_pem = pem(pki().client),
+                                         .key_pem = pem(pki().client_key)});
+  const Handshake h = handshake(tls12->native_handle(), tls12_only.ctx.get());
+  EXPECT_TRUE(h.ok);
+  EXPECT_EQ(h.version, TLS1_2_VERSION);
+  const auto tls13 = create_ssl_context({.ca_pem = pem(pki().ca), .cert_pem = pem(pki().client),
+                                         .key_pem = pem(pki().client_key), .min_version = TlsVersion::tls1_3});
+  EXPECT_FALSE(handshake(tls13->native_handle(), tls12_only.ctx.get()).ok) << "min_version tls1_3 accepted TLS 1.2";
+  EXPECT_EQ(handshake(tls13->native_handle(), server.ctx.get()).version, TLS1_3_VERSION);
 }
 
 TEST(CreateSslContext, WrongKeyPasswordNamesTheOptionNotThePassword) {
