@@ -11,21 +11,67 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <utility>
 
 #include "asiokafka/error.hpp"
 
 namespace asiokafka::protocol {
 namespace {
 
-// Output buffers start at a size derived from the input and double until the bound, so a
-// small input never causes a large allocation unless it really inflates that much.
+// The output of decompress() into a shared_buffer, with the part of a vector's interface the
+// codecs use (size, data, resize), so that one codec implementation serves both outputs. It
+// always starts empty. It grows like a vector (to at least twice its size) by moving its
+// bytes to a bigger buffer, and never zero-fills. A buffer that has other owners is never
+// written to: the holders keep those bytes, and the output starts in a fresh buffer.
+class shared_output {
+ public:
+  explicit shared_output(shared_buffer& buf) noexcept : buf_(buf) {
+    if (buf_ && !buf_.unique()) buf_ = shared_buffer{};
+  }
+  shared_output(const shared_output&) = delete;
+  shared_output& operator=(const shared_output&) = delete;
+
+  std::size_t size() const noexcept { return size_; }
+  std::size_t capacity() const noexcept { return buf_.capacity(); }
+  std::uint8_t* data() const noexcept { return buf_.data(); }
+  void resize(std::size_t n) {
+    if (n > buf_.capacity()) {
+      shared_buffer bigger = shared_buffer::allocate(std::max(n, 2 * size_));
+      if (size_ != 0) std::memcpy(bigger.data(), buf_.data(), size_);
+      buf_ = std::move(bigger);
+    }
+    size_ = n;
+  }
+
+ private:
+  shared_buffer& buf_;
+  std::size_t size_ = 0;
+};
+
+void append(bytes& out, std::span<const std::uint8_t> in) { out.insert(out.end(), in.begin(), in.end()); }
+void append(shared_output& out, std::span<const std::uint8_t> in) {
+  const std::size_t start = out.size();
+  out.resize(start + in.size());
+  if (!in.empty()) std::memcpy(out.data() + start, in.data(), in.size());
+}
+
+// Room an output already has without allocating or writing anything. A vector's spare
+// capacity is not free (resize zero-fills it), a reused shared buffer's is.
+std::size_t free_room(const bytes&) noexcept { return 0; }
+std::size_t free_room(const shared_output& out) noexcept { return out.capacity() - out.size(); }
+
+// Output buffers start at a size derived from the input (or at the room the output already
+// has, when larger) and double until the bound, so a small input never causes a large
+// allocation unless it really inflates that much. The bound applies to the bytes produced,
+// so where the output starts changes no result, only how often it grows.
+template <class Out>
 class BoundedOutput {
  public:
-  BoundedOutput(bytes& out, std::size_t input_size, std::size_t max_output)
+  BoundedOutput(Out& out, std::size_t input_size, std::size_t max_output)
       : out_(out), start_(out.size()), max_(max_output) {
     const std::size_t guess = std::max<std::size_t>(input_size * 4, 4096);
     // One byte beyond the bound lets us tell "exactly max" from "more than max".
-    out_.resize(start_ + std::min(guess, limit()));
+    out_.resize(start_ + std::min(std::max(guess, free_room(out_)), limit()));
   }
   // Keeps the output only when commit() was called: a failed decompression leaves `out` as it was.
   ~BoundedOutput() { out_.resize(start_ + (committed_ ? produced_ : 0)); }
@@ -53,7 +99,7 @@ class BoundedOutput {
   std::size_t limit() const noexcept {
     return max_ == std::numeric_limits<std::size_t>::max() ? max_ - start_ : max_ + 1;
   }
-  bytes& out_;
+  Out& out_;
   std::size_t start_;
   std::size_t produced_ = 0;
   std::size_t max_;
@@ -80,12 +126,13 @@ std::error_code gzip_compress(std::span<const std::uint8_t> in, bytes& out, std:
   return rc == Z_STREAM_END ? std::error_code{} : make_error_code(client_errc::compression_failed);
 }
 
-std::error_code gzip_decompress(std::span<const std::uint8_t> in, bytes& out, std::size_t max_output) {
+template <class Out>
+std::error_code gzip_decompress(std::span<const std::uint8_t> in, Out& out, std::size_t max_output) {
   if (in.size() > std::numeric_limits<uInt>::max()) return client_errc::corrupt_record;
   z_stream zs{};
   if (inflateInit2(&zs, 15 + 32) != Z_OK) return client_errc::compression_failed;  // gzip or zlib
   std::unique_ptr<z_stream, int (*)(z_streamp)> guard(&zs, &inflateEnd);
-  BoundedOutput o(out, in.size(), max_output);
+  BoundedOutput<Out> o(out, in.size(), max_output);
   zs.next_in = const_cast<Bytef*>(in.data());
   zs.avail_in = static_cast<uInt>(in.size());
   for (;;) {
@@ -119,7 +166,8 @@ constexpr std::size_t kXerialHeaderSize = 16;  // magic, int32 version, int32 co
 // One raw snappy block. Its uncompressed length comes from the block itself, so it is first
 // checked against the bound and against the most a snappy stream of this size can expand to
 // (a 3-byte copy element emits at most 64 bytes), and only then allocated.
-std::error_code snappy_block(std::span<const std::uint8_t> in, bytes& out, std::size_t& budget) {
+template <class Out>
+std::error_code snappy_block(std::span<const std::uint8_t> in, Out& out, std::size_t& budget) {
   std::size_t len = 0;
   const auto* src = reinterpret_cast<const char*>(in.data());
   if (!snappy::GetUncompressedLength(src, in.size(), &len)) return client_errc::corrupt_record;
@@ -135,7 +183,8 @@ std::error_code snappy_block(std::span<const std::uint8_t> in, bytes& out, std::
   return {};
 }
 
-std::error_code snappy_decompress(std::span<const std::uint8_t> in, bytes& out, std::size_t max_output) {
+template <class Out>
+std::error_code snappy_decompress(std::span<const std::uint8_t> in, Out& out, std::size_t max_output) {
   std::size_t budget = max_output;
   const std::size_t start = out.size();
   if (in.size() < kXerialHeaderSize || !std::equal(kXerialMagic.begin(), kXerialMagic.end(), in.begin())) {
@@ -193,11 +242,12 @@ std::error_code lz4_compress(std::span<const std::uint8_t> in, bytes& out, std::
   return {};
 }
 
-std::error_code lz4_decompress(std::span<const std::uint8_t> in, bytes& out, std::size_t max_output) {
+template <class Out>
+std::error_code lz4_decompress(std::span<const std::uint8_t> in, Out& out, std::size_t max_output) {
   LZ4F_dctx* raw = nullptr;
   if (LZ4F_isError(LZ4F_createDecompressionContext(&raw, LZ4F_VERSION))) return client_errc::compression_failed;
   std::unique_ptr<LZ4F_dctx, LZ4F_errorCode_t (*)(LZ4F_dctx*)> ctx(raw, &LZ4F_freeDecompressionContext);
-  BoundedOutput o(out, in.size(), max_output);
+  BoundedOutput<Out> o(out, in.size(), max_output);
   std::size_t pos = 0;
   std::size_t hint = 1;
   while (pos < in.size() || hint != 0) {
@@ -233,7 +283,8 @@ std::error_code zstd_compress(std::span<const std::uint8_t> in, bytes& out, std:
   return {};
 }
 
-std::error_code zstd_decompress(std::span<const std::uint8_t> in, bytes& out, std::size_t max_output) {
+template <class Out>
+std::error_code zstd_decompress(std::span<const std::uint8_t> in, Out& out, std::size_t max_output) {
   std::unique_ptr<ZSTD_DCtx, std::size_t (*)(ZSTD_DCtx*)> ctx(ZSTD_createDCtx(), &ZSTD_freeDCtx);
   if (!ctx) return client_errc::compression_failed;
   // The window the frame may demand is memory we allocate: allow what the bound needs, but at
@@ -242,7 +293,7 @@ std::error_code zstd_decompress(std::span<const std::uint8_t> in, bytes& out, st
   int window_log = 23;
   while (window_log < kZstdWindowLogLimit && (std::size_t{1} << window_log) < max_output) ++window_log;
   ZSTD_DCtx_setParameter(ctx.get(), ZSTD_d_windowLogMax, window_log);
-  BoundedOutput o(out, in.size(), max_output);
+  BoundedOutput<Out> o(out, in.size(), max_output);
   ZSTD_inBuffer src{in.data(), in.size(), 0};
   std::size_t hint = 1;
   while (src.pos < src.size || hint != 0) {
@@ -285,6 +336,22 @@ std::uint32_t xxh32_short(const std::uint8_t* p, std::size_t n) {
   return h;
 }
 
+template <class Out>
+std::error_code decompress_into(compression_type codec, std::span<const std::uint8_t> in, Out& out,
+                                std::size_t max_output) {
+  switch (codec) {
+    case compression_type::none:
+      if (in.size() > max_output) return client_errc::decompressed_too_large;
+      append(out, in);
+      return {};
+    case compression_type::gzip: return gzip_decompress(in, out, max_output);
+    case compression_type::snappy: return snappy_decompress(in, out, max_output);
+    case compression_type::lz4: return lz4_decompress(in, out, max_output);
+    case compression_type::zstd: return zstd_decompress(in, out, max_output);
+  }
+  return client_errc::unsupported_compression;
+}
+
 }  // namespace
 
 std::error_code compress(compression_type codec, std::span<const std::uint8_t> in, bytes& out,
@@ -303,17 +370,15 @@ std::error_code compress(compression_type codec, std::span<const std::uint8_t> i
 
 std::error_code decompress(compression_type codec, std::span<const std::uint8_t> in, bytes& out,
                            std::size_t max_output) {
-  switch (codec) {
-    case compression_type::none:
-      if (in.size() > max_output) return client_errc::decompressed_too_large;
-      out.insert(out.end(), in.begin(), in.end());
-      return {};
-    case compression_type::gzip: return gzip_decompress(in, out, max_output);
-    case compression_type::snappy: return snappy_decompress(in, out, max_output);
-    case compression_type::lz4: return lz4_decompress(in, out, max_output);
-    case compression_type::zstd: return zstd_decompress(in, out, max_output);
-  }
-  return client_errc::unsupported_compression;
+  return decompress_into(codec, in, out, max_output);
+}
+
+std::error_code decompress(compression_type codec, std::span<const std::uint8_t> in, shared_buffer& out,
+                           std::size_t& out_size, std::size_t max_output) {
+  shared_output o(out);
+  const std::error_code ec = decompress_into(codec, in, o, max_output);
+  out_size = ec ? 0 : o.size();
+  return ec;
 }
 
 bytes repair_legacy_lz4_header(std::span<const std::uint8_t> frame) {

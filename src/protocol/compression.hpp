@@ -14,6 +14,7 @@
 #include <span>
 #include <system_error>
 
+#include "asiokafka/buffer.hpp"
 #include "asiokafka/protocol/records.hpp"
 #include "protocol/wire.hpp"
 
@@ -31,6 +32,14 @@ std::error_code compress(compression_type codec, std::span<const std::uint8_t> i
 /// On error `out` is left as it was.
 std::error_code decompress(compression_type codec, std::span<const std::uint8_t> in, bytes& out,
                            std::size_t max_output);
+
+/// As above (same formats, bounds and errors), into reference-counted storage: the output is
+/// bytes [0, out_size) of `out`. `out` is reused in place when this handle is its only owner
+/// and it is big enough; otherwise `out` is replaced by a new buffer (other owners keep the old
+/// one and its bytes unchanged). A buffer with other owners is never written to. On error
+/// out_size is 0 and `out` holds no output (it may have been replaced).
+std::error_code decompress(compression_type codec, std::span<const std::uint8_t> in, shared_buffer& out,
+                           std::size_t& out_size, std::size_t max_output);
 
 /// The LZ4 frames written by Kafka 0.8/0.9 for magic 0 messages carry a header checksum
 /// computed over the wrong bytes (KAFKA-1493). Returns a copy of `frame` with a correct

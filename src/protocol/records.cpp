@@ -179,11 +179,24 @@ RecordHeader next_header(const std::uint8_t*& p) noexcept {
 
 RecordsReader::RecordsReader(byte_view blob, DecodeOptions options) noexcept : blob_(blob), options_(options) {}
 
+RecordsReader::RecordsReader(frame blob, DecodeOptions options) noexcept
+    : blob_(blob.bytes()), blob_storage_(blob.storage()), options_(options) {}
+
+frame RecordsReader::batch_storage() const noexcept {
+  switch (current_) {
+    case storage_kind::input: return blob_storage_ ? frame(blob_storage_, batch_.raw) : frame();
+    case storage_kind::decompressed: return {decompressed_, byte_view(decompressed_.data(), decompressed_size_)};
+    case storage_kind::none: break;
+  }
+  return {};
+}
+
 bool RecordsReader::fail(std::error_code ec) noexcept {
   if (!ec_) ec_ = ec;
   left_ = 0;
   cur_ = end_ = nullptr;
   legacy_single_ = false;
+  current_ = storage_kind::none;
   return false;
 }
 
@@ -191,6 +204,7 @@ bool RecordsReader::next_batch() {
   if (ec_ || partial_) return false;
   left_ = 0;
   legacy_single_ = false;
+  current_ = storage_kind::none;
   const std::size_t remaining = blob_.size() - pos_;
   if (remaining == 0) return false;
   const std::uint8_t* p = blob_.data() + pos_;
@@ -240,14 +254,18 @@ bool RecordsReader::next_v2_batch(std::size_t size) {
   if (codec == compression_type::none) {
     cur_ = body.data();
     end_ = body.data() + body.size();
+    current_ = storage_kind::input;
   } else {
     if (static_cast<int>(codec) > static_cast<int>(compression_type::zstd)) {
       return fail(client_errc::unsupported_compression);
     }
-    scratch_.clear();
-    if (auto ec = decompress(codec, body, scratch_, options_.max_decompressed_bytes)) return fail(ec);
-    cur_ = scratch_.data();
-    end_ = scratch_.data() + scratch_.size();
+    // Reuses decompressed_ in place unless someone holds it (see decompress()).
+    if (auto ec = decompress(codec, body, decompressed_, decompressed_size_, options_.max_decompressed_bytes)) {
+      return fail(ec);
+    }
+    cur_ = decompressed_.data();
+    end_ = decompressed_.data() + decompressed_size_;
+    current_ = storage_kind::decompressed;
   }
   if (static_cast<std::size_t>(b.record_count) > static_cast<std::size_t>(end_ - cur_) / kMinRecordSize) {
     return fail(client_errc::corrupt_record);
@@ -281,23 +299,23 @@ bool RecordsReader::next_legacy_batch(std::size_t size) {
     legacy_single_ = true;
     left_ = 1;
     legacy_offset_base_ = offset;
+    current_ = storage_kind::input;
     return true;
   }
   if (static_cast<int>(codec) > static_cast<int>(compression_type::zstd)) return fail(client_errc::unsupported_compression);
   if (codec == compression_type::zstd || !m.value) return fail(client_errc::corrupt_record);  // zstd needs magic 2
-  scratch_.clear();
-  std::error_code ec = decompress(codec, *m.value, scratch_, options_.max_decompressed_bytes);
+  const std::size_t bound = options_.max_decompressed_bytes;
+  std::error_code ec = decompress(codec, *m.value, decompressed_, decompressed_size_, bound);
   if (ec == client_errc::corrupt_record && codec == compression_type::lz4 && m.magic == 0) {
     // Kafka 0.8/0.9 wrote a wrong LZ4 header checksum (KAFKA-1493).
-    scratch_.clear();
     const bytes fixed = repair_legacy_lz4_header(*m.value);
-    ec = fixed.empty() ? ec : decompress(codec, fixed, scratch_, options_.max_decompressed_bytes);
+    ec = fixed.empty() ? ec : decompress(codec, fixed, decompressed_, decompressed_size_, bound);
   }
   if (ec) return fail(ec);
   // Validate the inner messages once to count them and find the last inner offset, which
   // magic 1 wrappers need to turn relative inner offsets into absolute ones.
-  const std::uint8_t* q = scratch_.data();
-  const std::uint8_t* end = scratch_.data() + scratch_.size();
+  const std::uint8_t* q = decompressed_.data();
+  const std::uint8_t* end = decompressed_.data() + decompressed_size_;
   std::int64_t first = 0, last = 0;
   std::int32_t count = 0;
   while (q != end) {
@@ -319,9 +337,10 @@ bool RecordsReader::next_legacy_batch(std::size_t size) {
   b.base_offset = wrapping_add(legacy_offset_base_, first);
   b.last_offset_delta = static_cast<std::int32_t>(wrapping_sub(last, first));
   b.record_count = count;
-  cur_ = scratch_.data();
+  cur_ = decompressed_.data();
   end_ = end;
   left_ = count;
+  current_ = storage_kind::decompressed;
   return true;
 }
 

@@ -6,6 +6,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <random>
@@ -315,6 +316,81 @@ TEST(Compression, CorruptAndTruncatedInputIsAnErrorNotACrash) {
     out.clear();
     EXPECT_TRUE(decompress(codec, garbage, out, 1 << 20));
   }
+}
+
+// decompress() into a shared_buffer must behave exactly as into a vector: same error, same
+// bytes, for a fresh handle and for a reused buffer holding an earlier output.
+void expect_same_as_vector(compression_type codec, std::span<const std::uint8_t> in, std::size_t bound,
+                           asiokafka::shared_buffer& reused) {
+  bytes want;
+  const std::error_code want_ec = decompress(codec, in, want, bound);
+  asiokafka::shared_buffer fresh;
+  for (asiokafka::shared_buffer* out : {&fresh, &reused}) {
+    std::size_t n = 12345;
+    EXPECT_EQ(decompress(codec, in, *out, n, bound), want_ec);
+    ASSERT_EQ(n, want.size());  // 0 on error
+    if (n != 0) {
+      EXPECT_TRUE(std::equal(want.begin(), want.end(), out->data()));
+    }
+  }
+}
+
+TEST(Compression, SharedOutputHasTheSameBoundsAndErrors) {
+  const bytes zeros(8 << 20, 0);
+  const bytes in = text(50000, 11);
+  asiokafka::shared_buffer reused;
+  for (auto codec : kCodecs) {
+    SCOPED_TRACE(name(codec));
+    bytes packed, bomb;
+    ASSERT_FALSE(compress(codec, in, packed));
+    ASSERT_FALSE(compress(codec, zeros, bomb));
+    expect_same_as_vector(codec, packed, in.size(), reused);
+    expect_same_as_vector(codec, packed, in.size() - 1, reused);
+    expect_same_as_vector(codec, bomb, 1 << 20, reused);
+    expect_same_as_vector(codec, bomb, zeros.size(), reused);  // exactly at the bound
+    expect_same_as_vector(codec, bomb, zeros.size() - 1, reused);
+    expect_same_as_vector(codec, {}, 1 << 20, reused);
+    for (std::size_t n = 0; n < packed.size(); n += (n < 64 ? 1 : 997)) {
+      expect_same_as_vector(codec, std::span(packed.data(), n), 1 << 20, reused);
+    }
+    std::mt19937 rng(3);
+    for (int i = 0; i < 50; ++i) {
+      bytes bad = packed;
+      bad[rng() % bad.size()] ^= static_cast<std::uint8_t>(1u << (rng() % 8));
+      expect_same_as_vector(codec, bad, 1 << 20, reused);
+    }
+  }
+  const bytes a = text(32768, 3), b = text(1000, 4);
+  expect_same_as_vector(compression_type::snappy, xerial({a, b}), 40000, reused);
+  expect_same_as_vector(compression_type::snappy, xerial({a, b}), 33000, reused);
+  expect_same_as_vector(compression_type::none, in, in.size(), reused);
+  expect_same_as_vector(compression_type::none, in, in.size() - 1, reused);
+  expect_same_as_vector(static_cast<compression_type>(6), in, 1 << 20, reused);
+}
+
+TEST(Compression, SharedOutputNeverWritesAHeldBuffer) {
+  const bytes a = text(20000, 1), b = text(20000, 2);
+  bytes pa, pb;
+  ASSERT_FALSE(compress(compression_type::zstd, a, pa));
+  ASSERT_FALSE(compress(compression_type::zstd, b, pb));
+  asiokafka::shared_buffer out;
+  std::size_t n = 0;
+  ASSERT_FALSE(decompress(compression_type::zstd, pa, out, n, 1 << 20));
+  const std::uint8_t* const first = out.data();
+  ASSERT_FALSE(decompress(compression_type::zstd, pb, out, n, 1 << 20));
+  EXPECT_EQ(out.data(), first);  // only owner and big enough: reused in place
+  EXPECT_TRUE(std::equal(b.begin(), b.end(), out.data()));
+
+  const asiokafka::shared_buffer held = out;
+  ASSERT_FALSE(decompress(compression_type::zstd, pa, out, n, 1 << 20));
+  EXPECT_NE(out.data(), held.data());
+  EXPECT_TRUE(std::equal(a.begin(), a.end(), out.data()));
+  EXPECT_TRUE(std::equal(b.begin(), b.end(), held.data()));  // the holder's bytes are untouched
+  // A failure on a held buffer leaves the holder's bytes alone too.
+  const asiokafka::shared_buffer held2 = out;
+  EXPECT_EQ(decompress(compression_type::zstd, pb, out, n, 100), client_errc::decompressed_too_large);
+  EXPECT_EQ(n, 0u);
+  EXPECT_TRUE(std::equal(a.begin(), a.end(), held2.data()));
 }
 
 TEST(Compression, LegacyLz4HeaderRepair) {

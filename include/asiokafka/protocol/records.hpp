@@ -2,7 +2,8 @@
 //
 // These are the types the consumer hands to users: a Record's key, value and headers point
 // into the fetch response buffer (uncompressed batches) or into the reader's decompression
-// buffer (compressed batches). See docs/records.md for lifetimes and bounds.
+// buffer (compressed batches); RecordsReader::batch_storage() is the reference that keeps
+// either alive. See docs/records.md for lifetimes and bounds.
 #pragma once
 
 #include <cstddef>
@@ -12,7 +13,8 @@
 #include <span>
 #include <string_view>
 #include <system_error>
-#include <vector>
+
+#include "asiokafka/buffer.hpp"
 
 namespace asiokafka::protocol {
 
@@ -95,8 +97,8 @@ class RecordHeaders {
   std::int32_t count_ = 0;
 };
 
-/// One record of a batch (or one legacy message). Views stay valid as long as the reader's
-/// current batch does (see RecordsReader).
+/// One record of a batch (or one legacy message). Its views point into the bytes that
+/// RecordsReader::batch_storage() keeps alive (see RecordsReader for how long they live).
 struct Record {
   std::int64_t offset = 0;
   std::int64_t timestamp = -1;  ///< -1 for magic 0 messages, which have none
@@ -123,7 +125,7 @@ struct BatchInfo {
   std::int16_t producer_epoch = -1;
   std::int32_t base_sequence = -1;
   std::int32_t record_count = 0;
-  byte_view raw;  ///< the whole batch (from base offset to its end) in the input
+  byte_view raw;  ///< the whole batch (from base offset to its end) in the input, compressed or not
 
   compression_type compression() const noexcept {
     return static_cast<compression_type>(attributes & batch_attributes::compression_mask);
@@ -165,7 +167,7 @@ struct DecodeOptions {
 /// Iterates the batches of a records blob (a fetch response partition's `records`, a log
 /// segment, ...) and the records of each batch, lazily and without copying uncompressed data.
 ///
-///   RecordsReader r(blob);
+///   RecordsReader r(records_frame);
 ///   while (r.next_batch()) {
 ///     Record rec;
 ///     while (r.next_record(rec)) use(r.batch(), rec);
@@ -174,12 +176,28 @@ struct DecodeOptions {
 ///
 /// A blob that ends in an incomplete batch (brokers cut fetch responses at the size limit)
 /// yields the complete batches and stops without an error; partial_tail() tells that it
-/// happened. Views into an uncompressed batch live as long as the blob; views into a
-/// compressed batch live until the next call to next_batch() (the decompression buffer is
-/// reused) or the reader's destruction.
+/// happened.
+///
+/// Lifetimes. Record views of an uncompressed batch (and BatchInfo::raw of any batch) point
+/// into the input. Record views of a compressed batch point into a reference-counted
+/// decompression buffer. batch_storage() returns the frame that keeps the current batch's
+/// record bytes alive; holding it (or a copy) keeps every view of that batch valid and
+/// unchanged after later next_batch() calls and after the reader is destroyed:
+/// - built over a frame: the input's storage for an uncompressed batch, the decompression
+///   buffer for a compressed one;
+/// - built over a plain span: empty (no storage) for an uncompressed batch, whose views live as
+///   long as the caller keeps the span's bytes; the decompression buffer for a compressed one.
+/// Without a held frame, views of a compressed batch live until the next next_batch() or the
+/// reader's destruction. The reader decompresses into the same buffer again only while it is
+/// that buffer's only owner, and takes a new one when someone holds the old one, so reading
+/// with nothing held allocates nothing per batch once the buffer has grown to the largest batch.
+/// A held batch pins its whole buffer, which keeps the size of the largest batch it served.
 class RecordsReader {
  public:
+  /// A reader over bytes the caller keeps alive (and unchanged) for the reader's lifetime.
   explicit RecordsReader(byte_view blob, DecodeOptions options = {}) noexcept;
+  /// A reader over a frame (a fetch response's storage); the reader holds a reference to it.
+  explicit RecordsReader(frame blob, DecodeOptions options = {}) noexcept;
 
   /// Moves to the next complete batch (checking its CRC and decompressing it); false at the
   /// end of the blob, at a trailing partial batch, or on an error (error() tells).
@@ -193,6 +211,11 @@ class RecordsReader {
   bool partial_tail() const noexcept { return partial_; }
   /// Bytes of the blob up to the end of the current (last returned) batch.
   std::size_t consumed() const noexcept { return pos_; }
+  /// The storage of the current batch's record bytes (see the class comment): a frame whose
+  /// bytes() are the batch (uncompressed) or its decompressed records section (compressed).
+  /// Empty when there is no current batch (before the first, after the last or an error), and
+  /// for an uncompressed batch of a reader built over a plain span.
+  frame batch_storage() const noexcept;
 
  private:
   bool next_legacy_batch(std::size_t size);
@@ -200,18 +223,25 @@ class RecordsReader {
   bool next_legacy_record(Record& out) noexcept;
   bool fail(std::error_code ec) noexcept;
 
+  // Where the current batch's record bytes live.
+  enum class storage_kind : std::uint8_t { none, input, decompressed };
+
   byte_view blob_;
+  shared_buffer blob_storage_;  ///< null for a reader built over a plain span
   DecodeOptions options_;
   std::size_t pos_ = 0;
   BatchInfo batch_;
-  // Records section of the current batch (into blob_ or scratch_) and iteration state.
+  // Records section of the current batch (into blob_ or decompressed_) and iteration state.
   const std::uint8_t* cur_ = nullptr;
   const std::uint8_t* end_ = nullptr;
   std::int32_t left_ = 0;
   // Legacy: a single uncompressed message pending, or a wrapper's inner messages.
   bool legacy_single_ = false;
   std::int64_t legacy_offset_base_ = 0;  ///< added to inner offsets (v1 relative offsets)
-  std::vector<std::uint8_t> scratch_;
+  // Decompression output: bytes [0, decompressed_size_) of decompressed_.
+  shared_buffer decompressed_;
+  std::size_t decompressed_size_ = 0;
+  storage_kind current_ = storage_kind::none;
   bool partial_ = false;
   std::error_code ec_;
 };
