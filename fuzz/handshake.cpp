@@ -64,7 +64,7 @@ std::unique_ptr<sasl::mechanism> make(unsigned which) {
   }
 }
 
-void check_failure(const sasl::net::failure& f) {
+void check_failure(const net::failure& f) {
   FUZZ_CHECK(f.code);
   FUZZ_CHECK(!f.message.empty());
 }

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -17,6 +18,7 @@
 #include "asiokafka/error.hpp"
 #include "asiokafka/protocol/messages.hpp"
 #include "support/async.hpp"
+#include "support/poll.hpp"
 #include "support/rig.hpp"
 
 namespace asiokafka::test {
@@ -77,38 +79,32 @@ TEST(ClientFault, KilledBrokerFailsInFlightRequestsAndTheClientRecoversAfterRest
     Outcome out;
     std::size_t done = 0;
     for (int i = 0; i < 10; ++i) {
-      asio::co_spawn(
-          ex,
-          [&client, &md, id]() -> asio::awaitable<std::error_code> {
-            try {
-              (void)co_await client.send_to(id, md);
-            } catch (const std::system_error& e) {
-              co_return e.code();
-            }
-            co_return std::error_code{};
-          },
-          [&](std::exception_ptr, std::error_code ec) {
-            out.in_flight_errors.push_back(ec);
-            ++done;
-          });
+      client.send_to(id, md, [&](error_code ec, response<msg::MetadataResponse>) {
+        out.in_flight_errors.push_back(ec);
+        ++done;
+      });
     }
-    co_await pause_for(300ms);  // let the writes happen; the answers cannot come (paused)
+    // All ten are on the broker's connection (the first five written, the rest queued behind
+    // max_in_flight_requests_per_connection) and none is answered: the broker is paused.
+    const auto on_connection = [&] {
+      for (const auto& c : client.connections()) {
+        if (c.node_id == id && c.purpose == ConnectionPurpose::other) return c.in_flight;
+      }
+      return std::size_t{0};
+    };
+    EXPECT_TRUE(co_await eventually_async([&] { return on_connection() == 10; }, 5s)) << on_connection();
     EXPECT_EQ(done, 0u) << "a request was answered by a paused broker";
     node.kill();
     const auto killed_at = clock_type::now();
-    for (int i = 0; i < 200 && done < 10; ++i) co_await pause_for(50ms);
+    (void)co_await eventually_async([&] { return done == 10; }, 10s, 20ms);
     out.failed_after = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - killed_at);
 
     restarter = std::thread([&node] { node.start(); });
+    // Bounded polling while the broker restarts: each attempt is a real request.
     for (int attempt = 0; attempt < 300 && !out.recovered && clock_type::now() - killed_at < 90s; ++attempt) {
-      bool failed = false;
-      try {
-        const auto r = co_await client.send_to(id, md);
-        out.recovered = r->cluster_id.has_value();
-      } catch (const std::system_error&) {
-        failed = true;
-      }
-      if (failed) co_await pause_for(200ms);
+      auto r = co_await client.send_to(id, md, asio::as_tuple(asio::use_awaitable));
+      out.recovered = !std::get<0>(r) && std::get<1>(r)->cluster_id.has_value();
+      if (!out.recovered) co_await pause_for(200ms);
     }
     out.recovered_after = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - killed_at);
     co_await client.close();

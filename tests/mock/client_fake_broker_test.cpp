@@ -18,6 +18,7 @@
 #include "asiokafka/protocol/messages.hpp"
 #include "support/async.hpp"
 #include "support/fake_broker.hpp"
+#include "support/poll.hpp"
 
 namespace asiokafka::test {
 namespace {
@@ -77,25 +78,12 @@ TEST(ClientFakeBroker, MalformedResponseClosesTheConnectionFailsItsRequestsAndTh
     std::size_t done = 0;
     const auto start = clock_type::now();
     for (int i = 0; i < 2; ++i) {
-      asio::co_spawn(
-          ex,
-          [&client, &lg]() -> asio::awaitable<std::error_code> {
-            try {
-              (void)co_await client.send_to(0, lg);
-            } catch (const std::system_error& e) {
-              co_return e.code();
-            }
-            co_return std::error_code{};
-          },
-          [&](std::exception_ptr, std::error_code ec) {
-            out.first_connection.push_back(ec);
-            ++done;
-          });
+      client.send_to(0, lg, [&](error_code ec, response<msg::ListGroupsResponse>) {
+        out.first_connection.push_back(ec);
+        ++done;
+      });
     }
-    for (int i = 0; i < 100 && done < 2; ++i) {
-      asio::steady_timer t(ex, 20ms);
-      co_await t.async_wait(asio::use_awaitable);
-    }
+    (void)co_await eventually_async([&] { return done == 2; }, 5s);
     out.failed_after = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - start);
     const auto again = co_await client.send_to(0, lg);
     out.recovered = again->error_code == 0;
@@ -106,12 +94,9 @@ TEST(ClientFakeBroker, MalformedResponseClosesTheConnectionFailsItsRequestsAndTh
   const Outcome out = run_async(body(), 30s);
   ASSERT_EQ(out.first_connection.size(), 2u) << "a request on the poisoned connection hung";
   EXPECT_LT(out.failed_after, 5s);
-  for (const auto& ec : out.first_connection) {
-    EXPECT_TRUE(ec == client_errc::truncated || ec == client_errc::malformed || ec == client_errc::connection_lost ||
-                ec == client_errc::connection_closed)
-        << ec.message();
-    EXPECT_TRUE(ec) << "a request on the poisoned connection succeeded";
-  }
+  // ff ff ff is three bytes of a ListGroups answer whose first field takes four: the answered
+  // request gets the decode error, and the connection fails with it, so the pending one too.
+  for (const auto& ec : out.first_connection) EXPECT_EQ(ec, client_errc::truncated) << ec.message();
   EXPECT_TRUE(out.recovered);
   // At least: the bootstrap connection, the poisoned one, and a reconnection (the metadata
   // refresh the lost connection triggers may share it or not).
@@ -201,28 +186,18 @@ TEST(ClientFakeBroker, ConcurrentRefreshesAndCoordinatorLookupsShareOneRequest) 
     co_await client.start();
     const std::size_t metadata_at_start = counts.metadata;
     std::size_t done = 0;
+    // Callbacks: all ten operations are started before any of them can complete.
     for (int i = 0; i < 5; ++i) {
-      asio::co_spawn(
-          ex, [&client]() -> asio::awaitable<void> { co_await client.refresh_metadata(); },
-          [&](std::exception_ptr e) {
-            if (!e) ++counts.refreshed;
-            ++done;
-          });
-      asio::co_spawn(
-          ex,
-          [&client]() -> asio::awaitable<std::int32_t> {
-            const auto c = co_await client.find_coordinator(CoordinatorType::group, "shared-group");
-            co_return c.node_id;
-          },
-          [&](std::exception_ptr e, std::int32_t node) {
-            counts.coordinators.push_back(e ? -100 : node);
-            ++done;
-          });
+      client.refresh_metadata([&](error_code ec) {
+        if (!ec) ++counts.refreshed;
+        ++done;
+      });
+      client.find_coordinator(CoordinatorType::group, "shared-group", [&](error_code ec, BrokerMetadata c) {
+        counts.coordinators.push_back(ec ? -100 : c.node_id);
+        ++done;
+      });
     }
-    for (int i = 0; i < 200 && done < 10; ++i) {
-      asio::steady_timer t(ex, 10ms);
-      co_await t.async_wait(asio::use_awaitable);
-    }
+    EXPECT_TRUE(co_await eventually_async([&] { return done == 10; }, 5s));
     counts.metadata -= metadata_at_start;
     co_await client.close();
     co_return counts;
