@@ -18,18 +18,6 @@ namespace msg = protocol::messages;
 
 namespace {
 
-/// Sleeps until `t`; false when cancelled.
-asio::awaitable<bool> sleep_until(const asio::any_io_executor& ex, time_point t) {
-  asio::steady_timer timer(ex, t);
-  boost::system::error_code ec;
-  try {
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  } catch (const boost::system::system_error&) {
-    co_return false;
-  }
-  co_return !ec;
-}
-
 failure cancelled(const std::string& what) {
   return failure(std::make_error_code(std::errc::operation_canceled), what + ": cancelled");
 }
@@ -179,7 +167,7 @@ asio::awaitable<failure> cluster::call_coordinator(const route& where, request_b
     const bool resend = retriable && (!f || !f.maybe_sent());
     const auto next = clock::now() + config_.retry_backoff;
     if (!resend || next >= deadline || closed_) co_return f;  // an answer with its error is the caller's
-    if (!co_await sleep_until(executor_, next)) co_return cancelled(api_name(request.api_key));
+    if (!co_await sleep_until(next)) co_return cancelled(api_name(request.api_key));
   }
 }
 
@@ -246,8 +234,9 @@ asio::awaitable<void> cluster::close() {
   metadata_.shutdown();
   coordinators_.shutdown();
   co_await pool_.close();
-  co_await metadata_.join();
-  co_await coordinators_.join();
+  const auto deadline = clock::now() + config_.request_timeout;
+  co_await metadata_.join(deadline);
+  co_await coordinators_.join(deadline);
 }
 
 }  // namespace asiokafka::net

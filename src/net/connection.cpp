@@ -79,7 +79,8 @@ connection_state::connection_state(asio::any_io_executor ex, std::string host_na
                              .max_in_flight_bytes = options.max_in_flight_bytes}),
       reader(options.max_response_bytes),
       write_wakeup(executor, time_point::max()),
-      deadline_timer(executor, time_point::max()) {}
+      deadline_timer(executor, time_point::max()),
+      loops(executor) {}
 
 failure connection_state::describe(std::error_code ec, std::int16_t api_key, std::int16_t version, const char* what,
                                    delivery sent) const {
@@ -248,20 +249,25 @@ void connection_state::fail(std::error_code ec, std::string reason) {
   dispatch();
 }
 
+namespace {
+
+asio::awaitable<void> guarded(std::shared_ptr<connection_state> self, asio::awaitable<void> loop) {
+  try {
+    co_await std::move(loop);
+  } catch (const std::exception& e) {
+    self->fail(client_errc::connection_lost, std::string("internal error in a connection task: ") + e.what());
+  }
+}
+
+}  // namespace
+
 void connection_state::spawn_loop(asio::awaitable<void> loop) {
-  ++running_loops;
-  auto self = shared_from_this();
-  asio::co_spawn(executor, std::move(loop), [self](std::exception_ptr e) {
-    if (e) self->fail(client_errc::connection_lost, "internal error in a connection task");
-    if (--self->running_loops == 0) self->loops_done.notify_all();
-  });
+  loops.spawn(guarded(shared_from_this(), std::move(loop)));
 }
 
 asio::awaitable<void> connection_state::join_loops() {
   const auto keep = shared_from_this();
-  while (running_loops > 0) {
-    if (co_await loops_done.wait_until(time_point::max()) == wait_status::cancelled) co_return;
-  }
+  (void)co_await loops.join(clock::now() + options.connect_timeout + options.request_timeout);
 }
 
 asio::awaitable<std::size_t> connection_state::write_all(std::span<const asio::const_buffer> buffers,

@@ -147,14 +147,7 @@ asio::awaitable<failure> connection_pool::wait_queued(slot& s, std::shared_ptr<q
 
 asio::awaitable<void> connection_pool::connect_task(slot& s) {
   // Reconnect backoff first: the broker failed a moment ago.
-  if (const auto ready = backoff_.ready_at(s.node); ready > clock::now()) {
-    asio::steady_timer wait(executor_, ready);
-    boost::system::error_code ec;
-    try {
-      co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    } catch (const boost::system::system_error&) {  // cancelled: closing
-    }
-  }
+  if (const auto ready = backoff_.ready_at(s.node); ready > clock::now()) (void)co_await sleep_until(ready);
   outcome<connection> result = failure(client_errc::client_closed, "the client is closed");
   if (!closed_) {
     if (const auto address = address_of_(s.node)) {
@@ -279,7 +272,9 @@ asio::awaitable<void> connection_pool::close() {
   }
   shutdown();
   for (auto& c : open) co_await c.close();
-  (void)co_await tasks_.join();
+  // Cancelled tasks end on their next turn; the deadline is only a backstop (a task that
+  // outlives it keeps the cluster alive, so nothing is freed under it).
+  (void)co_await tasks_.join(clock::now() + options_.connect_timeout + options_.request_timeout);
 }
 
 }  // namespace asiokafka::net

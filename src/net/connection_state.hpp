@@ -105,8 +105,11 @@ class connection_state : public std::enable_shared_from_this<connection_state> {
                    delivery sent) const;
   void wake_writer() { write_wakeup.cancel(); }
   void start_loops();
-  /// Counts a background coroutine (loops, re-authentication) until it ends.
+  /// Runs a background coroutine (loops, re-authentication) in `loops`; an exception escaping
+  /// it fails the connection.
   void spawn_loop(boost::asio::awaitable<void> loop);
+  /// Waits for the loops to end after fail(): they end on their next turn, so this is bounded
+  /// by connect_timeout + request_timeout only as a backstop.
   boost::asio::awaitable<void> join_loops();
 
   // The steps of connect(), in handshake.cpp. Each returns a failure, never throws.
@@ -137,8 +140,7 @@ class connection_state : public std::enable_shared_from_this<connection_state> {
   std::deque<call*> held_calls;                 // behind a re-authentication, in submit order
   boost::asio::steady_timer write_wakeup;       // the writer sleeps on it; cancel() wakes it
   boost::asio::steady_timer deadline_timer;     // at mux.next_deadline()
-  int running_loops = 0;
-  notifier loops_done;
+  task_group loops;  // reader, writer, timer, and a re-authentication while it runs
   bool closed = false;
   failure close_error;  // why it closed
   const char* phase = "resolving";  // for connect timeouts

@@ -51,18 +51,6 @@ class find_coordinator_call final : public request_base {
   frame storage_;
 };
 
-/// Sleeps until `t`; false when cancelled.
-asio::awaitable<bool> sleep_until(const asio::any_io_executor& ex, time_point t) {
-  asio::steady_timer timer(ex, t);
-  boost::system::error_code ec;
-  try {
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  } catch (const boost::system::system_error&) {
-    co_return false;
-  }
-  co_return !ec;
-}
-
 }  // namespace
 
 coordinator_service::coordinator_service(asio::any_io_executor executor, const ClientConfig& config, sender send_any)
@@ -79,7 +67,7 @@ void coordinator_service::shutdown() {
   for (auto& [k, l] : lookups_) l->done.notify_all();
 }
 
-asio::awaitable<void> coordinator_service::join() { (void)co_await tasks_.join(); }
+asio::awaitable<void> coordinator_service::join(time_point deadline) { (void)co_await tasks_.join(deadline); }
 
 asio::awaitable<outcome<BrokerMetadata>> coordinator_service::find(CoordinatorType type, std::string key,
                                                                    time_point deadline) {
@@ -145,7 +133,7 @@ asio::awaitable<void> coordinator_service::lookup_task(CoordinatorType type, std
     const bool again = c.transport || c.corrupt_response || c.retriable || c.coordinator_moved || c.coordinator_loading;
     const auto next = clock::now() + retry_backoff_;
     if (!again || next >= deadline) break;
-    if (!co_await sleep_until(executor_, next)) break;  // cancelled: closing
+    if (!co_await sleep_until(next)) break;  // cancelled: closing
   }
   if (closed_) result = failure(client_errc::client_closed, label + ": the client is closed");
   const auto it = lookups_.find({type, key});

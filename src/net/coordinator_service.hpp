@@ -47,7 +47,8 @@ class coordinator_service {
   void start(std::weak_ptr<void> owner) { owner_ = std::move(owner); }
   /// Ends the lookups in progress and wakes their waiters (client_closed).
   void shutdown();
-  boost::asio::awaitable<void> join();
+  /// Waits (until `deadline` at most) for the tasks cancelled by shutdown() to end.
+  boost::asio::awaitable<void> join(time_point deadline);
 
   /// The coordinator of `key`, from the cache or FindCoordinator. Concurrent lookups of one
   /// key share one task, which retries (retry_backoff apart) on COORDINATOR_NOT_AVAILABLE,

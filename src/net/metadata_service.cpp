@@ -41,7 +41,7 @@ void metadata_service::shutdown() {
   for (auto& [id, w] : waiters_) w->done.notify_all();
 }
 
-asio::awaitable<void> metadata_service::join() { (void)co_await tasks_.join(); }
+asio::awaitable<void> metadata_service::join(time_point deadline) { (void)co_await tasks_.join(deadline); }
 
 asio::awaitable<failure> metadata_service::refresh(std::vector<std::string> topics, bool wait_for_leaders,
                                                    time_point deadline) {

@@ -42,7 +42,8 @@ class metadata_service {
   void start(std::weak_ptr<void> owner);
   /// Stops the loop and wakes every waiter (they fail with client_closed).
   void shutdown();
-  boost::asio::awaitable<void> join();
+  /// Waits (until `deadline` at most) for the tasks cancelled by shutdown() to end.
+  boost::asio::awaitable<void> join(time_point deadline);
 
   /// Waits for a refresh that starts after this call and covers `topics` (empty: any fresh
   /// metadata). With `wait_for_leaders`, until every partition of every topic has a leader

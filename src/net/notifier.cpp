@@ -15,6 +15,17 @@ namespace asiokafka::net {
 
 namespace asio = boost::asio;
 
+asio::awaitable<bool> sleep_until(time_point t) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, t);
+  boost::system::error_code ec;
+  try {
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  } catch (const boost::system::system_error&) {
+    co_return false;  // Asio throws when the coroutine was cancelled before the wait
+  }
+  co_return !ec;
+}
+
 struct notifier::entry {
   entry(const asio::any_io_executor& ex, time_point deadline) : timer(ex, deadline) {}
   asio::steady_timer timer;

@@ -22,6 +22,10 @@ namespace asiokafka::net {
 /// How a wait ended.
 enum class wait_status { notified, timed_out, cancelled };
 
+/// Sleeps until `t` on the awaiting coroutine's executor; false when that coroutine was
+/// cancelled first. Never throws for it.
+boost::asio::awaitable<bool> sleep_until(time_point t);
+
 /// Wakes every coroutine waiting on it, like a condition variable for one executor (no
 /// locks: waiters and notify_all() run on the same executor). A notification wakes only the
 /// waiters present at that moment; callers re-check their condition in a loop bounded by a

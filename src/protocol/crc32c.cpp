@@ -549,7 +549,17 @@ bool crc32c_hardware_available() noexcept {
   static const bool available = detect_hardware();
   return available;
 }
+bool crc32c_clmul_available() noexcept {
+  static const bool available = detect_clmul();
+  return available;
+}
+bool crc32c_wide_clmul_available() noexcept {
+  static const bool available = detect_wide_clmul();
+  return available;
+}
 
+// Each kernel, or the next simpler one where this build has none (the caller checks
+// *_available() before choosing it; the fallback keeps the functions callable anywhere).
 std::uint32_t crc32c_hardware(std::span<const std::uint8_t> data, std::uint32_t crc) noexcept {
 #if defined(ASIOKAFKA_CRC32C_X86) || defined(ASIOKAFKA_CRC32C_ARM)
   return ~hardware_raw(~crc, data.data(), data.size());
@@ -557,32 +567,21 @@ std::uint32_t crc32c_hardware(std::span<const std::uint8_t> data, std::uint32_t 
   return crc32c_portable(data, crc);
 #endif
 }
-
-bool crc32c_clmul_available() noexcept {
-  static const bool available = detect_clmul();
-  return available;
-}
-
+#if defined(ASIOKAFKA_CRC32C_CLMUL)
 std::uint32_t crc32c_clmul(std::span<const std::uint8_t> data, std::uint32_t crc) noexcept {
-#if defined(ASIOKAFKA_CRC32C_CLMUL)
   return ~clmul_raw(~crc, data.data(), data.size());
-#else
-  return crc32c_hardware(data, crc);
-#endif
 }
-
-bool crc32c_wide_clmul_available() noexcept {
-  static const bool available = detect_wide_clmul();
-  return available;
-}
-
 std::uint32_t crc32c_wide_clmul(std::span<const std::uint8_t> data, std::uint32_t crc) noexcept {
-#if defined(ASIOKAFKA_CRC32C_CLMUL)
   return ~wide_clmul_raw(~crc, data.data(), data.size());
-#else
-  return crc32c_hardware(data, crc);
-#endif
 }
+#else
+std::uint32_t crc32c_clmul(std::span<const std::uint8_t> data, std::uint32_t crc) noexcept {
+  return crc32c_hardware(data, crc);
+}
+std::uint32_t crc32c_wide_clmul(std::span<const std::uint8_t> data, std::uint32_t crc) noexcept {
+  return crc32c_hardware(data, crc);
+}
+#endif
 
 std::uint32_t crc32c(std::span<const std::uint8_t> data, std::uint32_t crc) noexcept { return chosen()(data, crc); }
 

@@ -158,18 +158,8 @@ std::optional<std::span<const std::uint8_t>> Reader::compact_nullable_bytes() {
 }
 
 std::string_view Reader::take_string(std::int64_t len) {
-  if (ec_) return {};
-  if (len < 0) {
-    fail(client_errc::malformed);
-    return {};
-  }
-  if (static_cast<std::uint64_t>(len) > remaining()) {
-    fail(client_errc::truncated);
-    return {};
-  }
-  std::string_view s(reinterpret_cast<const char*>(in_.data() + pos_), static_cast<std::size_t>(len));
-  pos_ += static_cast<std::size_t>(len);
-  return s;
+  const auto raw = take_bytes(len);  // the same checks: negative is malformed, short is truncated
+  return {reinterpret_cast<const char*>(raw.data()), raw.size()};
 }
 
 std::string_view Reader::string() { return take_string(i16()); }
