@@ -182,16 +182,31 @@ TEST(MetadataCache, AbsentAskedTopicIsRemovedOthersKept) {
 
 TEST(MetadataCache, NewTopicAndNewPartitionsAppear) {
   metadata_cache c;
-  c.apply(response({topic("a", {part(0, 1, 1)})}), t0, asked({"a"}));
-  c.apply(response({topic("a", {part(0, 1, 1), part(1, 2, 0)}), topic("b", {part(0, 3, 0)})}), t0,
-          asked({"a", "b"}));
+  const auto first = c.apply(response({topic("a", {part(0, 1, 1)})}), t0, asked({"a"}));
+  EXPECT_EQ(first.added_topics, (std::vector<std::string>{"a"}));
+  EXPECT_TRUE(first.partition_count_changed.empty()) << "a new topic is added, not resized";
+  EXPECT_TRUE(first.brokers_changed);
+  EXPECT_TRUE(first.controller_changed);
+  EXPECT_TRUE(first.changed());
+  const auto second = c.apply(response({topic("a", {part(0, 1, 1), part(1, 2, 0)}), topic("b", {part(0, 3, 0)})}),
+                              t0, asked({"a", "b"}));
+  EXPECT_EQ(second.added_topics, (std::vector<std::string>{"b"}));
+  EXPECT_EQ(second.partition_count_changed, (std::vector<std::string>{"a"}));
+  EXPECT_FALSE(second.brokers_changed);
+  EXPECT_FALSE(second.controller_changed);
   EXPECT_EQ(leader_of(c, "a", 1), 2);
   EXPECT_EQ(leader_of(c, "b", 0), 3);
   EXPECT_EQ(c.topic_names(), (std::vector<std::string>{"a", "b"}));
-  // A lagging broker that has not seen the partition increase: partition 1 stays.
-  c.apply(response({topic("a", {part(0, 1, 1)})}), t0, asked({"a"}));
+  // A lagging broker that has not seen the partition increase: partition 1 stays, and
+  // nothing changed.
+  const auto lagging = c.apply(response({topic("a", {part(0, 1, 1)})}), t0, asked({"a"}));
+  EXPECT_FALSE(lagging.changed());
   EXPECT_EQ(leader_of(c, "a", 1), 2);
   EXPECT_EQ(c.leader_for("a", 5).status, leader_status::unknown_partition);
+  // A broker leaves: an event for it.
+  const auto shrunk = c.apply(response({topic("a", {part(0, 1, 1)})}, {1, 2}), t0, asked({"a"}));
+  EXPECT_TRUE(shrunk.brokers_changed);
+  EXPECT_TRUE(shrunk.changed());
 }
 
 TEST(MetadataCache, LeaderNotAvailableKeepsTopicAndMarksRefresh) {

@@ -271,6 +271,7 @@ TEST(Multiplexer, CancelBeforeWriteRemovesTheRequest) {
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].id, b);
   EXPECT_EQ(done[0].ec, canceled);
+  EXPECT_EQ(done[0].sent, delivery::not_sent) << "removed before the writer saw it";
   const auto requests = broker.read(m.prepare_write(t0));
   m.on_written();
   ASSERT_EQ(requests.size(), 2u);
@@ -301,6 +302,7 @@ TEST(Multiplexer, CancelAfterWriteDropsTheLateResponse) {
   auto done = drain(m);
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].ec, canceled);
+  EXPECT_EQ(done[0].sent, delivery::maybe_sent) << "written, then abandoned";
   // The abandoned request still holds its in-flight slot until its response is read.
   EXPECT_TRUE(m.prepare_write(t0).empty());
   frame_reader reader(1 << 20);
@@ -473,6 +475,9 @@ TEST(Multiplexer, FailAllCompletesEverythingOnceAndKeepsStagedBuffers) {
   const auto done = drain(m);
   ASSERT_EQ(done.size(), 2u);  // not the abandoned one again
   for (const auto& c : done) EXPECT_EQ(c.ec, lost);
+  // The written one may have reached the broker; the one still waiting did not.
+  EXPECT_EQ(done[0].sent, delivery::maybe_sent);
+  EXPECT_EQ(done[1].sent, delivery::not_sent);
 
   // Staged buffers outlive fail_all until on_written (ASan would catch a dangling one).
   multiplexer s(config(5, 1 << 20));
