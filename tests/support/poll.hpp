@@ -4,6 +4,11 @@
 #include <chrono>
 #include <thread>
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 namespace asiokafka::test {
 
 /// Calls `check` until it returns true or `limit` passes; returns the last result.
@@ -16,6 +21,21 @@ bool eventually(F&& check, std::chrono::milliseconds limit, std::chrono::millise
     if (check()) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(interval);
+  }
+}
+
+/// eventually() inside a coroutine: the executor keeps running between checks (so the state
+/// `check` looks at can change). `check` is taken by value and must stay valid until the end.
+template <class F>
+boost::asio::awaitable<bool> async_eventually(F check, std::chrono::milliseconds limit,
+                                              std::chrono::milliseconds interval = std::chrono::milliseconds(1)) {
+  boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor);
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (true) {
+    if (check()) co_return true;
+    if (std::chrono::steady_clock::now() >= deadline) co_return false;
+    pause.expires_after(interval);
+    co_await pause.async_wait(boost::asio::use_awaitable);
   }
 }
 
