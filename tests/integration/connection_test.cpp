@@ -369,6 +369,26 @@ std::string unique_name(const std::string& prefix) {
 // Fetch v12 at most: v13 names topics by id.
 constexpr std::int16_t fetch_by_name_max = 12;
 
+/// A request sent from a coroutine of its own (co_spawn). Its completion handler owns it, so
+/// the request outlives its send whichever way the test returns meanwhile.
+template <class Request>
+struct SpawnedSend {
+  SpawnedSend(Request r, std::int16_t max_version) : request(std::move(r), Request::min_version, max_version) {}
+  net::typed_request<Request> request;
+  std::optional<net::failure> result;  // set when the send completes
+};
+
+template <class Request>
+std::shared_ptr<SpawnedSend<Request>> spawn_send(const asio::any_io_executor& ex, net::connection& conn, Request r,
+                                                 std::int16_t max_version, asio::cancellation_slot slot = {}) {
+  auto s = std::make_shared<SpawnedSend<Request>>(std::move(r), max_version);
+  asio::co_spawn(ex, conn.send(s->request), asio::bind_cancellation_slot(slot, [s](std::exception_ptr e, net::failure f) {
+                   s->result = e ? net::failure(std::make_error_code(std::errc::state_not_recoverable), "threw")
+                                 : std::move(f);
+                 }));
+  return s;
+}
+
 // A Fetch that the broker parks (max_wait_ms on an empty partition) is surely in flight;
 // cancelling its send abandons it with operation_canceled (maybe sent), while a request
 // queued behind it and requests after it still succeed on the same connection.
@@ -403,42 +423,44 @@ asio::awaitable<std::string> cancel_in_flight(Target target) {
   }
 
   // The parked Fetch, with a cancellation slot of our own.
-  net::typed_request<msg::FetchRequest> parked(fetch, msg::FetchRequest::min_version, fetch_by_name_max);
   asio::cancellation_signal cancel;
-  std::optional<net::failure> parked_result;
   const auto start = std::chrono::steady_clock::now();
-  asio::co_spawn(ex, conn.send(parked),
-                 asio::bind_cancellation_slot(cancel.slot(), [&parked_result](std::exception_ptr e, net::failure f) {
-                   parked_result = e ? net::failure(std::make_error_code(std::errc::state_not_recoverable), "threw")
-                                     : std::move(f);
-                 }));
-  if (!co_await async_eventually([&conn] { return conn.in_flight() == 1; }, 1s)) co_return "the Fetch was never written";
+  const auto parked = spawn_send(ex, conn, fetch, fetch_by_name_max, cancel.slot());
+  std::shared_ptr<SpawnedSend<msg::MetadataRequest>> behind;
+  // An early return first ends the spawned sends: `cancel` must outlive the send bound to it.
+  auto give_up = [&](std::string why) -> asio::awaitable<std::string> {
+    co_await conn.close();
+    co_await async_eventually([&] { return parked->result && (!behind || behind->result); }, 5s);
+    co_return why;
+  };
+  if (!co_await async_eventually([&conn] { return conn.in_flight() == 1; }, 1s)) {
+    co_return co_await give_up("the Fetch was never written");
+  }
   // A request behind it: the broker answers it only after the parked Fetch.
-  net::typed_request<msg::MetadataRequest> behind(msg::MetadataRequest{});
-  std::optional<net::failure> behind_result;
-  asio::co_spawn(ex, conn.send(behind), [&behind_result](std::exception_ptr e, net::failure f) {
-    behind_result = e ? net::failure(std::make_error_code(std::errc::state_not_recoverable), "threw") : std::move(f);
-  });
-  if (!co_await async_eventually([&conn] { return conn.in_flight() == 2; }, 1s)) co_return "Metadata was never written";
+  behind = spawn_send(ex, conn, msg::MetadataRequest(), msg::MetadataRequest::max_version);
+  if (!co_await async_eventually([&conn] { return conn.in_flight() == 2; }, 1s)) {
+    co_return co_await give_up("Metadata was never written");
+  }
 
   cancel.emit(asio::cancellation_type::terminal);
-  if (!co_await async_eventually([&parked_result] { return parked_result.has_value(); }, 1s)) {
-    co_return "the cancelled send did not complete";
+  if (!co_await async_eventually([&parked] { return parked->result.has_value(); }, 1s)) {
+    co_return co_await give_up("the cancelled send did not complete");
   }
   if (std::chrono::steady_clock::now() - start > 1s) log += "cancel took too long (the Fetch was answered?); ";
-  if (parked_result->code != std::errc::operation_canceled) {
-    log += "cancelled send ended with " + parked_result->code.message() + ": " + parked_result->message + "; ";
+  const net::failure& cancelled = *parked->result;
+  if (cancelled.code != std::errc::operation_canceled) {
+    log += "cancelled send ended with " + cancelled.code.message() + ": " + cancelled.message + "; ";
   }
-  if (parked_result->sent != net::delivery::maybe_sent) log += "a written request cancelled is not maybe_sent; ";
+  if (cancelled.sent != net::delivery::maybe_sent) log += "a written request cancelled is not maybe_sent; ";
   if (!conn.is_open()) log += "connection closed by the cancel; ";
 
   // The broker answers the parked Fetch first; that response is read and dropped.
-  if (!co_await async_eventually([&behind_result] { return behind_result.has_value(); }, 10s)) {
-    co_return log + "the request behind the cancelled one never completed";
+  if (!co_await async_eventually([&behind] { return behind->result.has_value(); }, 10s)) {
+    co_return co_await give_up(log + "the request behind the cancelled one never completed");
   }
-  if (*behind_result) {
-    log += "the request behind the cancelled one failed: " + behind_result->message + "; ";
-  } else if (!behind.message().cluster_id) {
+  if (*behind->result) {
+    log += "the request behind the cancelled one failed: " + behind->result->message + "; ";
+  } else if (!behind->request.message().cluster_id) {
     log += "the request behind the cancelled one has no cluster id; ";
   }
   const msg::MetadataRequest md_request{};
