@@ -10,6 +10,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/this_coro.hpp>
 
 #include "asiokafka/probe.hpp"
 #include "asiokafka/version.hpp"
@@ -17,7 +18,9 @@
 namespace asio = boost::asio;
 
 asio::awaitable<void> run(std::string bootstrap) {
-  const asiokafka::BrokerProbe probe = co_await asiokafka::probe_broker(bootstrap);
+  // co_await throws asiokafka::error (a std::system_error naming the broker) on failure.
+  const auto executor = co_await asio::this_coro::executor;
+  const asiokafka::BrokerProbe probe = co_await asiokafka::probe_broker(executor, bootstrap);
   std::printf("asiokafka %s connected to %s\n", asiokafka::version_string, probe.address.c_str());
   std::printf("cluster id: %s, controller: %d\n", probe.cluster_id.value_or("(none)").c_str(), probe.controller_id);
   for (const auto& b : probe.brokers) {

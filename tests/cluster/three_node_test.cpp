@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "asiokafka/probe.hpp"
-#include "support/async.hpp"
+#include "support/net_helpers.hpp"
 #include "support/poll.hpp"
 #include "support/rig.hpp"
 
@@ -15,7 +15,9 @@ namespace {
 using namespace std::chrono_literals;
 
 BrokerProbe probe(const std::string& address) {
-  return run_async(probe_broker(address, {.timeout = 5s}), 10s);
+  ProbeOptions options;
+  options.timeout = 5s;
+  return run_probe(address, options, 10s);
 }
 
 std::set<std::int32_t> broker_ids(const BrokerProbe& p) {

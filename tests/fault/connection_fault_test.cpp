@@ -1,11 +1,14 @@
-// net::Connection when the single-node broker stops answering (SIGSTOP) or dies (SIGKILL)
+// net::connection when the single-node broker stops answering (SIGSTOP) or dies (SIGKILL)
 // with requests in flight. Serial: these tests take the broker away from everyone else.
 // (No class-type temporaries inside co_await: GCC 12 destroys them twice.)
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
@@ -13,8 +16,11 @@
 #include <boost/asio/this_coro.hpp>
 
 #include "asiokafka/probe.hpp"
+#include "asiokafka/protocol/messages.hpp"
 #include "net/connection.hpp"
 #include "support/async.hpp"
+#include "support/net_helpers.hpp"
+#include "support/poll.hpp"
 #include "support/rig.hpp"
 
 namespace asiokafka::test {
@@ -23,8 +29,6 @@ namespace {
 namespace asio = boost::asio;
 namespace msg = protocol::messages;
 using namespace std::chrono_literals;
-using net::Connection;
-using net::ConnectionOptions;
 
 // Brings the node back whatever the test did to it, so one failure does not cascade.
 struct RestoreNode {
@@ -32,7 +36,9 @@ struct RestoreNode {
   ~RestoreNode() {
     try {
       node.resume();
-      run_async(probe_broker(node.listener("PLAINTEXT"), {.timeout = 2s}), 7s);
+      ProbeOptions options;
+      options.timeout = 2s;
+      run_probe(node.listener("PLAINTEXT"), options, 7s);
     } catch (...) {
       try { node.start(); } catch (...) {}
     }
@@ -44,48 +50,65 @@ using Target = HostPort;
 Target split(const std::string& address) { return split_host_port(address); }
 
 struct Outcome {
-  std::vector<std::error_code> errors;  // one per request
+  std::vector<net::failure> failures;  // one per request (empty: it succeeded)
   std::chrono::steady_clock::duration elapsed{};
 };
 
-// Connects, runs `before` (pause or kill the broker), then sends `n` Metadata requests at
-// once and records how each ended and when the last one did.
-template <class Before>
-Outcome requests_in_flight(Target target, ConnectionOptions options, int n, Before before) {
+asio::awaitable<void> connect_into(Target target, net::connection_options options, std::optional<net::connection>& out) {
+  auto ex = co_await asio::this_coro::executor;
+  auto connected = co_await net::connect(ex, target.host, target.port, std::move(options));
+  out.emplace(unwrap(std::move(connected)));
+}
+
+// Connects, runs `before` (pauses the broker), then sends `n` Metadata requests at once. With
+// `all_written` set, waits until all `n` are on the wire (in_flight(), not a sleep), then runs
+// it. Records how each request ended and how long after the last step the last one did.
+Outcome requests_in_flight(Target target, net::connection_options options, int n, const std::function<void()>& before,
+                           const std::function<void()>& all_written = {}) {
   asio::io_context io;
   Outcome out;
-  std::optional<Connection> conn;
-  asio::co_spawn(io, net::connect(io.get_executor(), target.host, target.port, std::move(options)),
-                 [&](std::exception_ptr e, Connection c) {
-                   if (e) std::rethrow_exception(e);
-                   conn.emplace(std::move(c));
-                 });
+  std::optional<net::connection> conn;
+  asio::co_spawn(io, connect_into(target, std::move(options), conn), [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  });
   io.run_for(15s);
   if (!conn) throw std::runtime_error("no connection");
   io.restart();
   before();
-  const auto start = std::chrono::steady_clock::now();
+  auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < n; ++i) {
-    auto task = [](Connection& c) -> asio::awaitable<void> {
+    auto task = [](net::connection& c) -> asio::awaitable<net::failure> {
       const msg::MetadataRequest request{};
-      (void)co_await c.send(request);
+      const auto md = co_await c.send(request);
+      co_return md ? net::failure() : md.error();
     };
-    asio::co_spawn(io, task(*conn), [&](std::exception_ptr e) {
-      std::error_code ec;
-      if (e) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::system_error& x) {
-          ec = x.code();
-        } catch (...) {
-          ec = std::make_error_code(std::errc::invalid_argument);
-        }
+    asio::co_spawn(io, task(*conn), [&, n](std::exception_ptr e, net::failure f) {
+      if (e) f = net::failure(std::make_error_code(std::errc::state_not_recoverable), "the request threw");
+      out.failures.push_back(std::move(f));
+      if (static_cast<int>(out.failures.size()) == n) {
+        out.elapsed = std::chrono::steady_clock::now() - start;
+        io.stop();
       }
-      out.errors.push_back(ec);
-      if (static_cast<int>(out.errors.size()) == n) out.elapsed = std::chrono::steady_clock::now() - start;
     });
   }
+  if (all_written) {
+    const bool written = eventually(
+        [&] {
+          io.run_for(10ms);
+          return conn->in_flight() == static_cast<std::size_t>(n);
+        },
+        10s, 0ms);
+    if (!written) {
+      throw std::runtime_error("only " + std::to_string(conn->in_flight()) + " of " + std::to_string(n) +
+                               " requests went out");
+    }
+    if (!out.failures.empty()) throw std::runtime_error("a request ended before the broker was killed");
+    all_written();
+    start = std::chrono::steady_clock::now();
+    io.restart();
+  }
   io.run_for(60s);
+  io.restart();
   conn.reset();
   io.run_for(1s);
   return out;
@@ -98,8 +121,8 @@ TEST(ConnectionFault, PausedBrokerTimesOutAtTheRequestTimeout) {
   const auto out = requests_in_flight(split(node.listener("PLAINTEXT")), {.request_timeout = 1500ms}, 20,
                                       [&] { node.pause(); });
   node.resume();
-  ASSERT_EQ(out.errors.size(), 20u);
-  for (const auto& ec : out.errors) EXPECT_EQ(ec, client_errc::timeout) << ec.message();
+  ASSERT_EQ(out.failures.size(), 20u);
+  for (const auto& f : out.failures) EXPECT_EQ(f.code, client_errc::timeout) << f.message;
   EXPECT_GE(out.elapsed, 1500ms);
   EXPECT_LT(out.elapsed, 2500ms) << "the timeout fired late";
 }
@@ -108,28 +131,31 @@ TEST(ConnectionFault, KilledBrokerFailsInFlightRequestsPromptlyAndANewConnection
   ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
   const RigNode node = rig.node(1);
   RestoreNode restore{node};
-  // Paused first, so the requests are surely written and unanswered when the broker dies.
-  std::thread killer;
-  const auto out = requests_in_flight(split(node.listener("PLAINTEXT")), {.request_timeout = 30s}, 20, [&] {
-    node.pause();
-    killer = std::thread([node] {
-      std::this_thread::sleep_for(300ms);
-      node.kill();
-    });
-  });
-  killer.join();
-  ASSERT_EQ(out.errors.size(), 20u);
-  for (const auto& ec : out.errors) EXPECT_EQ(ec, client_errc::connection_lost) << ec.message();
+  // Paused first, so the requests stay unanswered; killed once all of them are on the wire
+  // (the in-flight budget allows all 20 at once).
+  constexpr int n = 20;
+  net::connection_options options;
+  options.request_timeout = 30s;
+  options.max_in_flight_requests = n;
+  const auto out = requests_in_flight(split(node.listener("PLAINTEXT")), options, n, [&] { node.pause(); },
+                                      [&] { node.kill(); });
+  ASSERT_EQ(out.failures.size(), static_cast<std::size_t>(n));
+  for (const auto& f : out.failures) {
+    EXPECT_EQ(f.code, client_errc::connection_lost) << f.message;
+    EXPECT_EQ(f.sent, net::delivery::maybe_sent) << "a request on the wire when the broker died: " << f.message;
+  }
   EXPECT_LT(out.elapsed, 10s) << "requests hung after the broker died";
   node.start();
   const auto target = split(node.listener("PLAINTEXT"));
   auto task = [](Target t) -> asio::awaitable<bool> {
     auto ex = co_await asio::this_coro::executor;
-    ConnectionOptions options;
-    Connection c = co_await net::connect(ex, t.host, t.port, options);
+    net::connection_options fresh;
+    auto connected = co_await net::connect(ex, t.host, t.port, fresh);
+    net::connection c = unwrap(std::move(connected));
     const msg::MetadataRequest request{};
-    const auto md = co_await c.send(request);
+    auto sent = co_await c.send(request);
     co_await c.close();
+    const auto md = unwrap(std::move(sent));
     co_return md->cluster_id.has_value();
   };
   EXPECT_TRUE(run_async(task(target), 30s));

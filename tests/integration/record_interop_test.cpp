@@ -4,10 +4,12 @@
 //  - we encode batches, send them in a generated Produce v9 request over a blocking socket,
 //    and librdkafka's consumer (check.crcs=true) reads them back.
 #include <arpa/inet.h>
+#include <cerrno>
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 #include <netdb.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -152,6 +154,10 @@ TEST(RecordInterop, DecodeBatchesProducedByLibrdkafka) {
 
 class BlockingConnection {
  public:
+  /// Bound on connect, on each send and on each receive: a broker that never answers fails
+  /// the test instead of hanging it (Produce's own timeout_ms is 30 s).
+  static constexpr std::chrono::seconds io_timeout{40};
+
   explicit BlockingConnection(const std::string& host_port) {
     const auto colon = host_port.rfind(':');
     const std::string host = host_port.substr(0, colon), port = host_port.substr(colon + 1);
@@ -161,7 +167,7 @@ class BlockingConnection {
     if (getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0) return;
     for (addrinfo* a = res; a && fd_ < 0; a = a->ai_next) {
       fd_ = ::socket(a->ai_family, a->ai_socktype, a->ai_protocol);
-      if (fd_ >= 0 && ::connect(fd_, a->ai_addr, a->ai_addrlen) != 0) {
+      if (fd_ >= 0 && (!bound(fd_) || ::connect(fd_, a->ai_addr, a->ai_addrlen) != 0)) {
         ::close(fd_);
         fd_ = -1;
       }
@@ -185,6 +191,10 @@ class BlockingConnection {
   bool recv_all(std::uint8_t* p, std::size_t n) {
     while (n > 0) {
       const ssize_t r = ::recv(fd_, p, n, 0);
+      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        ADD_FAILURE() << "no response from the broker within " << io_timeout.count() << " s";
+        return false;
+      }
       if (r <= 0) return false;
       p += r;
       n -= static_cast<std::size_t>(r);
@@ -203,6 +213,14 @@ class BlockingConnection {
   }
 
  private:
+  /// SO_RCVTIMEO bounds recv(), SO_SNDTIMEO send() and (on Linux) connect().
+  static bool bound(int fd) {
+    timeval tv{};
+    tv.tv_sec = io_timeout.count();
+    return ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0 &&
+           ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == 0;
+  }
+
   int fd_ = -1;
 };
 
@@ -232,6 +250,10 @@ ProduceResult produce(BlockingConnection& c, const std::string& topic, std::span
   ProduceResult out;
   if (!c.send_all(frame)) return out;
   const auto resp = c.receive();
+  if (resp.empty()) {
+    ADD_FAILURE() << "no Produce response (connection closed or timed out)";
+    return out;
+  }
   Reader r(resp);
   EXPECT_EQ(r.i32(), correlation_id);
   EXPECT_EQ(response_header_version(messages::ProduceRequest::api_key, version), 1);

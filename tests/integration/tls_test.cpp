@@ -1,6 +1,7 @@
-// create_ssl_context (include/asiokafka/tls.hpp) with net::Connection against the rig's SSL and
+// create_ssl_context (include/asiokafka/tls.hpp) with net::connection against the rig's SSL and
 // MTLS listeners: CAs from a file, a hashed directory and memory; client identity from PEM
-// strings and from an encrypted key; host-name mismatch and an unknown CA fail clearly.
+// strings and from an encrypted key; host-name mismatch and an unknown CA fail clearly; the
+// connection's host-name check (ssl_check_hostname) on and off.
 // (No structured bindings, and no class-type temporaries inside co_await: GCC 12 bugs.)
 #include <gtest/gtest.h>
 
@@ -19,9 +20,11 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "asiokafka/protocol/messages.hpp"
 #include "asiokafka/tls.hpp"
 #include "net/connection.hpp"
 #include "support/async.hpp"
+#include "support/net_helpers.hpp"
 #include "support/rig.hpp"
 
 namespace asiokafka::test {
@@ -38,32 +41,40 @@ std::string read_text(const std::string& path) {
   return out.str();
 }
 
-/// Connects (TLS with the context from `tls`) and reads Metadata; returns the cluster id.
-asio::awaitable<std::string> cluster_id_via(std::string host, std::uint16_t port, net::ConnectionOptions options) {
+/// Connects (TLS with the context in `options`) and reads Metadata: the cluster id, or the
+/// failure of the connection or of the request.
+asio::awaitable<net::outcome<std::string>> cluster_id_via(std::string host, std::uint16_t port,
+                                                          net::connection_options options) {
   auto ex = co_await asio::this_coro::executor;
-  net::Connection conn = co_await net::connect(ex, host, port, std::move(options));
+  auto connected = co_await net::connect(ex, host, port, std::move(options));
+  if (!connected) co_return connected.error();
+  net::connection conn = std::move(connected).value();
   const msg::MetadataRequest request{};
   const auto md = co_await conn.send(request);
-  std::string id = md->cluster_id.value_or("");
   co_await conn.close();
-  co_return id;
+  if (!md) co_return md.error();
+  co_return md.value()->cluster_id.value_or("");
 }
 
-std::string cluster_id(const std::string& address, const TlsOptions& tls) {
+net::outcome<std::string> try_cluster_id(const std::string& address, const TlsOptions& tls, bool check_hostname) {
   const HostPort target = split_host_port(address);
-  net::ConnectionOptions options;
-  options.tls = net::ConnectionTls{create_ssl_context(tls), tls.verify_hostname};
+  net::connection_options options;
+  options.ssl_context = create_ssl_context(tls);
+  options.ssl_check_hostname = check_hostname;
   return run_async(cluster_id_via(target.host, target.port, std::move(options)), 30s);
 }
 
-/// The what() of the failure, or "" when the connection worked.
+std::string cluster_id(const std::string& address, const TlsOptions& tls, bool check_hostname = true) {
+  return unwrap(try_cluster_id(address, tls, check_hostname));
+}
+
+/// The failure's message, or "" when the connection worked. A failed connection was never
+/// sent anything.
 std::string failure(const std::string& address, const TlsOptions& tls) {
-  try {
-    (void)cluster_id(address, tls);
-  } catch (const std::system_error& e) {
-    return e.what();
-  }
-  return {};
+  const auto result = try_cluster_id(address, tls, true);
+  if (result) return {};
+  EXPECT_EQ(result.error().sent, net::delivery::not_sent) << result.error().message;
+  return result.error().message.empty() ? "(a failure without a message)" : result.error().message;
 }
 
 /// A temporary directory with the CA file under its subject-hash name (`openssl rehash` layout).
@@ -141,10 +152,25 @@ TEST(TlsRealBroker, HostNameMismatchFailsClearly) {
   ASSERT_FALSE(what.empty()) << "TLS accepted a certificate for another host";
   EXPECT_NE(what.find("hostname mismatch"), std::string::npos) << what;  // X509_V_ERR_HOSTNAME_MISMATCH
   EXPECT_NE(what.find(address), std::string::npos) << what;
-  // The same name with verify_hostname off is not checked.
-  EXPECT_EQ(cluster_id(address, {.ca_file = rig.ca_file(), .verify_hostname = false,
-                                 .server_name = "not-the-broker.example"}),
-            rig.get("CLUSTER_ID"));
+  // The context's required name is the context's: turning the connection's own check
+  // (ssl_check_hostname) off does not lift it.
+  const auto check_off = try_cluster_id(address, {.ca_file = rig.ca_file(), .server_name = "not-the-broker.example"}, false);
+  ASSERT_FALSE(check_off) << "server_name was not required with ssl_check_hostname off";
+  EXPECT_NE(check_off.error().message.find("hostname mismatch"), std::string::npos) << check_off.error().message;
+}
+
+TEST(TlsRealBroker, CheckHostnameOffAcceptsAnAddressTheCertificateDoesNotName) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
+  // The broker's certificate names localhost and 127.0.0.1. The IPv4-mapped IPv6 address
+  // reaches the same listener (127.0.0.1) but is a different address for the name check.
+  const HostPort ssl = split_host_port(rig.node(1).listener("SSL"));
+  ASSERT_EQ(ssl.host, "127.0.0.1");
+  const std::string mapped = "[::ffff:127.0.0.1]:" + std::to_string(ssl.port);
+  const auto checked = try_cluster_id(mapped, {.ca_file = rig.ca_file()}, true);
+  ASSERT_FALSE(checked) << "the certificate was accepted for an address it does not name";
+  EXPECT_NE(checked.error().message.find(mapped), std::string::npos) << checked.error().message;
+  // Without the check the chain is still verified against the CA, and the connection works.
+  EXPECT_EQ(cluster_id(mapped, {.ca_file = rig.ca_file()}, false), rig.get("CLUSTER_ID"));
 }
 
 TEST(TlsRealBroker, WrongCaFails) {

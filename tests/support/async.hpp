@@ -13,17 +13,21 @@
 
 namespace asiokafka::test {
 
-/// Runs `make(executor)`'s awaitable and returns its result or rethrows its exception.
-/// Throws std::runtime_error when it has not finished after `limit` (a hung test fails).
+/// Runs `task` and returns its result or rethrows its exception. Throws std::runtime_error
+/// when it has not finished after `limit` (a hung test fails). T need not be default
+/// constructible (net::outcome is not).
 template <class T>
 T run_async(boost::asio::awaitable<T> task, std::chrono::milliseconds limit = std::chrono::seconds(30)) {
   boost::asio::io_context io;
   std::optional<T> result;
   std::exception_ptr error;
   bool done = false;
-  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
+  auto store = [](boost::asio::awaitable<T> t, std::optional<T>& out) -> boost::asio::awaitable<void> {
+    out.emplace(co_await std::move(t));
+  };
+  boost::asio::co_spawn(io, store(std::move(task), result), [&](std::exception_ptr e) {
     done = true;
-    if (e) error = e; else result.emplace(std::move(value));
+    error = e;
   });
   io.run_for(limit);
   if (!done) throw std::runtime_error("coroutine did not finish within the test's time limit");

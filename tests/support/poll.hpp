@@ -24,17 +24,18 @@ bool eventually(F&& check, std::chrono::milliseconds limit, std::chrono::millise
   }
 }
 
-/// The same inside a coroutine: waits on the executor between checks (other work goes on).
+/// eventually() inside a coroutine: the executor keeps running between checks (so the state
+/// `check` looks at can change). `check` is taken by value and must stay valid until the end.
 template <class F>
 boost::asio::awaitable<bool> eventually_async(F check, std::chrono::milliseconds limit,
-                                              std::chrono::milliseconds interval = std::chrono::milliseconds(10)) {
+                                              std::chrono::milliseconds interval = std::chrono::milliseconds(2)) {
+  boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor);
   const auto deadline = std::chrono::steady_clock::now() + limit;
-  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
   while (true) {
     if (check()) co_return true;
     if (std::chrono::steady_clock::now() >= deadline) co_return false;
-    timer.expires_after(interval);
-    co_await timer.async_wait(boost::asio::use_awaitable);
+    pause.expires_after(interval);
+    co_await pause.async_wait(boost::asio::use_awaitable);
   }
 }
 
