@@ -30,9 +30,9 @@ struct SaslConfig {
   /// authentication with sasl_errc::token_provider_failed.
   std::function<std::string()> oauth_token_provider;
   /// OAUTHBEARER: an awaitable token provider, like aiokafka's `async def token()`, for a token
-  /// that has to be fetched (an HTTP call to the identity provider). net::Connection awaits it
+  /// that has to be fetched (an HTTP call to the identity provider). net::connection awaits it
   /// on the connection's executor before every OAUTHBEARER exchange (connect and each KIP-368
-  /// re-authentication), bounded by ConnectionOptions::connect_timeout; when that runs out the
+  /// re-authentication), bounded by ClientConfig::connect_timeout; when that runs out the
   /// provider's coroutine is cancelled (terminal) and not waited for. An exception it throws,
   /// an empty token or the timeout fail the authentication with
   /// sasl_errc::token_provider_failed. When set it is used instead of oauth_token_provider.

@@ -1,5 +1,5 @@
 // ApiVersions negotiation (KIP-511) as a sans-I/O step function, shared by probe_broker and
-// net::Connection: the caller sends request_body() in version(), feeds back the response body
+// net::connection: the caller sends request_body() in version(), feeds back the response body
 // (after the response header) and repeats while on_response() asks for a retry.
 #pragma once
 
