@@ -1,6 +1,7 @@
 // GSSAPI (Kerberos V5) login through net::connection against the rig's GSSAPI listener and
 // its MIT KDC (kafkarig.py start --kerberos; docs/rig.md "Kerberos"). Kerberos is opt-in:
-// without KERBEROS=1 in rig.env every test here skips, even with ASIOKAFKA_REQUIRE_RIG=1.
+// without KERBEROS=1 in rig.env every test here skips, or fails with ASIOKAFKA_REQUIRE_RIG=1
+// (rig/test starts its rig with --kerberos).
 //
 // Credentials come from the environment as for any MIT client: KRB5_CONFIG names the rig's
 // krb5.conf, KRB5_CLIENT_KTNAME the client keytab (so no kinit is needed), and KRB5CCNAME a
@@ -61,10 +62,13 @@ net::outcome<Seen> try_metadata(const std::string& address, const SaslConfig& sa
 
 Seen metadata(const std::string& address, const SaslConfig& sasl) { return unwrap(try_metadata(address, sasl)); }
 
-/// The single-node rig with Kerberos, or a skip. `keytab` empty: no client credentials at all.
+/// The single-node rig with Kerberos, or a skip (a failure with ASIOKAFKA_REQUIRE_RIG=1).
+/// `keytab` empty: no client credentials at all.
 #define REQUIRE_KERBEROS_RIG(var)                                                                    \
   ASIOKAFKA_REQUIRE_RIG(var, "ASIOKAFKA_RIG_ENV");                                                   \
   if (!kerberos_enabled(var)) {                                                                      \
+    if (::asiokafka::test::rig_required()) FAIL() << "the rig has no KDC (KERBEROS=1 missing in "    \
+                                                     "rig.env) and ASIOKAFKA_REQUIRE_RIG=1";         \
     GTEST_SKIP() << "the rig has no KDC (KERBEROS=1 missing in rig.env): start it with "             \
                     "'kafkarig.py start --kerberos' or ASIOKAFKA_RIG_KERBEROS=1 (docs/rig.md)";     \
   }

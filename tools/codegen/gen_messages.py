@@ -298,9 +298,16 @@ def default_init(f, msg=None):
     return int_literal(f, d) if d is not None else "0"
 
 
-def member_decl(f):
+def member_decl(f, bare=False):
+    """`bare`: no default member initializer. Only for members whose own default constructor
+    gives the default value (std::string, std::vector, std::optional); see header_for_group()."""
     init = default_init(f)
     t = field_cpp(f)
+    if bare:
+        if init or not (t == "std::string" or t.startswith(("std::vector<", "std::optional<"))):
+            raise SystemExit(f"gen_messages: {f.cname} ({t}) needs an initializer in a struct held "
+                             "in std::optional; clang would reject the optional's emplace()")
+        return f"{t} {f.cname};"
     if init == "":
         return f"{t} {f.cname}{{}};"
     return f"{t} {f.cname} = {init};"
@@ -616,12 +623,20 @@ def header_for_group(group, msgs):
         out.append(f"/// Kafka {msg.name} ({msg.kind}), versions {msg.vmin}-{msg.vmax}"
                    + (f", flexible from {msg.flex.lo}." if flexible_ever else ", never flexible."))
         out.append(f"struct {msg.name} {{")
-        for s in msg.ordered_structs():
+        structs = msg.ordered_structs()
+        # A nested struct held in std::optional has no default member initializers: clang
+        # decides whether it is default-constructible while the enclosing struct is still
+        # incomplete, when such initializers are not parsed yet, and remembers "no", which
+        # removes optional::emplace() (CWG 2335).
+        in_optional = {f.struct.name for owner in [msg.top, *structs] for f in owner.fields
+                       if f.struct and f.any_nullable and not f.is_array}
+        for s in structs:
+            bare = s.name in in_optional
             out.append(f"  struct {s.name} {{")
             for f in s.fields:
-                out.append(f"    {member_decl(f)}")
+                out.append(f"    {member_decl(f, bare)}")
             if flexible_ever:
-                out.append("    std::vector<TaggedField> unknown_tagged_fields{};")
+                out.append("    std::vector<TaggedField> unknown_tagged_fields%s;" % ("" if bare else "{}"))
             out.append(f"    friend bool operator==(const {s.name}&, const {s.name}&) = default;")
             out.append("  };")
             out.append("")

@@ -66,8 +66,8 @@ struct ConsumerGroupHeartbeatResponse {
   };
 
   struct Assignment {
-    std::vector<TopicPartitions> topic_partitions{};
-    std::vector<TaggedField> unknown_tagged_fields{};
+    std::vector<TopicPartitions> topic_partitions;
+    std::vector<TaggedField> unknown_tagged_fields;
     friend bool operator==(const Assignment&, const Assignment&) = default;
   };
 
