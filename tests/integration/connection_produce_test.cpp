@@ -1,4 +1,4 @@
-// acks=0 Produce through net::Connection against the rig's broker: the send completes once
+// acks=0 Produce through net::connection against the rig's broker: the send completes once
 // written, with an empty response, and the next request on the same connection (ListOffsets,
 // Fetch) sees the records, because a broker handles a connection's requests one at a time.
 // Then a pipeline of acks=0 and acks=1 Produce requests (and Metadata) interleaved: every
@@ -13,16 +13,17 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "asiokafka/protocol/records.hpp"
+#include "asiokafka/protocol/messages.hpp"
 #include "net/connection.hpp"
 #include "protocol/record_batch_builder.hpp"
 #include "support/async.hpp"
+#include "support/connection_helpers.hpp"
 #include "support/rig.hpp"
 
 namespace asiokafka::test {
@@ -32,20 +33,15 @@ namespace asio = boost::asio;
 namespace msg = protocol::messages;
 using namespace std::chrono_literals;
 using asio::use_awaitable;
-using net::Connection;
+using net::connection;
 using bytes = std::vector<std::uint8_t>;
 
 std::string unique_name(const std::string& prefix) {
   return prefix + "-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
 }
 
-asio::awaitable<void> pause(std::chrono::milliseconds d) {
-  asio::steady_timer t(co_await asio::this_coro::executor, d);
-  co_await t.async_wait(use_awaitable);
-}
-
 /// Creates a one-partition topic and waits (bounded) until its leader is known.
-asio::awaitable<std::string> create_topic(Connection& conn, const std::string& name) {
+asio::awaitable<std::string> create_topic(connection& conn, const std::string& name) {
   msg::CreateTopicsRequest request;
   msg::CreateTopicsRequest::CreatableTopic topic;
   topic.name = name;
@@ -54,16 +50,19 @@ asio::awaitable<std::string> create_topic(Connection& conn, const std::string& n
   request.topics.push_back(topic);
   request.timeout_ms = 30000;
   const auto created = co_await conn.send(request);
-  if (created->topics.size() != 1 || created->topics[0].error_code != 0) co_return "CreateTopics failed";
+  if (!created) co_return "CreateTopics failed: " + failure_text(created.error());
+  if (created.value()->topics.size() != 1 || created.value()->topics[0].error_code != 0) co_return "CreateTopics failed";
   msg::MetadataRequest md_request;
   md_request.topics.emplace();
   msg::MetadataRequest::MetadataRequestTopic t;
   t.name = name;
   md_request.topics->push_back(t);
   for (int attempt = 0; attempt < 100; ++attempt) {
-    const auto md = co_await conn.send(md_request);
-    if (md->topics.size() == 1 && md->topics[0].error_code == 0 && md->topics[0].partitions.size() == 1 &&
-        md->topics[0].partitions[0].leader_id >= 0) {
+    const auto answer = co_await conn.send(md_request);
+    if (!answer) co_return "Metadata failed: " + failure_text(answer.error());
+    const msg::MetadataResponse& md = answer.value().message;
+    if (md.topics.size() == 1 && md.topics[0].error_code == 0 && md.topics[0].partitions.size() == 1 &&
+        md.topics[0].partitions[0].leader_id >= 0) {
       co_return "";
     }
     co_await pause(100ms);
@@ -103,7 +102,7 @@ msg::ProduceRequest produce_request(const std::string& topic, const bytes& batch
   return request;
 }
 
-asio::awaitable<std::int64_t> latest_offset(Connection& conn, const std::string& topic) {
+asio::awaitable<std::int64_t> latest_offset(connection& conn, const std::string& topic) {
   msg::ListOffsetsRequest request;
   request.replica_id = -1;
   msg::ListOffsetsRequest::ListOffsetsTopic t;
@@ -113,15 +112,17 @@ asio::awaitable<std::int64_t> latest_offset(Connection& conn, const std::string&
   p.timestamp = -1;  // latest
   t.partitions.push_back(p);
   request.topics.push_back(t);
-  const auto r = co_await conn.send(request);
-  if (r->topics.size() != 1 || r->topics[0].partitions.size() != 1 || r->topics[0].partitions[0].error_code != 0) {
+  const auto answer = co_await conn.send(request);
+  if (!answer) co_return -1;
+  const msg::ListOffsetsResponse& r = answer.value().message;
+  if (r.topics.size() != 1 || r.topics[0].partitions.size() != 1 || r.topics[0].partitions[0].error_code != 0) {
     co_return -1;
   }
-  co_return r->topics[0].partitions[0].offset;
+  co_return r.topics[0].partitions[0].offset;
 }
 
-/// The values of every record from offset 0 (one Fetch v12: topic names).
-asio::awaitable<std::vector<std::string>> fetch_values(Connection& conn, const std::string& topic) {
+/// The values of every record from offset 0 (one Fetch, at most v12: topic names).
+asio::awaitable<std::vector<std::string>> fetch_values(connection& conn, const std::string& topic) {
   msg::FetchRequest fetch;
   fetch.max_wait_ms = 0;
   fetch.min_bytes = 1;
@@ -133,10 +134,13 @@ asio::awaitable<std::vector<std::string>> fetch_values(Connection& conn, const s
   fp.partition_max_bytes = 8 << 20;
   ft.partitions.push_back(fp);
   fetch.topics.push_back(ft);
-  const auto r = co_await conn.send(fetch, 12);
+  // The type-erased form: it takes a version range, and the answer stays in `typed`.
+  net::typed_request<msg::FetchRequest> typed(fetch, msg::FetchRequest::min_version, 12);
   std::vector<std::string> values;
-  if (r->responses.size() != 1 || r->responses[0].partitions.size() != 1) co_return values;
-  protocol::RecordsReader reader(r->responses[0].partitions[0].records.bytes());
+  if (net::failure f = co_await conn.send(typed)) co_return values;
+  const msg::FetchResponse& r = typed.message();
+  if (r.responses.size() != 1 || r.responses[0].partitions.size() != 1) co_return values;
+  protocol::RecordsReader reader(r.responses[0].partitions[0].records.bytes());
   while (reader.next_batch()) {
     protocol::Record rec;
     while (reader.next_record(rec)) {
@@ -149,8 +153,9 @@ asio::awaitable<std::vector<std::string>> fetch_values(Connection& conn, const s
 
 asio::awaitable<std::string> acks_zero_then_read(HostPort target) {
   auto ex = co_await asio::this_coro::executor;
-  net::ConnectionOptions options;
-  Connection conn = co_await net::connect(ex, target.host, target.port, options);
+  const net::connection_options options;
+  auto connected = co_await net::connect(ex, target.host, target.port, options);
+  connection conn = unwrap(std::move(connected));
   const std::string topic = unique_name("conn-acks0");
   std::string log = co_await create_topic(conn, topic);
   if (!log.empty()) co_return log;
@@ -158,8 +163,9 @@ asio::awaitable<std::string> acks_zero_then_read(HostPort target) {
   const bytes batch = make_batch("zero", 5);
   const msg::ProduceRequest request = produce_request(topic, batch, 0);
   const auto written = co_await conn.send(request);
-  if (!written.storage.empty()) log += "acks=0 send returned a body; ";
-  if (written->responses.size() != 0) log += "acks=0 send returned a decoded response; ";
+  if (!written) co_return log + "acks=0 send failed: " + failure_text(written.error());
+  if (!written.value().storage.empty()) log += "acks=0 send returned a body; ";
+  if (written.value()->responses.size() != 0) log += "acks=0 send returned a decoded response; ";
   if (conn.pending() != 0) log += "requests pending after the acks=0 send; ";
   const std::int64_t end = co_await latest_offset(conn, topic);
   if (end != 5) log += "ListOffsets after acks=0 says " + std::to_string(end) + ", not 5; ";
@@ -187,8 +193,9 @@ struct Step {
 
 asio::awaitable<std::string> interleaved_pipeline(HostPort target) {
   auto ex = co_await asio::this_coro::executor;
-  net::ConnectionOptions options;
-  Connection conn = co_await net::connect(ex, target.host, target.port, options);
+  const net::connection_options options;
+  auto connected = co_await net::connect(ex, target.host, target.port, options);
+  connection conn = unwrap(std::move(connected));
   const std::string topic = unique_name("conn-acks-mix");
   std::string log = co_await create_topic(conn, topic);
   if (!log.empty()) co_return log;
@@ -203,15 +210,11 @@ asio::awaitable<std::string> interleaved_pipeline(HostPort target) {
   std::vector<int> kind(n);  // 0 acks=1, 1 acks=0, 2 metadata
   int remaining = n;
   asio::steady_timer all_done(ex, std::chrono::steady_clock::time_point::max());
-  auto finish = [&](int i, std::exception_ptr e) {
+  auto finish = [&](int i, const net::failure& f) {
     steps[static_cast<std::size_t>(i)].done = true;
-    if (e) {
+    if (f) {
       steps[static_cast<std::size_t>(i)].failed = true;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& x) {
-        steps[static_cast<std::size_t>(i)].error = x.what();
-      }
+      steps[static_cast<std::size_t>(i)].error = failure_text(f);
     }
     if (--remaining == 0) all_done.cancel();
   };
@@ -220,22 +223,25 @@ asio::awaitable<std::string> interleaved_pipeline(HostPort target) {
     if (i % 10 == 9) {
       kind[idx] = 2;
       const msg::MetadataRequest md{};
-      asio::co_spawn(ex, conn.send(md), [&, i](std::exception_ptr e, net::response<msg::MetadataResponse> r) {
-        if (!e && !r->cluster_id) steps[static_cast<std::size_t>(i)].error = "Metadata without cluster id";
-        finish(i, e);
+      spawn_await(ex, conn.send(md), [&, i](net::outcome<response<msg::MetadataResponse>> r) {
+        if (r && !r.value()->cluster_id) steps[static_cast<std::size_t>(i)].error = "Metadata without cluster id";
+        finish(i, r ? net::failure{} : r.error());
       });
       continue;
     }
     kind[idx] = i % 3 == 1 ? 1 : 0;
     const msg::ProduceRequest request = produce_request(topic, batches[idx], kind[idx] == 1 ? std::int16_t{0} : std::int16_t{1});
-    asio::co_spawn(ex, conn.send(request), [&, i](std::exception_ptr e, net::response<msg::ProduceResponse> r) {
+    spawn_await(ex, conn.send(request), [&, i](net::outcome<response<msg::ProduceResponse>> r) {
       auto& s = steps[static_cast<std::size_t>(i)];
-      s.body_bytes = r.storage.size();
-      if (!e && r->responses.size() == 1 && r->responses[0].partition_responses.size() == 1) {
-        s.base_offset = r->responses[0].partition_responses[0].base_offset;
-        s.partition_error = r->responses[0].partition_responses[0].error_code;
+      if (r) {
+        const msg::ProduceResponse& p = r.value().message;
+        s.body_bytes = r.value().storage.size();
+        if (p.responses.size() == 1 && p.responses[0].partition_responses.size() == 1) {
+          s.base_offset = p.responses[0].partition_responses[0].base_offset;
+          s.partition_error = p.responses[0].partition_responses[0].error_code;
+        }
       }
-      finish(i, e);
+      finish(i, r ? net::failure{} : r.error());
     });
   }
   all_done.expires_after(60s);

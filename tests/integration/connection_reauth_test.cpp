@@ -1,4 +1,4 @@
-// KIP-368 re-authentication through net::Connection against the rig's broker, whose OAUTH
+// KIP-368 re-authentication through net::connection against the rig's broker, whose OAUTH
 // listener (OAUTHBEARER) and SASL_SSL listener (SCRAM-SHA-512) expire sessions after REAUTH_MS
 // (rig.env; docs/rig.md). A connection keeps serving requests for more than twice the session
 // lifetime, so it must have re-authenticated in-band: the broker closes a connection that sends
@@ -15,15 +15,16 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "asiokafka/tls.hpp"
+#include "asiokafka/protocol/messages.hpp"
 #include "net/connection.hpp"
 #include "support/async.hpp"
+#include "support/connection_helpers.hpp"
 #include "support/jwt.hpp"
 #include "support/rig.hpp"
 
@@ -36,11 +37,6 @@ using namespace std::chrono_literals;
 using asio::use_awaitable;
 using clock_type = std::chrono::steady_clock;
 
-asio::awaitable<void> pause(std::chrono::milliseconds d) {
-  asio::steady_timer t(co_await asio::this_coro::executor, d);
-  co_await t.async_wait(use_awaitable);
-}
-
 struct Served {
   int ok = 0;
   int failed = 0;
@@ -52,9 +48,10 @@ struct Served {
 };
 
 // Rounds of 3 concurrent Metadata requests every 250 ms for `duration` (at most 200 rounds).
-asio::awaitable<Served> serve(HostPort target, net::ConnectionOptions options, std::chrono::milliseconds duration) {
+asio::awaitable<Served> serve(HostPort target, net::connection_options options, std::chrono::milliseconds duration) {
   auto ex = co_await asio::this_coro::executor;
-  net::Connection conn = co_await net::connect(ex, target.host, target.port, options);
+  auto connected = co_await net::connect(ex, target.host, target.port, options);
+  net::connection conn = unwrap(std::move(connected));
   Served out;
   out.first_lifetime_ms = conn.session_lifetime_ms();
   const auto start = clock_type::now();
@@ -63,16 +60,11 @@ asio::awaitable<Served> serve(HostPort target, net::ConnectionOptions options, s
     asio::steady_timer done(ex, clock_type::time_point::max());
     for (int i = 0; i < 3; ++i) {
       const msg::MetadataRequest request{};
-      asio::co_spawn(ex, conn.send(request), [&](std::exception_ptr e, net::response<msg::MetadataResponse> r) {
-        if (!e && r->cluster_id) {
+      spawn_await(ex, conn.send(request), [&](net::outcome<response<msg::MetadataResponse>> r) {
+        if (r && r.value()->cluster_id) {
           ++out.ok;
         } else if (out.failed++ == 0) {
-          try {
-            if (e) std::rethrow_exception(e);
-            out.first_error = "Metadata without a cluster id";
-          } catch (const std::exception& x) {
-            out.first_error = x.what();
-          }
+          out.first_error = r ? std::string("Metadata without a cluster id") : failure_text(r.error());
         }
         if (--remaining == 0) done.cancel();
       });
@@ -118,7 +110,7 @@ TEST(ConnectionReauth, OAuthBearerWithAnAwaitableProviderRefreshesTheToken) {
     co_await pause(10ms);  // as if asking an identity provider
     co_return unsigned_jwt(principal, std::chrono::hours(1));
   };
-  net::ConnectionOptions options;
+  net::connection_options options;
   options.sasl = sasl;
   const auto s = run_async(serve(split_host_port(rig.node(1).listener("OAUTH")), options, 2 * lifetime + 2s), 90s);
   expect_reauthenticated(s, lifetime);
@@ -135,7 +127,7 @@ TEST(ConnectionReauth, OAuthBearerWithASynchronousProvider) {
                           ++*calls;
                           return unsigned_jwt(principal, std::chrono::hours(1));
                         }};
-  net::ConnectionOptions options;
+  net::connection_options options;
   options.sasl = sasl;
   const auto s = run_async(serve(split_host_port(rig.node(1).listener("OAUTH")), options, 2 * lifetime + 2s), 90s);
   expect_reauthenticated(s, lifetime);
@@ -145,11 +137,9 @@ TEST(ConnectionReauth, OAuthBearerWithASynchronousProvider) {
 TEST(ConnectionReauth, ScramSha512OverTls) {
   ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
   const auto lifetime = reauth_ms(rig);
-  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
-  ctx->set_verify_mode(asio::ssl::verify_peer);
-  ctx->load_verify_file(rig.ca_file());
-  net::ConnectionOptions options;
-  options.tls = net::ConnectionTls{ctx};
+  net::connection_options options;
+  options.ssl_context = create_ssl_context(rig.tls());  // trusts the rig's CA
+  options.ssl_check_hostname = true;
   options.sasl = SaslConfig{.mechanism = SaslConfig::Mechanism::scram_sha_512,
                             .username = rig.get("SASL_USER"),
                             .password = rig.get("SASL_PASSWORD")};
@@ -159,7 +149,7 @@ TEST(ConnectionReauth, ScramSha512OverTls) {
 
 TEST(ConnectionReauth, SessionsWithoutLifetimeAreNeverReauthenticated) {
   ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
-  net::ConnectionOptions options;
+  net::connection_options options;
   options.sasl = SaslConfig{.mechanism = SaslConfig::Mechanism::scram_sha_256,
                             .username = rig.get("SASL_USER"),
                             .password = rig.get("SASL_PASSWORD")};

@@ -1,6 +1,7 @@
 // The SaslAuthenticator against the rig's broker (docs/rig.md): PLAIN, SCRAM-SHA-256/512 and
 // OAUTHBEARER, over TCP and TLS. The test drives the sans-I/O algorithm with a few lines of
-// Asio (the production Connection comes later) and proves the session by a Metadata request.
+// Asio (net::connection runs the same algorithm: connection_reauth_tests) and proves the
+// session by a Metadata request.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -21,6 +22,7 @@
 #include "asiokafka/protocol/messages.hpp"
 #include "asiokafka/sasl.hpp"
 #include "net/sansio/sasl/authenticator.hpp"
+#include "net/sasl_config.hpp"
 #include "support/async.hpp"
 #include "support/jwt.hpp"
 #include "support/rig.hpp"
@@ -37,7 +39,7 @@ using bytes = std::vector<std::uint8_t>;
 // What one connection attempt ended with.
 struct Outcome {
   bool authenticated = false;
-  sasl::net::failure failure;
+  net::failure failure;
   std::int64_t session_lifetime_ms = -1;
   std::optional<std::string> cluster_id;  // from Metadata after authentication
   bool closed_after_expiry = false;        // wait_past_lifetime: the broker closed the connection
@@ -123,8 +125,9 @@ asio::awaitable<Outcome> authenticate(Stream& stream, SaslConfig config, std::st
                                       bool wait_past_lifetime = false) {
   Wire<Stream> wire(stream);
   // Requests are named locals: GCC 12 destroys a temporary inside a co_await expression twice.
-  const msg::ApiVersionsRequest versions_request{.client_software_name = "asiokafka-test",
-                                                 .client_software_version = "0"};
+  msg::ApiVersionsRequest versions_request;
+  versions_request.client_software_name = "asiokafka-test";
+  versions_request.client_software_version = "0";
   const auto versions =
       co_await wire.template call<msg::ApiVersionsRequest, msg::ApiVersionsResponse>(versions_request, 3);
   if (versions.error_code != 0) throw std::runtime_error("ApiVersions failed");

@@ -114,11 +114,7 @@ struct FakeCluster {
 
 // Answers `r` on `s` after `delay`, unless the connection is gone by then.
 void respond_later(FakeSession& s, FakeRequest r, std::chrono::milliseconds delay, std::vector<std::uint8_t> body) {
-  auto timer = std::make_shared<asio::steady_timer>(s.executor(), delay);
-  timer->async_wait([session = s.weak(), r = std::move(r), timer, body = std::move(body)](boost::system::error_code ec) {
-    const auto live = session.lock();
-    if (!ec && live && !live->closed()) live->respond(r, body);
-  });
+  s.later(delay, [r = std::move(r), body = std::move(body)](FakeSession& live) { live.respond(r, body); });
 }
 
 std::vector<std::uint8_t> encoded(const msg::ListGroupsResponse& m, std::int16_t version) {

@@ -13,6 +13,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -73,7 +74,22 @@ void FakeSession::close() {
 
 bool FakeSession::closed() const noexcept { return io_->ended || io_->close_requested; }
 
-asio::any_io_executor FakeSession::executor() const { return io_->socket.get_executor(); }
+namespace {
+
+asio::awaitable<void> run_later(std::weak_ptr<FakeSession> weak, std::chrono::milliseconds delay,
+                                std::function<void(FakeSession&)> action) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+  boost::system::error_code ignored;
+  co_await timer.async_wait(asio::redirect_error(use_awaitable, ignored));
+  const auto session = weak.lock();
+  if (session && !session->closed()) action(*session);
+}
+
+}  // namespace
+
+void FakeSession::later(std::chrono::milliseconds delay, std::function<void(FakeSession&)> action) {
+  asio::co_spawn(io_->socket.get_executor(), run_later(self_, delay, std::move(action)), asio::detached);
+}
 
 void FakeSession::respond_with_correlation(const FakeRequest& r, std::int32_t correlation_id,
                                            std::span<const std::uint8_t> body) {
@@ -203,6 +219,7 @@ asio::awaitable<void> FakeBroker::accept_loop(std::shared_ptr<Core> core) {
     auto io = std::make_unique<FakeSession::Io>(std::move(socket));
     // make_shared cannot reach the private constructor.
     std::shared_ptr<FakeSession> session(new FakeSession(core->accepted++, std::move(io)));
+    session->self_ = session;
     core->sessions.push_back(session);
     asio::co_spawn(ex, read_loop(core, session), asio::detached);
     asio::co_spawn(ex, write_loop(session), asio::detached);

@@ -11,15 +11,17 @@
 //     if (r.api_key == 18) return s.answer_api_versions(r);        // so net::connect succeeds
 //     s.respond_with_correlation(r, r.correlation_id + 7, {});       // then misbehave
 //   });
-//   net::Connection c = co_await net::connect(ex, broker.host(), broker.port(), options);
+//   auto c = co_await net::connect(ex, broker.host(), broker.port(), options);  // an outcome
 //
 // script({step0, step1, ...}, then) is the common form: ApiVersions is answered for you, the
 // n-th other request of each connection goes to step n, later ones to `then` (none: silence).
 // Handlers are plain functions (no coroutines): they queue writes and may keep a FakeRequest to
-// answer later (out of order). stop() (also the destructor) closes the listener and every
-// connection and drops the handler; nothing is called after it.
+// answer later (out of order), or answer slowly through FakeSession::later(). stop() (also the
+// destructor) closes the listener and every connection and drops the handler; nothing is
+// called after it.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -47,7 +49,7 @@ struct FakeRequest {
 };
 
 /// One accepted connection. Writes are queued and go out in order; all calls are non-blocking.
-class FakeSession : public std::enable_shared_from_this<FakeSession> {
+class FakeSession {
  public:
   ~FakeSession();
   FakeSession(const FakeSession&) = delete;
@@ -77,10 +79,9 @@ class FakeSession : public std::enable_shared_from_this<FakeSession> {
   void answer_api_versions(const FakeRequest& r);
   /// Whether close() was called or the connection ended.
   bool closed() const noexcept;
-  /// The executor the session runs on (to answer later from a timer).
-  boost::asio::any_io_executor executor() const;
-  /// For answering later: the session may be gone by then (the client closed the connection).
-  std::weak_ptr<FakeSession> weak() { return weak_from_this(); }
+  /// Calls `action` with this session after `delay` (a slow broker), unless the session has
+  /// ended or close() was called by then. Runs on the broker's executor, like the handler.
+  void later(std::chrono::milliseconds delay, std::function<void(FakeSession&)> action);
 
  private:
   friend class FakeBroker;
@@ -88,6 +89,7 @@ class FakeSession : public std::enable_shared_from_this<FakeSession> {
   FakeSession(std::size_t id, std::unique_ptr<Io> io);
   std::size_t id_;
   std::unique_ptr<Io> io_;
+  std::weak_ptr<FakeSession> self_;  // for later()
 };
 
 class FakeBroker {
