@@ -114,6 +114,7 @@ std::shared_ptr<call> connection_state::submit(request_base& r, request_options 
   if (reauth_running) {
     c->held = true;
     held_calls.push_back(c.get());
+    if (c->deadline < deadline_timer.expiry()) deadline_timer.cancel();  // the timer loop re-arms
     return c;
   }
   c->id = mux.enqueue(r.api_key, c->version, std::move(c->body), options.client_id, r.expects_response, c->deadline);
@@ -221,6 +222,20 @@ asio::awaitable<failure> connection_state::wait(std::shared_ptr<call> c) {
     if (until > mux.throttled_until()) mux.throttle_until(until);
   }
   co_return failure{};
+}
+
+void connection_state::expire_held(time_point now) {
+  std::deque<call*> keep;
+  for (call* c : held_calls) {
+    if (c->deadline > now) {
+      keep.push_back(c);
+      continue;
+    }
+    c->held = false;
+    c->finish(describe(client_errc::timeout, c->request.api_key, c->version, "timed out waiting for re-authentication",
+                       delivery::not_sent));
+  }
+  held_calls.swap(keep);
 }
 
 void connection_state::dispatch() {
@@ -339,16 +354,28 @@ asio::awaitable<void> reader_loop(std::shared_ptr<connection_state> self) {
   }
 }
 
+// Deadlines: requests held at the re-authentication gate leave unwritten; a request written
+// and unanswered by its deadline closes the connection (see multiplexer.hpp).
 asio::awaitable<void> timer_loop(std::shared_ptr<connection_state> self) {
   connection_state& s = *self;
   while (!s.closed) {
-    const auto next = s.mux.next_deadline();
+    auto next = s.mux.next_deadline();
+    for (const call* c : s.held_calls) {
+      if (!next || c->deadline < *next) next = c->deadline;
+    }
     s.deadline_timer.expires_at(next ? *next : time_point::max());
     boost::system::error_code ignored;
     co_await s.deadline_timer.async_wait(asio::redirect_error(use_awaitable, ignored));
     if (s.closed) break;
-    if (const auto ec = s.mux.expire(clock::now())) {
-      s.fail(ec, "a request written to the broker got no response in time; the connection is closed");
+    const auto now = clock::now();
+    s.expire_held(now);
+    std::chrono::milliseconds expired{0};  // the longest timeout that ran out, for the message
+    for (const auto& [id, c] : s.calls) {
+      if (c->deadline <= now) expired = std::max(expired, c->timeout);
+    }
+    if (const auto ec = s.mux.expire(now)) {
+      s.fail(ec, "a request written to the broker got no response within " + std::to_string(expired.count()) +
+                     " ms; the connection is closed");
       break;
     }
     s.dispatch();

@@ -121,6 +121,8 @@ class connection_state : public std::enable_shared_from_this<connection_state> {
   void start_reauth();
   /// The re-authentication ended: held requests go to the multiplexer in order.
   void release_held();
+  /// Held requests whose deadline passed leave, unwritten, with client_errc::timeout.
+  void expire_held(time_point now);
 
   tcp::socket& lowest() { return tls ? tls->next_layer() : socket; }
   boost::asio::awaitable<std::size_t> write_all(std::span<const boost::asio::const_buffer> buffers,

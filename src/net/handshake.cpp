@@ -266,6 +266,7 @@ asio::awaitable<outcome<connection>> connect(asio::any_io_executor executor, std
     (void)e;
   }
   if (f) {
+    f.sent = delivery::not_sent;  // a failed connect sent nothing of the caller's
     state->fail(client_errc::connection_closed, "connect failed");
     co_await state->join_loops();
     co_return f;
