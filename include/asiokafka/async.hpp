@@ -124,6 +124,7 @@ void launch(const boost::asio::any_io_executor& ex, boost::asio::awaitable<op_er
                                                                                          op_error r) mutable {
     if (e) r = from_exception(e);
     if constexpr (std::is_void_v<value_type>) {
+      (void)make;  // nothing to make for a void result
       complete(h, r.code, std::move(r.message));
     } else if (r.code) {
       complete(h, r.code, std::move(r.message), value_type{});
