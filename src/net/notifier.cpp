@@ -5,6 +5,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -82,7 +83,14 @@ void task_group::spawn(asio::awaitable<void> task, std::shared_ptr<void> owner) 
 }
 
 void task_group::cancel_all() {
-  for (auto& signal : state_->signals) signal.emit(asio::cancellation_type::terminal);
+  // Emitted on the group's executor only. co_spawn's slot handler (Boost 1.81) re-dispatches
+  // the emission to the coroutine's executor holding a raw pointer to its own signal: emitted
+  // from outside (a destructor after io_context::run returned), that dispatch becomes a post
+  // that can run after the task ended and its signal was erased. On the executor, the erase
+  // of a finished task has either run already or runs later, never in between.
+  asio::dispatch(state_->executor, [s = state_] {
+    for (auto& signal : s->signals) signal.emit(asio::cancellation_type::terminal);
+  });
 }
 
 std::size_t task_group::running() const noexcept { return state_->running; }

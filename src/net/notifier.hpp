@@ -62,7 +62,8 @@ class task_group {
   /// Starts `task`. `owner` (optional) is kept alive until the task has ended, for tasks that
   /// use their owner's members.
   void spawn(boost::asio::awaitable<void> task, std::shared_ptr<void> owner = {});
-  /// Emits terminal cancellation to every running task.
+  /// Emits terminal cancellation to every running task, on the group's executor: at once when
+  /// called there, else when that executor next runs (also from the destructor).
   void cancel_all();
   std::size_t running() const noexcept;
   /// Waits until no task runs (tasks started meanwhile included). Returns cancelled when the

@@ -68,7 +68,9 @@ Outcome requests_in_flight(Target target, net::connection_options options, int n
   asio::io_context io;
   Outcome out;
   std::optional<net::connection> conn;
-  asio::co_spawn(io, connect_into(target, std::move(options), conn), [](std::exception_ptr e) {
+  // Stops the context once connected: the connection's own loops keep it busy otherwise.
+  asio::co_spawn(io, connect_into(target, std::move(options), conn), [&io](std::exception_ptr e) {
+    io.stop();
     if (e) std::rethrow_exception(e);
   });
   io.run_for(15s);

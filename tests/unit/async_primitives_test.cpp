@@ -14,6 +14,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -124,6 +125,44 @@ TEST(TaskGroup, JoinIsBoundedByItsDeadlineAndOwnersLiveUntilTheTaskEnds) {
     co_return watch.expired();
   };
   EXPECT_TRUE(run_async(body(), 10s));
+}
+
+asio::awaitable<void> end_now() { co_return; }
+
+asio::awaitable<void> sleep_long(bool& cancelled) { cancelled = !co_await sleep_until(clock::now() + 30s); }
+
+// Stops the context in the turn after `watch` (a task's owner) is released, i.e. once that
+// task has ended and the group's bookkeeping for it is queued but has not run. One resumption
+// of this loop is always queued, ahead of that bookkeeping.
+asio::awaitable<void> stop_once_released(asio::io_context& io, std::weak_ptr<int> watch) {
+  for (int i = 0; i < 1000 && !watch.expired(); ++i) co_await asio::post(io.get_executor(), asio::use_awaitable);
+  io.stop();
+}
+
+// A group destroyed outside io_context::run (as a test or an application does after run
+// returns) while one task has ended but its bookkeeping is still queued and another task
+// waits: the waiting one is cancelled once the context runs again, and nothing reaches the
+// ended one (Boost 1.81's co_spawn re-posts an emission with a pointer into state that the
+// queued bookkeeping frees: a use after free under ASan before cancel_all ran on the
+// group's executor).
+TEST(TaskGroup, DestroyedOutsideTheRunningContextAfterATaskEnded) {
+  asio::io_context io;
+  bool cancelled = false;
+  auto group = std::make_unique<task_group>(io.get_executor());
+  group->spawn(sleep_long(cancelled));
+  auto owner = std::make_shared<int>(0);
+  const std::weak_ptr<int> watch = owner;
+  group->spawn(end_now(), std::move(owner));
+  asio::co_spawn(io, stop_once_released(io, watch), asio::detached);
+  io.run_for(10s);
+  ASSERT_TRUE(watch.expired());
+  EXPECT_EQ(group->running(), 2u) << "the ended task's bookkeeping should still be queued";
+  group.reset();
+  io.restart();
+  const auto start = clock::now();
+  io.run_for(10s);
+  EXPECT_TRUE(cancelled);
+  EXPECT_LT(clock::now() - start, 5s) << "the waiting task was not cancelled";
 }
 
 TEST(EventSource, ListenersInOrderUnsubscribingInsideAndAfterTheSourceIsGone) {
