@@ -22,13 +22,13 @@ using namespace asiokafka::protocol;
 
 constexpr int kRecords = 1000;
 
-const char* codec_name(compression_type c) {
+const char* codec_name(CompressionType c) {
   switch (c) {
-    case compression_type::none: return "none";
-    case compression_type::gzip: return "gzip";
-    case compression_type::snappy: return "snappy";
-    case compression_type::lz4: return "lz4";
-    case compression_type::zstd: return "zstd";
+    case CompressionType::none: return "none";
+    case CompressionType::gzip: return "gzip";
+    case CompressionType::snappy: return "snappy";
+    case CompressionType::lz4: return "lz4";
+    case CompressionType::zstd: return "zstd";
   }
   return "?";
 }
@@ -52,7 +52,7 @@ const Input& input(std::size_t value_size) {
 
 byte_view view(const std::string& s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
 
-void fill(RecordBatchBuilder& b, const Input& in, compression_type codec) {
+void fill(record_batch_builder& b, const Input& in, CompressionType codec) {
   b.reset({.compression = codec, .producer_id = 1000, .producer_epoch = 0, .base_sequence = 0});
   const std::int64_t ts = 1'700'000'000'000;
   for (int i = 0; i < kRecords; ++i) {
@@ -61,8 +61,8 @@ void fill(RecordBatchBuilder& b, const Input& in, compression_type codec) {
 }
 
 std::size_t uncompressed_size(std::size_t value_size) {
-  RecordBatchBuilder b;
-  fill(b, input(value_size), compression_type::none);
+  record_batch_builder b;
+  fill(b, input(value_size), CompressionType::none);
   (void)b.finish();
   return b.data().size();
 }
@@ -105,10 +105,10 @@ void BM_crc32c(benchmark::State& state) {
 // Bytes are counted as the uncompressed batch size for every codec, so figures compare.
 void BM_encode(benchmark::State& state) {
   const auto value_size = static_cast<std::size_t>(state.range(0));
-  const auto codec = static_cast<compression_type>(state.range(1));
+  const auto codec = static_cast<CompressionType>(state.range(1));
   const Input& in = input(value_size);
   const std::size_t n = uncompressed_size(value_size);
-  RecordBatchBuilder b;
+  record_batch_builder b;
   std::size_t wire = 0;
   for (auto _ : state) {
     fill(b, in, codec);
@@ -123,9 +123,9 @@ void BM_encode(benchmark::State& state) {
 
 void BM_decode(benchmark::State& state) {
   const auto value_size = static_cast<std::size_t>(state.range(0));
-  const auto codec = static_cast<compression_type>(state.range(1));
+  const auto codec = static_cast<CompressionType>(state.range(1));
   const std::size_t n = uncompressed_size(value_size);
-  RecordBatchBuilder b;
+  record_batch_builder b;
   fill(b, input(value_size), codec);
   (void)b.finish();
   const std::vector<std::uint8_t> batch(b.data().begin(), b.data().end());

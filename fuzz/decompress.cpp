@@ -16,7 +16,7 @@ namespace pr = asiokafka::protocol;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return -1;
-  const auto codec = static_cast<pr::compression_type>(data[0] % 6);
+  const auto codec = static_cast<pr::CompressionType>(data[0] % 6);
   const std::size_t bound = std::size_t{1024} << (data[1] % 9);
   const std::span<const std::uint8_t> in(data + 2, size - 2);
 

@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const pr::BatchInfo& b = reader.batch();
     FUZZ_CHECK(asiokafka::fuzz::inside(blob, b.raw));
     FUZZ_CHECK(reader.consumed() <= blob.size());
-    const bool uncompressed = b.compression() == pr::compression_type::none;
+    const bool uncompressed = b.compression() == pr::CompressionType::none;
     pr::Record rec;
     std::size_t records = 0;
     while (reader.next_record(rec)) {

@@ -1,8 +1,8 @@
-// Fuzzes protocol::Reader: the input is a stream of opcodes and operands read by the same
-// Reader, so every primitive is exercised at every offset and in every combination.
+// Fuzzes protocol::reader: the input is a stream of opcodes and operands read by the same
+// reader, so every primitive is exercised at every offset and in every combination.
 // Checks: nothing is read out of bounds (ASan), remaining() never grows, views point into the
 // input, a failure is sticky and zeroes later reads, array counts are bounded by the bytes
-// left, and every value decoded without error re-encodes (Writer) and decodes to itself.
+// left, and every value decoded without error re-encodes (writer) and decodes to itself.
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -18,9 +18,9 @@ namespace {
 
 using asiokafka::fuzz::inside;
 using asiokafka::protocol::bytes;
-using asiokafka::protocol::Reader;
+using asiokafka::protocol::reader;
 using asiokafka::protocol::uuid;
-using asiokafka::protocol::Writer;
+using asiokafka::protocol::writer;
 
 bool same(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
   if (a.size() != b.size()) return false;
@@ -35,9 +35,9 @@ bool same(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
 template <class Encode, class Decode, class Equal>
 void round_trip(Encode encode, Decode decode, Equal equal) {
   bytes out;
-  Writer w(out);
+  writer w(out);
   encode(w);
-  Reader again(out);
+  reader again(out);
   const auto got = decode(again);
   FUZZ_CHECK(again.ok());
   FUZZ_CHECK(again.remaining() == 0);
@@ -46,7 +46,7 @@ void round_trip(Encode encode, Decode decode, Equal equal) {
 
 template <class T, class Encode, class Decode>
 void value_round_trip(const T& v, Encode encode, Decode decode) {
-  round_trip([&](Writer& w) { (w.*encode)(v); }, [&](Reader& r) { return (r.*decode)(); },
+  round_trip([&](writer& w) { (w.*encode)(v); }, [&](reader& r) { return (r.*decode)(); },
              [&](const T& got) { return got == v; });
 }
 
@@ -55,38 +55,38 @@ void check_view(std::span<const std::uint8_t> in, std::span<const std::uint8_t> 
 }
 void check_view(std::span<const std::uint8_t> in, std::string_view v) { FUZZ_CHECK(inside(in, v)); }
 
-void step(Reader& r, std::span<const std::uint8_t> in, std::uint8_t op) {
+void step(reader& r, std::span<const std::uint8_t> in, std::uint8_t op) {
   const std::size_t before = r.remaining();
   switch (op % 23) {
-    case 0: { auto v = r.i8(); if (r.ok()) value_round_trip(v, &Writer::i8, &Reader::i8); break; }
-    case 1: { auto v = r.boolean(); if (r.ok()) value_round_trip(v, &Writer::boolean, &Reader::boolean); break; }
-    case 2: { auto v = r.i16(); if (r.ok()) value_round_trip(v, &Writer::i16, &Reader::i16); break; }
-    case 3: { auto v = r.i32(); if (r.ok()) value_round_trip(v, &Writer::i32, &Reader::i32); break; }
-    case 4: { auto v = r.i64(); if (r.ok()) value_round_trip(v, &Writer::i64, &Reader::i64); break; }
-    case 5: { auto v = r.u16(); if (r.ok()) value_round_trip(v, &Writer::u16, &Reader::u16); break; }
-    case 6: { auto v = r.u32(); if (r.ok()) value_round_trip(v, &Writer::u32, &Reader::u32); break; }
+    case 0: { auto v = r.i8(); if (r.ok()) value_round_trip(v, &writer::i8, &reader::i8); break; }
+    case 1: { auto v = r.boolean(); if (r.ok()) value_round_trip(v, &writer::boolean, &reader::boolean); break; }
+    case 2: { auto v = r.i16(); if (r.ok()) value_round_trip(v, &writer::i16, &reader::i16); break; }
+    case 3: { auto v = r.i32(); if (r.ok()) value_round_trip(v, &writer::i32, &reader::i32); break; }
+    case 4: { auto v = r.i64(); if (r.ok()) value_round_trip(v, &writer::i64, &reader::i64); break; }
+    case 5: { auto v = r.u16(); if (r.ok()) value_round_trip(v, &writer::u16, &reader::u16); break; }
+    case 6: { auto v = r.u32(); if (r.ok()) value_round_trip(v, &writer::u32, &reader::u32); break; }
     case 7: {  // doubles compare by bit pattern (NaN != NaN)
       const double v = r.f64();
       if (r.ok()) {
-        round_trip([&](Writer& w) { w.f64(v); }, [](Reader& x) { return x.i64(); },
+        round_trip([&](writer& w) { w.f64(v); }, [](reader& x) { return x.i64(); },
                    [&](std::int64_t bits) { return bits == std::bit_cast<std::int64_t>(v); });
       }
       break;
     }
     case 8: {
       const uuid v = r.uuid_value();
-      if (r.ok()) value_round_trip(v, &Writer::uuid_value, &Reader::uuid_value);
+      if (r.ok()) value_round_trip(v, &writer::uuid_value, &reader::uuid_value);
       break;
     }
-    case 9: { auto v = r.uvarint(); if (r.ok()) value_round_trip(v, &Writer::uvarint, &Reader::uvarint); break; }
-    case 10: { auto v = r.uvarlong(); if (r.ok()) value_round_trip(v, &Writer::uvarlong, &Reader::uvarlong); break; }
-    case 11: { auto v = r.varint(); if (r.ok()) value_round_trip(v, &Writer::varint, &Reader::varint); break; }
-    case 12: { auto v = r.varlong(); if (r.ok()) value_round_trip(v, &Writer::varlong, &Reader::varlong); break; }
+    case 9: { auto v = r.uvarint(); if (r.ok()) value_round_trip(v, &writer::uvarint, &reader::uvarint); break; }
+    case 10: { auto v = r.uvarlong(); if (r.ok()) value_round_trip(v, &writer::uvarlong, &reader::uvarlong); break; }
+    case 11: { auto v = r.varint(); if (r.ok()) value_round_trip(v, &writer::varint, &reader::varint); break; }
+    case 12: { auto v = r.varlong(); if (r.ok()) value_round_trip(v, &writer::varlong, &reader::varlong); break; }
     case 13: {
       const auto v = r.bytes_value();
       check_view(in, v);
       if (r.ok()) {
-        round_trip([&](Writer& w) { w.bytes_value(v); }, [](Reader& x) { return x.bytes_value(); },
+        round_trip([&](writer& w) { w.bytes_value(v); }, [](reader& x) { return x.bytes_value(); },
                    [&](std::span<const std::uint8_t> got) { return same(got, v); });
       }
       break;
@@ -95,7 +95,7 @@ void step(Reader& r, std::span<const std::uint8_t> in, std::uint8_t op) {
       const auto v = r.nullable_bytes();
       if (v) check_view(in, *v);
       if (r.ok()) {
-        round_trip([&](Writer& w) { w.nullable_bytes(v); }, [](Reader& x) { return x.nullable_bytes(); },
+        round_trip([&](writer& w) { w.nullable_bytes(v); }, [](reader& x) { return x.nullable_bytes(); },
                    [&](const std::optional<std::span<const std::uint8_t>>& got) {
                      return got.has_value() == v.has_value() && (!v || same(*got, *v));
                    });
@@ -106,7 +106,7 @@ void step(Reader& r, std::span<const std::uint8_t> in, std::uint8_t op) {
       const auto v = r.compact_bytes();
       check_view(in, v);
       if (r.ok()) {
-        round_trip([&](Writer& w) { w.compact_bytes(v); }, [](Reader& x) { return x.compact_bytes(); },
+        round_trip([&](writer& w) { w.compact_bytes(v); }, [](reader& x) { return x.compact_bytes(); },
                    [&](std::span<const std::uint8_t> got) { return same(got, v); });
       }
       break;
@@ -115,8 +115,8 @@ void step(Reader& r, std::span<const std::uint8_t> in, std::uint8_t op) {
       const auto v = r.compact_nullable_bytes();
       if (v) check_view(in, *v);
       if (r.ok()) {
-        round_trip([&](Writer& w) { w.compact_nullable_bytes(v); },
-                   [](Reader& x) { return x.compact_nullable_bytes(); },
+        round_trip([&](writer& w) { w.compact_nullable_bytes(v); },
+                   [](reader& x) { return x.compact_nullable_bytes(); },
                    [&](const std::optional<std::span<const std::uint8_t>>& got) {
                      return got.has_value() == v.has_value() && (!v || same(*got, *v));
                    });
@@ -126,25 +126,25 @@ void step(Reader& r, std::span<const std::uint8_t> in, std::uint8_t op) {
     case 17: {
       const auto v = r.string();
       check_view(in, v);
-      if (r.ok()) value_round_trip(v, &Writer::string, &Reader::string);
+      if (r.ok()) value_round_trip(v, &writer::string, &reader::string);
       break;
     }
     case 18: {
       const auto v = r.nullable_string();
       if (v) check_view(in, *v);
-      if (r.ok()) value_round_trip(v, &Writer::nullable_string, &Reader::nullable_string);
+      if (r.ok()) value_round_trip(v, &writer::nullable_string, &reader::nullable_string);
       break;
     }
     case 19: {
       const auto v = r.compact_string();
       check_view(in, v);
-      if (r.ok()) value_round_trip(v, &Writer::compact_string, &Reader::compact_string);
+      if (r.ok()) value_round_trip(v, &writer::compact_string, &reader::compact_string);
       break;
     }
     case 20: {
       const auto v = r.compact_nullable_string();
       if (v) check_view(in, *v);
-      if (r.ok()) value_round_trip(v, &Writer::compact_nullable_string, &Reader::compact_nullable_string);
+      if (r.ok()) value_round_trip(v, &writer::compact_nullable_string, &reader::compact_nullable_string);
       break;
     }
     case 21: {
@@ -183,8 +183,8 @@ void step(Reader& r, std::span<const std::uint8_t> in, std::uint8_t op) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::span<const std::uint8_t> in(data, size);
-  Reader r(in);
-  // Each opcode byte is itself read through the Reader, so opcodes and operands interleave.
+  reader r(in);
+  // Each opcode byte is itself read through the reader, so opcodes and operands interleave.
   while (r.ok() && r.remaining() > 0) {
     const auto op = static_cast<std::uint8_t>(r.i8());
     step(r, in, op);

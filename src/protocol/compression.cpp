@@ -337,43 +337,43 @@ std::uint32_t xxh32_short(const std::uint8_t* p, std::size_t n) {
 }
 
 template <class Out>
-std::error_code decompress_into(compression_type codec, std::span<const std::uint8_t> in, Out& out,
+std::error_code decompress_into(CompressionType codec, std::span<const std::uint8_t> in, Out& out,
                                 std::size_t max_output) {
   switch (codec) {
-    case compression_type::none:
+    case CompressionType::none:
       if (in.size() > max_output) return client_errc::decompressed_too_large;
       append(out, in);
       return {};
-    case compression_type::gzip: return gzip_decompress(in, out, max_output);
-    case compression_type::snappy: return snappy_decompress(in, out, max_output);
-    case compression_type::lz4: return lz4_decompress(in, out, max_output);
-    case compression_type::zstd: return zstd_decompress(in, out, max_output);
+    case CompressionType::gzip: return gzip_decompress(in, out, max_output);
+    case CompressionType::snappy: return snappy_decompress(in, out, max_output);
+    case CompressionType::lz4: return lz4_decompress(in, out, max_output);
+    case CompressionType::zstd: return zstd_decompress(in, out, max_output);
   }
   return client_errc::unsupported_compression;
 }
 
 }  // namespace
 
-std::error_code compress(compression_type codec, std::span<const std::uint8_t> in, bytes& out,
+std::error_code compress(CompressionType codec, std::span<const std::uint8_t> in, bytes& out,
                          std::optional<int> level) {
   switch (codec) {
-    case compression_type::none:
+    case CompressionType::none:
       out.insert(out.end(), in.begin(), in.end());
       return {};
-    case compression_type::gzip: return gzip_compress(in, out, level);
-    case compression_type::snappy: return snappy_compress(in, out);
-    case compression_type::lz4: return lz4_compress(in, out, level);
-    case compression_type::zstd: return zstd_compress(in, out, level);
+    case CompressionType::gzip: return gzip_compress(in, out, level);
+    case CompressionType::snappy: return snappy_compress(in, out);
+    case CompressionType::lz4: return lz4_compress(in, out, level);
+    case CompressionType::zstd: return zstd_compress(in, out, level);
   }
   return client_errc::unsupported_compression;
 }
 
-std::error_code decompress(compression_type codec, std::span<const std::uint8_t> in, bytes& out,
+std::error_code decompress(CompressionType codec, std::span<const std::uint8_t> in, bytes& out,
                            std::size_t max_output) {
   return decompress_into(codec, in, out, max_output);
 }
 
-std::error_code decompress(compression_type codec, std::span<const std::uint8_t> in, shared_buffer& out,
+std::error_code decompress(CompressionType codec, std::span<const std::uint8_t> in, shared_buffer& out,
                            std::size_t& out_size, std::size_t max_output) {
   shared_output o(out);
   const std::error_code ec = decompress_into(codec, in, o, max_output);

@@ -23,14 +23,14 @@ namespace asiokafka::protocol {
 /// Compresses `in` with `codec` and appends the result to `out`. `level` is the codec's own
 /// scale (gzip 1..9, lz4 1..12, zstd -7..22); nullopt picks the library default. Snappy has no
 /// levels and ignores it. `none` appends `in` unchanged.
-std::error_code compress(compression_type codec, std::span<const std::uint8_t> in, bytes& out,
+std::error_code compress(CompressionType codec, std::span<const std::uint8_t> in, bytes& out,
                          std::optional<int> level = std::nullopt);
 
 /// Decompresses `in` and appends the result to `out`, producing at most `max_output` bytes.
 /// gzip accepts gzip and zlib framing (and concatenated gzip members); snappy accepts raw
 /// snappy and the xerial framing of the Java client; lz4 accepts the LZ4 frame format.
 /// On error `out` is left as it was.
-std::error_code decompress(compression_type codec, std::span<const std::uint8_t> in, bytes& out,
+std::error_code decompress(CompressionType codec, std::span<const std::uint8_t> in, bytes& out,
                            std::size_t max_output);
 
 /// As above (same formats, bounds and errors), into reference-counted storage: the output is
@@ -38,7 +38,7 @@ std::error_code decompress(compression_type codec, std::span<const std::uint8_t>
 /// and it is big enough; otherwise `out` is replaced by a new buffer (other owners keep the old
 /// one and its bytes unchanged). A buffer with other owners is never written to. On error
 /// out_size is 0 and `out` holds no output (it may have been replaced).
-std::error_code decompress(compression_type codec, std::span<const std::uint8_t> in, shared_buffer& out,
+std::error_code decompress(CompressionType codec, std::span<const std::uint8_t> in, shared_buffer& out,
                            std::size_t& out_size, std::size_t max_output);
 
 /// The LZ4 frames written by Kafka 0.8/0.9 for magic 0 messages carry a header checksum

@@ -103,7 +103,7 @@ void ByteBuffer::reserve(std::size_t n) {
   capacity_ = cap;
 }
 
-void RecordBatchBuilder::reset(const BatchOptions& options, std::size_t expected_bytes) {
+void record_batch_builder::reset(const BatchOptions& options, std::size_t expected_bytes) {
   options_ = options;
   count_ = 0;
   base_timestamp_ = -1;
@@ -112,10 +112,10 @@ void RecordBatchBuilder::reset(const BatchOptions& options, std::size_t expected
   plain_.clear();
   out_.reserve(record_batch_header_size + expected_bytes);
   out_.extend(record_batch_header_size);
-  if (options_.compression != compression_type::none) plain_.reserve(expected_bytes);
+  if (options_.compression != CompressionType::none) plain_.reserve(expected_bytes);
 }
 
-std::size_t RecordBatchBuilder::record_size(std::int64_t timestamp_delta, std::int32_t offset_delta,
+std::size_t record_batch_builder::record_size(std::int64_t timestamp_delta, std::int32_t offset_delta,
                                             const std::optional<byte_view>& key,
                                             const std::optional<byte_view>& value,
                                             std::span<const RecordHeader> headers) noexcept {
@@ -123,11 +123,11 @@ std::size_t RecordBatchBuilder::record_size(std::int64_t timestamp_delta, std::i
   return var_size(static_cast<std::int64_t>(body)) + body;
 }
 
-std::size_t RecordBatchBuilder::uncompressed_size() const noexcept {
-  return options_.compression == compression_type::none ? out_.size() : record_batch_header_size + plain_.size();
+std::size_t record_batch_builder::uncompressed_size() const noexcept {
+  return options_.compression == CompressionType::none ? out_.size() : record_batch_header_size + plain_.size();
 }
 
-void RecordBatchBuilder::append(std::int64_t timestamp, const std::optional<byte_view>& key,
+void record_batch_builder::append(std::int64_t timestamp, const std::optional<byte_view>& key,
                                 const std::optional<byte_view>& value,
                                 std::span<const RecordHeader> headers) {
   if (count_ == 0) base_timestamp_ = max_timestamp_ = timestamp;
@@ -150,7 +150,7 @@ void RecordBatchBuilder::append(std::int64_t timestamp, const std::optional<byte
   ++count_;
 }
 
-void RecordBatchBuilder::append_control(control_type type, std::int32_t coordinator_epoch, std::int64_t timestamp) {
+void record_batch_builder::append_control(ControlType type, std::int32_t coordinator_epoch, std::int64_t timestamp) {
   std::uint8_t key[4];
   std::uint8_t value[6];
   put_be(key, 0, 2);  // version
@@ -160,8 +160,8 @@ void RecordBatchBuilder::append_control(control_type type, std::int32_t coordina
   append(timestamp, byte_view(key), byte_view(value));
 }
 
-std::error_code RecordBatchBuilder::finish() {
-  if (options_.compression != compression_type::none) {
+std::error_code record_batch_builder::finish() {
+  if (options_.compression != CompressionType::none) {
     compressed_.clear();
     if (auto ec = compress(options_.compression, byte_view(plain_.data(), plain_.size()), compressed_,
                            options_.compression_level)) {
@@ -172,7 +172,7 @@ std::error_code RecordBatchBuilder::finish() {
   }
   std::uint8_t* h = out_.data();
   std::int16_t attributes = static_cast<std::int16_t>(options_.compression);
-  if (options_.timestamps == timestamp_type::log_append_time) attributes |= batch_attributes::log_append_time;
+  if (options_.timestamps == TimestampType::log_append_time) attributes |= batch_attributes::log_append_time;
   if (options_.transactional) attributes |= batch_attributes::transactional;
   if (options_.control) attributes |= batch_attributes::control;
   put_be(h, static_cast<std::uint64_t>(options_.base_offset), 8);

@@ -19,7 +19,7 @@
 namespace asiokafka::protocol {
 
 struct BatchOptions {
-  compression_type compression = compression_type::none;
+  CompressionType compression = CompressionType::none;
   std::optional<int> compression_level;  ///< nullopt: the codec's default
   std::int64_t base_offset = 0;          ///< 0 for produce; the broker assigns offsets
   std::int32_t partition_leader_epoch = -1;
@@ -28,7 +28,7 @@ struct BatchOptions {
   std::int32_t base_sequence = -1;
   bool transactional = false;
   bool control = false;
-  timestamp_type timestamps = timestamp_type::create_time;
+  TimestampType timestamps = TimestampType::create_time;
 };
 
 /// A growable byte buffer that does not zero what it adds (the encoder overwrites it all).
@@ -54,9 +54,9 @@ class ByteBuffer {
   std::size_t capacity_ = 0;
 };
 
-class RecordBatchBuilder {
+class record_batch_builder {
  public:
-  RecordBatchBuilder() { reset({}); }
+  record_batch_builder() { reset({}); }
   /// Starts a new, empty batch; keeps the buffers' capacity.
   void reset(const BatchOptions& options, std::size_t expected_bytes = 0);
 
@@ -64,7 +64,7 @@ class RecordBatchBuilder {
   void append(std::int64_t timestamp, const std::optional<byte_view>& key, const std::optional<byte_view>& value,
               std::span<const RecordHeader> headers = {});
   /// Appends a transaction marker (the batch should have control and transactional set).
-  void append_control(control_type type, std::int32_t coordinator_epoch, std::int64_t timestamp);
+  void append_control(ControlType type, std::int32_t coordinator_epoch, std::int64_t timestamp);
 
   /// The bytes a record would add to the uncompressed batch (length prefix included).
   static std::size_t record_size(std::int64_t timestamp_delta, std::int32_t offset_delta,
@@ -80,7 +80,7 @@ class RecordBatchBuilder {
   std::span<const std::uint8_t> data() const noexcept { return {out_.data(), out_.size()}; }
 
  private:
-  ByteBuffer& records_buffer() noexcept { return options_.compression == compression_type::none ? out_ : plain_; }
+  ByteBuffer& records_buffer() noexcept { return options_.compression == CompressionType::none ? out_ : plain_; }
 
   BatchOptions options_;
   ByteBuffer out_;     ///< the batch: header, then records (compressed or not)

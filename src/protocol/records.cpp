@@ -251,12 +251,12 @@ bool RecordsReader::next_v2_batch(std::size_t size) {
   if (b.record_count < 0) return fail(client_errc::corrupt_record);
   const byte_view body(p + record_batch_header_size, size - record_batch_header_size);
   const auto codec = b.compression();
-  if (codec == compression_type::none) {
+  if (codec == CompressionType::none) {
     cur_ = body.data();
     end_ = body.data() + body.size();
     current_ = storage_kind::input;
   } else {
-    if (static_cast<int>(codec) > static_cast<int>(compression_type::zstd)) {
+    if (static_cast<int>(codec) > static_cast<int>(CompressionType::zstd)) {
       return fail(client_errc::unsupported_compression);
     }
     // Reuses decompressed_ in place unless someone holds it (see decompress()).
@@ -291,7 +291,7 @@ bool RecordsReader::next_legacy_batch(std::size_t size) {
                                                            (m.magic == 1 ? batch_attributes::log_append_time : 0)));
   b.base_timestamp = b.max_timestamp = m.timestamp;
   const auto codec = b.compression();
-  if (codec == compression_type::none) {
+  if (codec == CompressionType::none) {
     // One message, one record.
     b.record_count = 1;
     cur_ = msg.data();
@@ -302,11 +302,11 @@ bool RecordsReader::next_legacy_batch(std::size_t size) {
     current_ = storage_kind::input;
     return true;
   }
-  if (static_cast<int>(codec) > static_cast<int>(compression_type::zstd)) return fail(client_errc::unsupported_compression);
-  if (codec == compression_type::zstd || !m.value) return fail(client_errc::corrupt_record);  // zstd needs magic 2
+  if (static_cast<int>(codec) > static_cast<int>(CompressionType::zstd)) return fail(client_errc::unsupported_compression);
+  if (codec == CompressionType::zstd || !m.value) return fail(client_errc::corrupt_record);  // zstd needs magic 2
   const std::size_t bound = options_.max_decompressed_bytes;
   std::error_code ec = decompress(codec, *m.value, decompressed_, decompressed_size_, bound);
-  if (ec == client_errc::corrupt_record && codec == compression_type::lz4 && m.magic == 0) {
+  if (ec == client_errc::corrupt_record && codec == CompressionType::lz4 && m.magic == 0) {
     // Kafka 0.8/0.9 wrote a wrong LZ4 header checksum (KAFKA-1493).
     const bytes fixed = repair_legacy_lz4_header(*m.value);
     ec = fixed.empty() ? ec : decompress(codec, fixed, decompressed_, decompressed_size_, bound);
@@ -359,7 +359,7 @@ bool RecordsReader::next_legacy_record(Record& out) noexcept {
   if (auto ec = parse_legacy_message(msg, false, m)) return fail(ec);  // CRC checked in next_batch
   --left_;
   out.offset = offset;
-  out.timestamp = batch_.timestamp_kind() == timestamp_type::log_append_time ? batch_.max_timestamp : m.timestamp;
+  out.timestamp = batch_.timestamp_kind() == TimestampType::log_append_time ? batch_.max_timestamp : m.timestamp;
   out.attributes = 0;
   out.key = m.key;
   out.value = m.value;
@@ -422,8 +422,8 @@ std::error_code decode_control_record(const Record& record, ControlRecord& out) 
   out.version = be16(record.key->data());
   out.type = be16(record.key->data() + 2);
   if (out.version < 0) return client_errc::corrupt_record;
-  if (out.type == static_cast<std::int16_t>(control_type::abort) ||
-      out.type == static_cast<std::int16_t>(control_type::commit)) {
+  if (out.type == static_cast<std::int16_t>(ControlType::abort) ||
+      out.type == static_cast<std::int16_t>(ControlType::commit)) {
     if (!record.value || record.value->size() < 6) return client_errc::corrupt_record;
     out.value_version = be16(record.value->data());
     out.coordinator_epoch = be32(record.value->data() + 2);

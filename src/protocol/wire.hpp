@@ -18,9 +18,9 @@ using bytes = std::vector<std::uint8_t>;
 using uuid = std::array<std::uint8_t, 16>;
 
 /// Appends Kafka primitives to a byte vector.
-class Writer {
+class writer {
  public:
-  explicit Writer(bytes& out) noexcept : out_(out) {}
+  explicit writer(bytes& out) noexcept : out_(out) {}
 
   void i8(std::int8_t v) { out_.push_back(static_cast<std::uint8_t>(v)); }
   void boolean(bool v) { i8(v ? 1 : 0); }
@@ -67,9 +67,9 @@ class Writer {
 /// Reads Kafka primitives from a buffer with bounds checks. The first failure is sticky:
 /// later reads return zero values and error() keeps the first error, so a decoder can read a
 /// whole struct and check once. Views returned point into the input buffer.
-class Reader {
+class reader {
  public:
-  explicit Reader(std::span<const std::uint8_t> in) noexcept : in_(in) {}
+  explicit reader(std::span<const std::uint8_t> in) noexcept : in_(in) {}
 
   std::int8_t i8();
   bool boolean() { return i8() != 0; }

@@ -77,7 +77,7 @@ std::int64_t now_ms() {
 
 /// A batch of `count` records whose values are "<tag>-<i>".
 bytes make_batch(const std::string& tag, int count) {
-  protocol::RecordBatchBuilder builder;
+  protocol::record_batch_builder builder;
   builder.reset({});
   for (int i = 0; i < count; ++i) {
     const std::string value = tag + "-" + std::to_string(i);

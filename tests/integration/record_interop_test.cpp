@@ -31,11 +31,11 @@ namespace {
 
 using namespace asiokafka::protocol;
 
-const std::pair<const char*, compression_type> kCodecs[] = {{"none", compression_type::none},
-                                                             {"gzip", compression_type::gzip},
-                                                             {"snappy", compression_type::snappy},
-                                                             {"lz4", compression_type::lz4},
-                                                             {"zstd", compression_type::zstd}};
+const std::pair<const char*, CompressionType> kCodecs[] = {{"none", CompressionType::none},
+                                                             {"gzip", CompressionType::gzip},
+                                                             {"snappy", CompressionType::snappy},
+                                                             {"lz4", CompressionType::lz4},
+                                                             {"zstd", CompressionType::zstd}};
 
 std::string unique_topic(const std::string& stem) {
   std::random_device rd;
@@ -246,7 +246,7 @@ ProduceResult produce(BlockingConnection& c, const std::string& topic, std::span
   bytes frame(4);
   EXPECT_FALSE(header.encode(frame, request_header_version(messages::ProduceRequest::api_key, version)));
   EXPECT_FALSE(request.encode(frame, version));
-  Writer(frame).patch_i32(0, static_cast<std::int32_t>(frame.size() - 4));
+  writer(frame).patch_i32(0, static_cast<std::int32_t>(frame.size() - 4));
   ProduceResult out;
   if (!c.send_all(frame)) return out;
   const auto resp = c.receive();
@@ -254,7 +254,7 @@ ProduceResult produce(BlockingConnection& c, const std::string& topic, std::span
     ADD_FAILURE() << "no Produce response (connection closed or timed out)";
     return out;
   }
-  Reader r(resp);
+  reader r(resp);
   EXPECT_EQ(r.i32(), correlation_id);
   EXPECT_EQ(response_header_version(messages::ProduceRequest::api_key, version), 1);
   r.skip_tagged_fields();
@@ -303,7 +303,7 @@ TEST(RecordInterop, LibrdkafkaConsumesBatchesWeEncode) {
     // Two batches, so the consumer sees offsets continue across them.
     const std::int64_t now =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    RecordBatchBuilder builder;
+    record_batch_builder builder;
     for (std::size_t half = 0; half < 2; ++half) {
       builder.reset({.compression = codec});
       for (std::size_t i = half * 150; i < (half + 1) * 150; ++i) {

@@ -94,7 +94,7 @@ void FakeSession::later(std::chrono::milliseconds delay, std::function<void(Fake
 void FakeSession::respond_with_correlation(const FakeRequest& r, std::int32_t correlation_id,
                                            std::span<const std::uint8_t> body) {
   std::vector<std::uint8_t> out;
-  protocol::Writer w(out);
+  protocol::writer w(out);
   w.i32(0);
   w.i32(correlation_id);
   if (protocol::response_header_version(r.api_key, r.api_version) >= 1) w.uvarint(0);  // no tagged fields
@@ -123,7 +123,7 @@ namespace {
 
 // Parses a request frame (after its size prefix); nullopt when the header does not decode.
 std::optional<FakeRequest> parse_request(std::span<const std::uint8_t> frame) {
-  protocol::Reader rd(frame);
+  protocol::reader rd(frame);
   FakeRequest r;
   r.api_key = rd.i16();
   r.api_version = rd.i16();

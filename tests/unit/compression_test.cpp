@@ -20,8 +20,8 @@ namespace {
 using namespace asiokafka::protocol;
 using asiokafka::client_errc;
 
-constexpr compression_type kCodecs[] = {compression_type::gzip, compression_type::snappy, compression_type::lz4,
-                                        compression_type::zstd};
+constexpr CompressionType kCodecs[] = {CompressionType::gzip, CompressionType::snappy, CompressionType::lz4,
+                                        CompressionType::zstd};
 
 bytes text(std::size_t n, unsigned seed = 1) {
   static const char* words[] = {"kafka ", "record ", "batch ", "offset ", "partition ", "topic ", "{\"id\":", "}, "};
@@ -36,12 +36,12 @@ bytes text(std::size_t n, unsigned seed = 1) {
   return out;
 }
 
-std::string name(compression_type c) {
+std::string name(CompressionType c) {
   switch (c) {
-    case compression_type::gzip: return "gzip";
-    case compression_type::snappy: return "snappy";
-    case compression_type::lz4: return "lz4";
-    case compression_type::zstd: return "zstd";
+    case CompressionType::gzip: return "gzip";
+    case CompressionType::snappy: return "snappy";
+    case CompressionType::lz4: return "lz4";
+    case CompressionType::zstd: return "zstd";
     default: return "none";
   }
 }
@@ -88,7 +88,7 @@ bytes zstd_reference(const bytes& in, int level) {
   return out;
 }
 
-bytes packed_at(compression_type codec, const bytes& in, std::optional<int> level) {
+bytes packed_at(CompressionType codec, const bytes& in, std::optional<int> level) {
   bytes packed;
   EXPECT_FALSE(compress(codec, in, packed, level));
   return packed;
@@ -98,9 +98,9 @@ bytes packed_at(compression_type codec, const bytes& in, std::optional<int> leve
 // text: were the level ignored, every level would give the same bytes and this would fail.
 TEST(Compression, HigherLevelsCompressSmaller) {
   const bytes in = text(200000, 7);
-  for (auto [codec, levels] : {std::pair{compression_type::gzip, std::vector<int>{1, 6, 9}},
-                               std::pair{compression_type::lz4, std::vector<int>{1, 9, 12}},
-                               std::pair{compression_type::zstd, std::vector<int>{-5, 1, 3, 19}}}) {
+  for (auto [codec, levels] : {std::pair{CompressionType::gzip, std::vector<int>{1, 6, 9}},
+                               std::pair{CompressionType::lz4, std::vector<int>{1, 9, 12}},
+                               std::pair{CompressionType::zstd, std::vector<int>{-5, 1, 3, 19}}}) {
     std::size_t previous = SIZE_MAX;
     for (int level : levels) {
       SCOPED_TRACE(name(codec) + " level " + std::to_string(level));
@@ -125,7 +125,7 @@ TEST(Compression, GzipHeaderRecordsTheLevel) {
   };
   for (const Case& c : {Case{1, 4}, Case{6, 0}, Case{9, 2}, Case{std::nullopt, 0}, Case{-3, 4}, Case{99, 2}}) {
     SCOPED_TRACE("level " + (c.level ? std::to_string(*c.level) : std::string("default")));
-    const bytes packed = packed_at(compression_type::gzip, in, c.level);
+    const bytes packed = packed_at(CompressionType::gzip, in, c.level);
     ASSERT_GT(packed.size(), xfl);
     ASSERT_EQ(packed[0], 0x1f);  // gzip magic
     ASSERT_EQ(packed[1], 0x8b);
@@ -140,46 +140,46 @@ TEST(Compression, Lz4AndZstdLevelsReachTheLibrary) {
   const bytes in = text(50000, 5);
   for (int level : {1, 4, 9, 12}) {
     SCOPED_TRACE("lz4 level " + std::to_string(level));
-    EXPECT_EQ(packed_at(compression_type::lz4, in, level), lz4_reference(in, level));
+    EXPECT_EQ(packed_at(CompressionType::lz4, in, level), lz4_reference(in, level));
   }
-  EXPECT_EQ(packed_at(compression_type::lz4, in, 40), lz4_reference(in, 12));
-  EXPECT_EQ(packed_at(compression_type::lz4, in, -4), lz4_reference(in, 1));
+  EXPECT_EQ(packed_at(CompressionType::lz4, in, 40), lz4_reference(in, 12));
+  EXPECT_EQ(packed_at(CompressionType::lz4, in, -4), lz4_reference(in, 1));
   EXPECT_NE(lz4_reference(in, 1), lz4_reference(in, 12));  // the comparison can tell levels apart
 
   for (int level : {-5, 1, 3, 10, 19}) {
     SCOPED_TRACE("zstd level " + std::to_string(level));
-    EXPECT_EQ(packed_at(compression_type::zstd, in, level), zstd_reference(in, level));
+    EXPECT_EQ(packed_at(CompressionType::zstd, in, level), zstd_reference(in, level));
   }
-  EXPECT_EQ(packed_at(compression_type::zstd, in, std::nullopt), zstd_reference(in, ZSTD_CLEVEL_DEFAULT));
-  EXPECT_EQ(packed_at(compression_type::zstd, in, 1000), zstd_reference(in, ZSTD_maxCLevel()));
-  EXPECT_EQ(packed_at(compression_type::zstd, in, -1'000'000), zstd_reference(in, ZSTD_minCLevel()));
+  EXPECT_EQ(packed_at(CompressionType::zstd, in, std::nullopt), zstd_reference(in, ZSTD_CLEVEL_DEFAULT));
+  EXPECT_EQ(packed_at(CompressionType::zstd, in, 1000), zstd_reference(in, ZSTD_maxCLevel()));
+  EXPECT_EQ(packed_at(CompressionType::zstd, in, -1'000'000), zstd_reference(in, ZSTD_minCLevel()));
   EXPECT_NE(zstd_reference(in, 1), zstd_reference(in, 19));
 }
 
 TEST(Compression, NoneIsACopyWithinTheBound) {
   const bytes in = text(100);
   bytes out;
-  EXPECT_FALSE(decompress(compression_type::none, in, out, 100));
+  EXPECT_FALSE(decompress(CompressionType::none, in, out, 100));
   EXPECT_EQ(out, in);
-  EXPECT_EQ(decompress(compression_type::none, in, out, 99), client_errc::decompressed_too_large);
+  EXPECT_EQ(decompress(CompressionType::none, in, out, 99), client_errc::decompressed_too_large);
 }
 
 TEST(Compression, UnknownCodec) {
   const bytes in = text(10);
   bytes out;
   for (int c : {5, 6, 7, -1}) {
-    EXPECT_EQ(compress(static_cast<compression_type>(c), in, out), client_errc::unsupported_compression);
-    EXPECT_EQ(decompress(static_cast<compression_type>(c), in, out, 100), client_errc::unsupported_compression);
+    EXPECT_EQ(compress(static_cast<CompressionType>(c), in, out), client_errc::unsupported_compression);
+    EXPECT_EQ(decompress(static_cast<CompressionType>(c), in, out, 100), client_errc::unsupported_compression);
   }
 }
 
 TEST(Compression, GzipAcceptsZlibFramingAndConcatenatedMembers) {
   const bytes a = text(5000, 1), b = text(7000, 2);
   bytes two;
-  ASSERT_FALSE(compress(compression_type::gzip, a, two));
-  ASSERT_FALSE(compress(compression_type::gzip, b, two));
+  ASSERT_FALSE(compress(CompressionType::gzip, a, two));
+  ASSERT_FALSE(compress(CompressionType::gzip, b, two));
   bytes out;
-  ASSERT_FALSE(decompress(compression_type::gzip, two, out, 12000));
+  ASSERT_FALSE(decompress(CompressionType::gzip, two, out, 12000));
   bytes ab = a;
   ab.insert(ab.end(), b.begin(), b.end());
   EXPECT_EQ(out, ab);
@@ -189,7 +189,7 @@ TEST(Compression, GzipAcceptsZlibFramingAndConcatenatedMembers) {
   ASSERT_EQ(compress2(z.data(), &n, a.data(), static_cast<uLong>(a.size()), 6), Z_OK);
   z.resize(n);
   out.clear();
-  ASSERT_FALSE(decompress(compression_type::gzip, z, out, a.size()));
+  ASSERT_FALSE(decompress(CompressionType::gzip, z, out, a.size()));
   EXPECT_EQ(out, a);
 }
 
@@ -215,27 +215,27 @@ TEST(Compression, SnappyXerialFraming) {
   const bytes a = text(32768, 3), b = text(1000, 4);
   const bytes framed = xerial({a, b});
   bytes out;
-  ASSERT_FALSE(decompress(compression_type::snappy, framed, out, 40000));
+  ASSERT_FALSE(decompress(CompressionType::snappy, framed, out, 40000));
   bytes ab = a;
   ab.insert(ab.end(), b.begin(), b.end());
   EXPECT_EQ(out, ab);
   // Header only: no blocks, empty output.
   out.clear();
-  EXPECT_FALSE(decompress(compression_type::snappy, xerial({}), out, 10));
+  EXPECT_FALSE(decompress(CompressionType::snappy, xerial({}), out, 10));
   EXPECT_TRUE(out.empty());
   // Bound applies across blocks.
   out.clear();
-  EXPECT_EQ(decompress(compression_type::snappy, framed, out, 33000), client_errc::decompressed_too_large);
+  EXPECT_EQ(decompress(CompressionType::snappy, framed, out, 33000), client_errc::decompressed_too_large);
   // A block length beyond the input, and a torn length prefix.
   bytes bad = framed;
   bad[19] = 0xff;
   out.clear();
-  EXPECT_EQ(decompress(compression_type::snappy, bad, out, 1 << 20), client_errc::corrupt_record);
+  EXPECT_EQ(decompress(CompressionType::snappy, bad, out, 1 << 20), client_errc::corrupt_record);
   bad = xerial({a});
   bad.push_back(0);
   bad.push_back(0);
   out.clear();
-  EXPECT_EQ(decompress(compression_type::snappy, bad, out, 1 << 20), client_errc::corrupt_record);
+  EXPECT_EQ(decompress(CompressionType::snappy, bad, out, 1 << 20), client_errc::corrupt_record);
 }
 
 // Each codec: highly compressible input that inflates beyond the bound.
@@ -262,8 +262,8 @@ TEST(Compression, LyingSizeHeaders) {
   bytes out;
   // snappy: varint length 2^32-1 with a few bytes of body.
   const bytes snappy_lie{0xff, 0xff, 0xff, 0xff, 0x0f, 0x00, 0x61};
-  EXPECT_EQ(decompress(compression_type::snappy, snappy_lie, out, 1 << 20), client_errc::decompressed_too_large);
-  EXPECT_EQ(decompress(compression_type::snappy, snappy_lie, out, SIZE_MAX), client_errc::corrupt_record);
+  EXPECT_EQ(decompress(CompressionType::snappy, snappy_lie, out, 1 << 20), client_errc::decompressed_too_large);
+  EXPECT_EQ(decompress(CompressionType::snappy, snappy_lie, out, SIZE_MAX), client_errc::corrupt_record);
   // zstd: a frame whose header claims 1 TiB of content.
   bytes z(ZSTD_compressBound(10));
   ZSTD_CCtx* cctx = ZSTD_createCCtx();
@@ -274,13 +274,13 @@ TEST(Compression, LyingSizeHeaders) {
   ASSERT_FALSE(ZSTD_isError(zn));
   z.resize(zn);
   out.clear();
-  ASSERT_FALSE(decompress(compression_type::zstd, z, out, 10));
+  ASSERT_FALSE(decompress(CompressionType::zstd, z, out, 10));
   // lz4 frame with content size flag claiming 2^40 bytes: header checksum is checked by lz4,
   // so just check that a genuine small frame decodes regardless of the bound headroom.
   bytes l;
-  ASSERT_FALSE(compress(compression_type::lz4, ten, l));
+  ASSERT_FALSE(compress(CompressionType::lz4, ten, l));
   out.clear();
-  EXPECT_FALSE(decompress(compression_type::lz4, l, out, SIZE_MAX));
+  EXPECT_FALSE(decompress(CompressionType::lz4, l, out, SIZE_MAX));
   EXPECT_EQ(out, ten);
 }
 
@@ -320,7 +320,7 @@ TEST(Compression, CorruptAndTruncatedInputIsAnErrorNotACrash) {
 
 // decompress() into a shared_buffer must behave exactly as into a vector: same error, same
 // bytes, for a fresh handle and for a reused buffer holding an earlier output.
-void expect_same_as_vector(compression_type codec, std::span<const std::uint8_t> in, std::size_t bound,
+void expect_same_as_vector(CompressionType codec, std::span<const std::uint8_t> in, std::size_t bound,
                            asiokafka::shared_buffer& reused) {
   bytes want;
   const std::error_code want_ec = decompress(codec, in, want, bound);
@@ -361,34 +361,34 @@ TEST(Compression, SharedOutputHasTheSameBoundsAndErrors) {
     }
   }
   const bytes a = text(32768, 3), b = text(1000, 4);
-  expect_same_as_vector(compression_type::snappy, xerial({a, b}), 40000, reused);
-  expect_same_as_vector(compression_type::snappy, xerial({a, b}), 33000, reused);
-  expect_same_as_vector(compression_type::none, in, in.size(), reused);
-  expect_same_as_vector(compression_type::none, in, in.size() - 1, reused);
-  expect_same_as_vector(static_cast<compression_type>(6), in, 1 << 20, reused);
+  expect_same_as_vector(CompressionType::snappy, xerial({a, b}), 40000, reused);
+  expect_same_as_vector(CompressionType::snappy, xerial({a, b}), 33000, reused);
+  expect_same_as_vector(CompressionType::none, in, in.size(), reused);
+  expect_same_as_vector(CompressionType::none, in, in.size() - 1, reused);
+  expect_same_as_vector(static_cast<CompressionType>(6), in, 1 << 20, reused);
 }
 
 TEST(Compression, SharedOutputNeverWritesAHeldBuffer) {
   const bytes a = text(20000, 1), b = text(20000, 2);
   bytes pa, pb;
-  ASSERT_FALSE(compress(compression_type::zstd, a, pa));
-  ASSERT_FALSE(compress(compression_type::zstd, b, pb));
+  ASSERT_FALSE(compress(CompressionType::zstd, a, pa));
+  ASSERT_FALSE(compress(CompressionType::zstd, b, pb));
   asiokafka::shared_buffer out;
   std::size_t n = 0;
-  ASSERT_FALSE(decompress(compression_type::zstd, pa, out, n, 1 << 20));
+  ASSERT_FALSE(decompress(CompressionType::zstd, pa, out, n, 1 << 20));
   const std::uint8_t* const first = out.data();
-  ASSERT_FALSE(decompress(compression_type::zstd, pb, out, n, 1 << 20));
+  ASSERT_FALSE(decompress(CompressionType::zstd, pb, out, n, 1 << 20));
   EXPECT_EQ(out.data(), first);  // only owner and big enough: reused in place
   EXPECT_TRUE(std::equal(b.begin(), b.end(), out.data()));
 
   const asiokafka::shared_buffer held = out;
-  ASSERT_FALSE(decompress(compression_type::zstd, pa, out, n, 1 << 20));
+  ASSERT_FALSE(decompress(CompressionType::zstd, pa, out, n, 1 << 20));
   EXPECT_NE(out.data(), held.data());
   EXPECT_TRUE(std::equal(a.begin(), a.end(), out.data()));
   EXPECT_TRUE(std::equal(b.begin(), b.end(), held.data()));  // the holder's bytes are untouched
   // A failure on a held buffer leaves the holder's bytes alone too.
   const asiokafka::shared_buffer held2 = out;
-  EXPECT_EQ(decompress(compression_type::zstd, pb, out, n, 100), client_errc::decompressed_too_large);
+  EXPECT_EQ(decompress(CompressionType::zstd, pb, out, n, 100), client_errc::decompressed_too_large);
   EXPECT_EQ(n, 0u);
   EXPECT_TRUE(std::equal(a.begin(), a.end(), held2.data()));
 }
@@ -396,16 +396,16 @@ TEST(Compression, SharedOutputNeverWritesAHeldBuffer) {
 TEST(Compression, LegacyLz4HeaderRepair) {
   const bytes in = text(3000);
   bytes frame;
-  ASSERT_FALSE(compress(compression_type::lz4, in, frame));
+  ASSERT_FALSE(compress(CompressionType::lz4, in, frame));
   // Kafka 0.8 computed the header checksum over magic+descriptor; emulate a wrong byte.
   bytes broken = frame;
   broken[6] ^= 0x5a;
   bytes out;
-  EXPECT_EQ(decompress(compression_type::lz4, broken, out, 1 << 20), client_errc::corrupt_record);
+  EXPECT_EQ(decompress(CompressionType::lz4, broken, out, 1 << 20), client_errc::corrupt_record);
   const bytes fixed = repair_legacy_lz4_header(broken);
   ASSERT_EQ(fixed, frame);
   out.clear();
-  EXPECT_FALSE(decompress(compression_type::lz4, fixed, out, 1 << 20));
+  EXPECT_FALSE(decompress(CompressionType::lz4, fixed, out, 1 << 20));
   EXPECT_EQ(out, in);
   EXPECT_TRUE(repair_legacy_lz4_header(text(20)).empty());
 }

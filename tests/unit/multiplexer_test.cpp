@@ -44,14 +44,14 @@ constexpr api apis[] = {api_versions_v3, metadata_v12, produce_v3, produce_v9};
 // A request body that names itself: the tag, then `pad` filler bytes.
 bytes body_with_tag(std::uint64_t tag, std::size_t pad) {
   bytes b;
-  protocol::Writer w(b);
+  protocol::writer w(b);
   w.i64(static_cast<std::int64_t>(tag));
   b.resize(8 + pad, 0xab);
   return b;
 }
 
 std::uint64_t tag_of(std::span<const std::uint8_t> body) {
-  protocol::Reader r(body);
+  protocol::reader r(body);
   return static_cast<std::uint64_t>(r.i64());
 }
 
@@ -70,10 +70,10 @@ class fake_broker {
     for (auto b : buffers) stream_.insert(stream_.end(), b.begin(), b.end());
     std::vector<seen_request> out;
     while (stream_.size() >= 4) {
-      protocol::Reader size_reader(stream_);
+      protocol::reader size_reader(stream_);
       const auto size = static_cast<std::size_t>(size_reader.i32());
       if (stream_.size() < 4 + size) break;
-      protocol::Reader r(std::span<const std::uint8_t>(stream_).subspan(4, size));
+      protocol::reader r(std::span<const std::uint8_t>(stream_).subspan(4, size));
       seen_request s{};
       s.api_key = r.i16();
       s.api_version = r.i16();
@@ -93,7 +93,7 @@ class fake_broker {
   // field the multiplexer must skip.
   static bytes answer(const seen_request& s, std::int32_t correlation_id) {
     bytes out;
-    protocol::Writer w(out);
+    protocol::writer w(out);
     w.i32(0);
     w.i32(correlation_id);
     if (protocol::response_header_version(s.api_key, s.api_version) == 1) {
@@ -508,7 +508,7 @@ TEST(Multiplexer, BrokenResponseHeaderFailsOnlyThatRequest) {
   m.on_written();
   // Correlation id, then a tagged-field section claiming 5 fields with nothing after.
   bytes bad;
-  protocol::Writer w(bad);
+  protocol::writer w(bad);
   w.i32(requests[0].correlation_id);
   w.uvarint(5);
   EXPECT_FALSE(m.on_frame(frame::copy_of(bad)));

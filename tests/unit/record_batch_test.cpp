@@ -22,8 +22,8 @@ std::string str(std::optional<byte_view> b) {
   return b ? std::string(reinterpret_cast<const char*>(b->data()), b->size()) : std::string("<null>");
 }
 
-constexpr compression_type kAll[] = {compression_type::none, compression_type::gzip, compression_type::snappy,
-                                     compression_type::lz4, compression_type::zstd};
+constexpr CompressionType kAll[] = {CompressionType::none, CompressionType::gzip, CompressionType::snappy,
+                                     CompressionType::lz4, CompressionType::zstd};
 
 struct Expected {
   std::int64_t ts;
@@ -47,7 +47,7 @@ std::vector<Expected> sample_records() {
 }
 
 bytes build(const std::vector<Expected>& recs, BatchOptions o) {
-  RecordBatchBuilder b;
+  record_batch_builder b;
   b.reset(o);
   for (const auto& r : recs) {
     std::vector<RecordHeader> hs;
@@ -96,7 +96,7 @@ TEST(RecordBatch, RoundTripEveryCodec) {
     EXPECT_EQ(b.compression(), codec);
     EXPECT_TRUE(b.is_transactional());
     EXPECT_FALSE(b.is_control());
-    EXPECT_EQ(b.timestamp_kind(), timestamp_type::create_time);
+    EXPECT_EQ(b.timestamp_kind(), TimestampType::create_time);
     EXPECT_EQ(b.last_offset_delta, 5);
     EXPECT_EQ(b.last_offset(), 105);
     EXPECT_EQ(b.base_timestamp, 1000);
@@ -115,11 +115,11 @@ TEST(RecordBatch, RoundTripEveryCodec) {
   }
 }
 
-// The encoder's layout checked field by field with the generic wire Reader.
+// The encoder's layout checked field by field with the generic wire reader.
 TEST(RecordBatch, EncodedLayoutMatchesTheSpec) {
   const bytes batch = build({{50, "a", "bc", {{"h", "v"}}}, {49, std::nullopt, "d", {}}},
                             {.base_offset = 9, .producer_id = 1, .producer_epoch = 2, .base_sequence = 3});
-  Reader r(batch);
+  reader r(batch);
   EXPECT_EQ(r.i64(), 9);
   EXPECT_EQ(r.i32(), static_cast<std::int32_t>(batch.size() - 12));
   EXPECT_EQ(r.i32(), -1);
@@ -162,13 +162,13 @@ TEST(RecordBatch, EncodedLayoutMatchesTheSpec) {
 }
 
 TEST(RecordBatch, BuilderIsReusableAndSizesAreExact) {
-  RecordBatchBuilder b;
+  record_batch_builder b;
   for (int round = 0; round < 3; ++round) {
     b.reset({.base_offset = round});
     std::size_t expect = record_batch_header_size;
     for (int i = 0; i < 100; ++i) {
       const std::string v(static_cast<std::size_t>(i * 3), 'x');
-      expect += RecordBatchBuilder::record_size(i, i, sv("k"), sv(v), {});
+      expect += record_batch_builder::record_size(i, i, sv("k"), sv(v), {});
       b.append(i, sv("k"), sv(v));
     }
     EXPECT_EQ(b.uncompressed_size(), expect);
@@ -183,7 +183,7 @@ TEST(RecordBatch, BuilderIsReusableAndSizesAreExact) {
 }
 
 TEST(RecordBatch, LogAppendTimeUsesMaxTimestamp) {
-  const bytes batch = build({{5, "a", "b", {}}, {7, "a", "b", {}}}, {.timestamps = timestamp_type::log_append_time});
+  const bytes batch = build({{5, "a", "b", {}}, {7, "a", "b", {}}}, {.timestamps = TimestampType::log_append_time});
   RecordsReader rd(batch);
   ASSERT_TRUE(rd.next_batch());
   Record rec;
@@ -191,8 +191,8 @@ TEST(RecordBatch, LogAppendTimeUsesMaxTimestamp) {
 }
 
 TEST(RecordBatch, ControlBatches) {
-  for (auto type : {control_type::commit, control_type::abort}) {
-    RecordBatchBuilder b;
+  for (auto type : {ControlType::commit, ControlType::abort}) {
+    record_batch_builder b;
     b.reset({.base_offset = 77, .producer_id = 5, .producer_epoch = 1, .transactional = true, .control = true});
     b.append_control(type, 12, 123456);
     ASSERT_FALSE(b.finish());
@@ -206,8 +206,8 @@ TEST(RecordBatch, ControlBatches) {
     ControlRecord c;
     ASSERT_FALSE(decode_control_record(rec, c));
     EXPECT_EQ(c.version, 0);
-    EXPECT_EQ(c.is_commit(), type == control_type::commit);
-    EXPECT_EQ(c.is_abort(), type == control_type::abort);
+    EXPECT_EQ(c.is_commit(), type == ControlType::commit);
+    EXPECT_EQ(c.is_abort(), type == ControlType::abort);
     EXPECT_EQ(c.coordinator_epoch, 12);
     EXPECT_FALSE(validate_records(b.data()));
   }
@@ -233,7 +233,7 @@ TEST(RecordBatch, CrcMismatchIsDetected) {
 }
 
 TEST(RecordBatch, TruncatedAtEveryPrefixStopsCleanly) {
-  const bytes one = build(sample_records(), {.compression = compression_type::lz4});
+  const bytes one = build(sample_records(), {.compression = CompressionType::lz4});
   bytes two = one;
   two.insert(two.end(), one.begin(), one.end());
   for (std::size_t n = 0; n < two.size(); ++n) {
@@ -278,7 +278,7 @@ bytes raw_batch(const bytes& records, std::int32_t count, std::int16_t attribute
 bytes record_bytes(std::int32_t len_adjust, std::int32_t key_len, std::int32_t header_count,
                    std::int32_t header_key_len = 1) {
   bytes body;
-  Writer w(body);
+  writer w(body);
   w.i8(0);
   w.varlong(0);
   w.varint(0);
@@ -293,7 +293,7 @@ bytes record_bytes(std::int32_t len_adjust, std::int32_t key_len, std::int32_t h
     w.varint(-1);
   }
   bytes rec;
-  Writer(rec).varint(static_cast<std::int32_t>(body.size()) + len_adjust);
+  writer(rec).varint(static_cast<std::int32_t>(body.size()) + len_adjust);
   rec.insert(rec.end(), body.begin(), body.end());
   return rec;
 }
@@ -355,7 +355,7 @@ TEST(RecordBatch, DecompressionBoundPerBatch) {
   for (auto codec : kAll) {
     const bytes batch = build(big, {.compression = codec});
     EXPECT_FALSE(validate_records(batch, {.max_decompressed_bytes = 3 << 20}));
-    if (codec == compression_type::none) continue;
+    if (codec == CompressionType::none) continue;
     EXPECT_LT(batch.size(), 100000u);
     EXPECT_EQ(validate_records(batch, {.max_decompressed_bytes = 1 << 20}), client_errc::decompressed_too_large)
         << static_cast<int>(codec);
@@ -363,7 +363,7 @@ TEST(RecordBatch, DecompressionBoundPerBatch) {
 }
 
 TEST(RecordBatch, CorruptCompressedPayload) {
-  bytes b = build(sample_records(), {.compression = compression_type::zstd});
+  bytes b = build(sample_records(), {.compression = CompressionType::zstd});
   b[70] ^= 0xff;
   fix_crc(b);
   const auto ec = validate_records(b);
@@ -372,8 +372,8 @@ TEST(RecordBatch, CorruptCompressedPayload) {
 
 TEST(RecordBatch, CompressedViewsLiveUntilNextBatch) {
   const auto recs = sample_records();
-  bytes blob = build(recs, {.compression = compression_type::gzip});
-  const bytes second = build(recs, {.compression = compression_type::snappy, .base_offset = 6});
+  bytes blob = build(recs, {.compression = CompressionType::gzip});
+  const bytes second = build(recs, {.compression = CompressionType::snappy, .base_offset = 6});
   blob.insert(blob.end(), second.begin(), second.end());
   bytes tail = build(recs, {.base_offset = 12});
   blob.insert(blob.end(), tail.begin(), tail.end() - 3);  // partial third batch
@@ -394,7 +394,7 @@ TEST(RecordBatch, CompressedViewsLiveUntilNextBatch) {
 void legacy_message(bytes& out, std::int64_t offset, std::int8_t magic, std::int8_t attributes, std::int64_t ts,
                     std::optional<byte_view> key, std::optional<byte_view> value) {
   bytes msg;
-  Writer w(msg);
+  writer w(msg);
   w.u32(0);
   w.i8(magic);
   w.i8(attributes);
@@ -403,7 +403,7 @@ void legacy_message(bytes& out, std::int64_t offset, std::int8_t magic, std::int
   w.nullable_bytes(value);
   const auto crc = static_cast<std::uint32_t>(crc32(0, msg.data() + 4, static_cast<uInt>(msg.size() - 4)));
   for (int i = 0; i < 4; ++i) msg[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(crc >> (24 - 8 * i));
-  Writer o(out);
+  writer o(out);
   o.i64(offset);
   o.i32(static_cast<std::int32_t>(msg.size()));
   o.raw(msg);
@@ -432,7 +432,7 @@ TEST(LegacyMessages, UncompressedV0AndV1) {
   EXPECT_EQ(rec.timestamp, 1234);
   EXPECT_EQ(str(rec.key), "<null>");
   ASSERT_TRUE(rd.next_batch());
-  EXPECT_EQ(rd.batch().timestamp_kind(), timestamp_type::log_append_time);
+  EXPECT_EQ(rd.batch().timestamp_kind(), TimestampType::log_append_time);
   ASSERT_TRUE(rd.next_record(rec));
   EXPECT_EQ(rec.offset, 12);
   EXPECT_EQ(rec.timestamp, 5678);
@@ -447,7 +447,7 @@ TEST(LegacyMessages, UncompressedV0AndV1) {
 
 TEST(LegacyMessages, CompressedWrappers) {
   for (std::int8_t magic : {std::int8_t{0}, std::int8_t{1}}) {
-    for (auto codec : {compression_type::gzip, compression_type::snappy, compression_type::lz4}) {
+    for (auto codec : {CompressionType::gzip, CompressionType::snappy, CompressionType::lz4}) {
       SCOPED_TRACE(std::to_string(magic) + " " + std::to_string(static_cast<int>(codec)));
       // Inner messages: v1 uses relative offsets 0..n-1; v0 stores absolute offsets.
       bytes inner;
@@ -490,7 +490,7 @@ TEST(LegacyMessages, WrapperWithLogAppendTimeAndBadInner) {
   legacy_message(inner, 0, 1, 0, 1, sv("a"), sv("b"));
   legacy_message(inner, 1, 1, 0, 2, sv("c"), sv("d"));
   bytes packed;
-  ASSERT_FALSE(compress(compression_type::gzip, inner, packed));
+  ASSERT_FALSE(compress(CompressionType::gzip, inner, packed));
   bytes blob;
   legacy_message(blob, 41, 1, 0x08 | 1, 777, std::nullopt, byte_view(packed));
   RecordsReader rd(blob);
@@ -507,7 +507,7 @@ TEST(LegacyMessages, WrapperWithLogAppendTimeAndBadInner) {
   bytes nested;
   legacy_message(nested, 0, 1, 1, 1, std::nullopt, byte_view(packed));
   bytes packed2;
-  ASSERT_FALSE(compress(compression_type::gzip, nested, packed2));
+  ASSERT_FALSE(compress(CompressionType::gzip, nested, packed2));
   blob.clear();
   legacy_message(blob, 1, 1, 1, 1, std::nullopt, byte_view(packed2));
   EXPECT_EQ(validate_records(blob), client_errc::corrupt_record);
@@ -515,13 +515,13 @@ TEST(LegacyMessages, WrapperWithLogAppendTimeAndBadInner) {
   bytes bad_inner = inner;
   bad_inner.back() ^= 1;
   packed2.clear();
-  ASSERT_FALSE(compress(compression_type::gzip, bad_inner, packed2));
+  ASSERT_FALSE(compress(CompressionType::gzip, bad_inner, packed2));
   blob.clear();
   legacy_message(blob, 1, 1, 1, 1, std::nullopt, byte_view(packed2));
   EXPECT_EQ(validate_records(blob), client_errc::crc_mismatch);
 
   packed2.clear();
-  ASSERT_FALSE(compress(compression_type::gzip, sv("not a message set at all"), packed2));
+  ASSERT_FALSE(compress(CompressionType::gzip, sv("not a message set at all"), packed2));
   blob.clear();
   legacy_message(blob, 1, 1, 1, 1, std::nullopt, byte_view(packed2));
   EXPECT_EQ(validate_records(blob), client_errc::corrupt_record);

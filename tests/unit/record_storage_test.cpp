@@ -23,8 +23,8 @@ namespace {
 using namespace asiokafka::protocol;
 using asiokafka::frame;
 
-constexpr compression_type kCompressed[] = {compression_type::gzip, compression_type::snappy, compression_type::lz4,
-                                            compression_type::zstd};
+constexpr CompressionType kCompressed[] = {CompressionType::gzip, CompressionType::snappy, CompressionType::lz4,
+                                            CompressionType::zstd};
 
 byte_view sv(std::string_view s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
 std::string str(std::optional<byte_view> b) {
@@ -46,9 +46,9 @@ std::vector<Sample> samples(int batch) {
 }
 
 // Batches 0..count-1, each of samples(i); same sizes, so decompressed sizes match.
-bytes blob_of(compression_type codec, int count) {
+bytes blob_of(CompressionType codec, int count) {
   bytes blob;
-  RecordBatchBuilder b;
+  record_batch_builder b;
   for (int n = 0; n < count; ++n) {
     b.reset({.compression = codec, .base_offset = n * 100});
     for (const auto& s : samples(n)) {
@@ -102,7 +102,7 @@ TEST(RecordStorage, HeldCompressedBatchOutlivesNextBatchAndReader) {
       expect_batch(read_all(rd), 1);
       expect_batch(first, 0);  // unchanged by the second decompression
     }
-    // Reader and input gone: only `held` keeps the bytes (ASan reports a read of freed memory).
+    // reader and input gone: only `held` keeps the bytes (ASan reports a read of freed memory).
     expect_batch(first, 0);
   }
 }
@@ -140,7 +140,7 @@ TEST(RecordStorage, BufferIsReusedWhileNothingIsHeld) {
 }
 
 TEST(RecordStorage, UncompressedBatchesShareTheInput) {
-  const bytes blob = blob_of(compression_type::none, 2);
+  const bytes blob = blob_of(CompressionType::none, 2);
   std::vector<Record> first;
   frame held;
   {
@@ -166,14 +166,14 @@ TEST(RecordStorage, UncompressedBatchesShareTheInput) {
 }
 
 TEST(RecordStorage, EmptyWithoutACurrentBatch) {
-  RecordsReader rd(frame::copy_of(blob_of(compression_type::zstd, 1)));
+  RecordsReader rd(frame::copy_of(blob_of(CompressionType::zstd, 1)));
   EXPECT_FALSE(rd.batch_storage().storage());  // before the first batch
   ASSERT_TRUE(rd.next_batch());
   EXPECT_TRUE(rd.batch_storage().storage());
   EXPECT_FALSE(rd.next_batch());
   EXPECT_FALSE(rd.batch_storage().storage());  // after the last
 
-  bytes bad = blob_of(compression_type::zstd, 2);
+  bytes bad = blob_of(CompressionType::zstd, 2);
   bad.back() ^= 1;  // the second batch's CRC fails
   RecordsReader broken(frame::copy_of(bad));
   ASSERT_TRUE(broken.next_batch());
@@ -187,7 +187,7 @@ TEST(RecordStorage, EmptyWithoutACurrentBatch) {
 void legacy_message(bytes& out, std::int64_t offset, std::int8_t attributes, std::optional<byte_view> key,
                     std::optional<byte_view> value) {
   bytes msg;
-  Writer w(msg);
+  writer w(msg);
   w.u32(0);
   w.i8(1);
   w.i8(attributes);
@@ -196,7 +196,7 @@ void legacy_message(bytes& out, std::int64_t offset, std::int8_t attributes, std
   w.nullable_bytes(value);
   const auto crc = static_cast<std::uint32_t>(crc32(0, msg.data() + 4, static_cast<uInt>(msg.size() - 4)));
   for (int i = 0; i < 4; ++i) msg[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(crc >> (24 - 8 * i));
-  Writer o(out);
+  writer o(out);
   o.i64(offset);
   o.i32(static_cast<std::int32_t>(msg.size()));
   o.raw(msg);
@@ -206,7 +206,7 @@ TEST(RecordStorage, HeldLegacyWrapperOutlivesTheReader) {
   bytes inner;
   for (int i = 0; i < 3; ++i) legacy_message(inner, i, 0, sv("k"), sv("inner-" + std::to_string(i)));
   bytes packed;
-  ASSERT_FALSE(compress(compression_type::gzip, inner, packed));
+  ASSERT_FALSE(compress(CompressionType::gzip, inner, packed));
   bytes blob;
   legacy_message(blob, 2, 1, std::nullopt, byte_view(packed));
   legacy_message(blob, 5, 1, std::nullopt, byte_view(packed));

@@ -415,7 +415,7 @@ class Gen:
                 body = f"return detail::put_bytes(w2, e, {flex});"
             else:
                 body = f"w2.{WRITE_PRIM[f.elem]}(e); return {{}};"
-            lam = f"[&](Writer& w2, const {et}& e) -> std::error_code {{ {body} }}"
+            lam = f"[&](writer& w2, const {et}& e) -> std::error_code {{ {body} }}"
             if f.any_nullable:
                 lines.append(f"if (auto ec = detail::put_nullable_array({w}, {expr}, {flex}, {lam})) return ec;")
             else:
@@ -454,7 +454,7 @@ class Gen:
         if f.is_array:
             et = elem_cpp(f, self.msg)
             body = self.read_elem(f, "e", flex, "r2")
-            lam = f"[&](Reader& r2, {et}& e) {{ " + " ".join(body) + " }"
+            lam = f"[&](reader& r2, {et}& e) {{ " + " ".join(body) + " }"
             ms = min_size(f, self.msg)
             if f.any_nullable:
                 return [f"detail::get_nullable_array({r}, {expr}, {flex}, {nullable}, {ms}, {lam});"]
@@ -477,7 +477,7 @@ class Gen:
         flex_cond = self.cond(msg.flex)
         out = []
         # --- write
-        out.append(f"std::error_code write(Writer& w, const {q}& s, std::int16_t v) {{")
+        out.append(f"std::error_code write(writer& w, const {q}& s, std::int16_t v) {{")
         out.append("  (void)v;")
         if flexible_ever:
             out.append(f"  const bool flex = {flex_cond};")
@@ -531,7 +531,7 @@ class Gen:
                     out.append(f"    if ({c}) {{")
                     out.append(f"      m.before({f.tag});")
                     out.append("      std::vector<std::uint8_t> buf;")
-                    out.append("      Writer tw(buf);")
+                    out.append("      writer tw(buf);")
                     out += ["      " + x for x in self.write_value(f, "s." + f.cname, "tw")]
                     out.append(f"      w.uvarint({f.tag});")
                     out.append("      if (auto ec = detail::put_tag_size(w, buf.size())) return ec;")
@@ -545,7 +545,7 @@ class Gen:
         out.append("}")
         out.append("")
         # --- read
-        out.append(f"void read(Reader& r, {q}& s, std::int16_t v) {{")
+        out.append(f"void read(reader& r, {q}& s, std::int16_t v) {{")
         out.append("  (void)v;")
         if flexible_ever:
             out.append(f"  const bool flex = {flex_cond};")
@@ -579,7 +579,7 @@ class Gen:
                 kw = "if" if first else "} else if"
                 first = False
                 out.append(f"      {kw} (tag == {f.tag} && ({self.cond(f.tagged)})) {{")
-                out.append("        Reader tr(data);")
+                out.append("        reader tr(data);")
                 out += ["        " + x for x in self.read_value(f, expr="s." + f.cname, r="tr")]
                 out.append("        detail::end_tag(r, tr);")
             if tagged:
@@ -680,8 +680,8 @@ def source_for_group(group, msgs):
         g = Gen(msg)
         for s in msg.ordered_structs() + [msg.top]:
             q = msg.qual(s)
-            decls.append(f"std::error_code write(Writer& w, const {q}& s, std::int16_t v);")
-            decls.append(f"void read(Reader& r, {q}& s, std::int16_t v);")
+            decls.append(f"std::error_code write(writer& w, const {q}& s, std::int16_t v);")
+            decls.append(f"void read(reader& r, {q}& s, std::int16_t v);")
             bodies += g.struct_functions(s)
     out += decls + [""] + bodies
     out.append("}  // namespace")
@@ -691,7 +691,7 @@ def source_for_group(group, msgs):
         out.append(f"std::error_code {n}::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {{")
         out.append("  if (version < min_version || version > max_version) return client_errc::unknown_api;")
         out.append("  const std::size_t start = out.size();")
-        out.append("  Writer w(out);")
+        out.append("  writer w(out);")
         out.append("  auto ec = write(w, *this, version);")
         out.append("  if (ec) out.resize(start);")
         out.append("  return ec;")
@@ -699,7 +699,7 @@ def source_for_group(group, msgs):
         out.append("")
         out.append(f"std::error_code {n}::decode(std::span<const std::uint8_t> body, std::int16_t version) {{")
         out.append("  if (version < min_version || version > max_version) return client_errc::unknown_api;")
-        out.append("  Reader r(body);")
+        out.append("  reader r(body);")
         out.append(f"  {n} m;")
         out.append("  read(r, m, version);")
         out.append("  if (!r.ok()) return r.error();")

@@ -76,7 +76,7 @@ bytes concat(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
 
 bytes compressed(int codec, std::span<const std::uint8_t> in) {
   bytes out;
-  require(!protocol::compress(static_cast<protocol::compression_type>(codec), in, out), "compress");
+  require(!protocol::compress(static_cast<protocol::CompressionType>(codec), in, out), "compress");
   return out;
 }
 
@@ -140,7 +140,7 @@ void make_decompress_seeds(target_dir& out) {
   const auto add = [&](const std::string& name, int codec, std::uint8_t bound_sel, std::span<const std::uint8_t> s) {
     // The valid streams decompress within their bound; the others fail as their name says.
     bytes check;
-    const auto ec = protocol::decompress(static_cast<protocol::compression_type>(codec), s, check,
+    const auto ec = protocol::decompress(static_cast<protocol::CompressionType>(codec), s, check,
                                          std::size_t{1024} << bound_sel);
     const bool should_fail = codec == 5 || name.find("too-large") != std::string::npos;
     require(static_cast<bool>(ec) == should_fail, "decompress seed " + name + " (bound " +

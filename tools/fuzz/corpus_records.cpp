@@ -23,7 +23,7 @@ namespace asiokafka::corpus {
 namespace {
 
 namespace pr = protocol;
-using pr::compression_type;
+using pr::CompressionType;
 
 struct sample {
   std::int64_t timestamp;
@@ -62,14 +62,14 @@ std::vector<sample> many_records(int n) {
 }
 
 bytes build(const std::vector<sample>& records, const pr::BatchOptions& options) {
-  pr::RecordBatchBuilder b;
+  pr::record_batch_builder b;
   b.reset(options);
   for (const auto& r : records) {
     std::vector<pr::RecordHeader> headers;
     for (const auto& [k, v] : r.headers) headers.push_back({k, view(v)});
     b.append(r.timestamp, view(r.key), view(r.value), headers);
   }
-  require(!b.finish(), "RecordBatchBuilder::finish");
+  require(!b.finish(), "record_batch_builder::finish");
   return {b.data().begin(), b.data().end()};
 }
 
@@ -79,7 +79,7 @@ bytes rebatch(const bytes& plain, std::int16_t attributes, std::span<const std::
   constexpr std::size_t header = pr::record_batch_header_size;
   bytes out(plain.begin(), plain.begin() + header);
   append(out, payload);
-  pr::Writer w(out);
+  pr::writer w(out);
   w.patch_i32(8, static_cast<std::int32_t>(out.size() - 12));
   const auto old_attributes = static_cast<std::int16_t>(plain[21] << 8 | plain[22]);
   const auto attrs = static_cast<std::uint16_t>(old_attributes | attributes);
@@ -94,7 +94,7 @@ bytes rebatch(const bytes& plain, std::int16_t attributes, std::span<const std::
 void legacy_message(bytes& out, std::int64_t offset, std::int8_t magic, std::int8_t attributes, std::int64_t ts,
                     std::optional<pr::byte_view> key, std::optional<pr::byte_view> value) {
   bytes msg;
-  pr::Writer w(msg);
+  pr::writer w(msg);
   w.u32(0);
   w.i8(magic);
   w.i8(attributes);
@@ -103,7 +103,7 @@ void legacy_message(bytes& out, std::int64_t offset, std::int8_t magic, std::int
   w.nullable_bytes(value);
   const auto crc = static_cast<std::uint32_t>(crc32(0, msg.data() + 4, static_cast<uInt>(msg.size() - 4)));
   for (int i = 0; i < 4; ++i) msg[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(crc >> (24 - 8 * i));
-  pr::Writer o(out);
+  pr::writer o(out);
   o.i64(offset);
   o.i32(static_cast<std::int32_t>(msg.size()));
   o.raw(msg);
@@ -165,13 +165,13 @@ void make_records_seeds(const inputs& in, target_dir& out) {
 
   bytes all_codecs;
   for (int c = 0; c < 5; ++c) {
-    const auto codec = static_cast<compression_type>(c);
+    const auto codec = static_cast<CompressionType>(c);
     const std::string name = codec_names[c];
     seeds.add("batch-" + name + "-headers-nulls", build(sample_records(), {.compression = codec, .base_offset = 40}));
     seeds.add("batch-" + name + "-transactional-log-append",
               build(many_records(20), {.compression = codec, .base_offset = 1000, .partition_leader_epoch = 7,
                                        .producer_id = 4242, .producer_epoch = 3, .base_sequence = 17,
-                                       .transactional = true, .timestamps = pr::timestamp_type::log_append_time}));
+                                       .transactional = true, .timestamps = pr::TimestampType::log_append_time}));
     const bytes small = build(many_records(3), {.compression = codec, .base_offset = 3 * c});
     append(all_codecs, small);
   }
@@ -182,17 +182,17 @@ void make_records_seeds(const inputs& in, target_dir& out) {
   with_tail.insert(with_tail.end(), last.begin(), last.end() - 9);
   seeds.add("batches-partial-tail", with_tail);
   seeds.add("batch-none-many-records", build(many_records(300), {.base_offset = 5000}));
-  seeds.add("batch-zstd-many-records", build(many_records(300), {.compression = compression_type::zstd}));
+  seeds.add("batch-zstd-many-records", build(many_records(300), {.compression = CompressionType::zstd}));
 
   // Highly compressible batches make the decompression buffer grow; past the target's 1 MiB
   // bound a batch is refused (snappy is left out there: its seed would be 50 KB).
   const std::string long_run(200'000, 'r'), too_long(600'000, 'z');
   for (int c = 1; c < 5; ++c) {
-    const auto codec = static_cast<compression_type>(c);
+    const auto codec = static_cast<CompressionType>(c);
     const std::string name = codec_names[c];
     seeds.add("batch-" + name + "-compressible",
               build({{1, "a", long_run, {}}, {2, "b", long_run, {}}}, {.compression = codec}));
-    if (codec != compression_type::snappy) {
+    if (codec != CompressionType::snappy) {
       seeds.add("batch-" + name + "-bad-over-1mib",
                 build({{1, "a", too_long, {}}, {2, "b", too_long, {}}}, {.compression = codec}));
     }
@@ -210,12 +210,12 @@ void make_records_seeds(const inputs& in, target_dir& out) {
   seeds.add("batch-delete-horizon", rebatch(plain, pr::batch_attributes::delete_horizon, section));
 
   // Transaction markers, and a control batch whose record is no marker.
-  for (const auto type : {pr::control_type::commit, pr::control_type::abort}) {
-    pr::RecordBatchBuilder b;
+  for (const auto type : {pr::ControlType::commit, pr::ControlType::abort}) {
+    pr::record_batch_builder b;
     b.reset({.base_offset = 77, .producer_id = 5, .producer_epoch = 1, .transactional = true, .control = true});
     b.append_control(type, 12, 1'700'000'000'000);
     require(!b.finish(), "control batch");
-    seeds.add(type == pr::control_type::commit ? "control-commit" : "control-abort", b.data());
+    seeds.add(type == pr::ControlType::commit ? "control-commit" : "control-abort", b.data());
   }
   seeds.add("control-bad-key", build({{1, "x", "y", {}}}, {.transactional = true, .control = true}));
 

@@ -1,5 +1,5 @@
 // Seeds of the wire_reader target (fuzz/corpus/wire_reader): a stream of opcodes, each followed
-// by its operand, read by one protocol::Reader (fuzz/wire_reader.cpp). Opcode k % 23 selects the
+// by its operand, read by one protocol::reader (fuzz/wire_reader.cpp). Opcode k % 23 selects the
 // primitive: 0 i8, 1 boolean, 2 i16, 3 i32, 4 i64, 5 u16, 6 u32, 7 f64, 8 uuid, 9 uvarint,
 // 10 uvarlong, 11 varint, 12 varlong, 13 bytes, 14 nullable bytes, 15 compact bytes, 16 compact
 // nullable bytes, 17 string, 18 nullable string, 19 compact string, 20 compact nullable string,
@@ -17,7 +17,7 @@
 namespace asiokafka::corpus {
 namespace {
 
-using protocol::Writer;
+using protocol::writer;
 
 constexpr std::uint8_t array_op(unsigned min_size, bool compact) {
   // 21 + 23 * j: j % 8 is the minimum size; opcodes 136 and above have bit 7 set.
@@ -41,12 +41,12 @@ class ops {
     w_.i8(static_cast<std::int8_t>(code));
     return *this;
   }
-  Writer& w() { return w_; }
+  writer& w() { return w_; }
   const bytes& data() const { return out_; }
 
  private:
   bytes out_;
-  Writer w_{out_};
+  writer w_{out_};
 };
 
 }  // namespace
@@ -168,7 +168,7 @@ void make_wire_reader_seeds(target_dir& out) {
     o.op(22).w().uvarint(0);
     out.add("every-opcode", o.data());
   }
-  // Failures: each must leave the Reader failed, with later reads returning zero values.
+  // Failures: each must leave the reader failed, with later reads returning zero values.
   const auto failing = [&](const std::string& name, std::initializer_list<std::uint8_t> in) {
     out.add("fails-" + name, bytes(in));
   };

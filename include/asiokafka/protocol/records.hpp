@@ -19,10 +19,10 @@
 namespace asiokafka::protocol {
 
 /// The compression codec of a batch (attribute bits 0..2).
-enum class compression_type : std::int8_t { none = 0, gzip = 1, snappy = 2, lz4 = 3, zstd = 4 };
+enum class CompressionType : std::int8_t { none = 0, gzip = 1, snappy = 2, lz4 = 3, zstd = 4 };
 
 /// The meaning of a batch's timestamps (attribute bit 3).
-enum class timestamp_type : std::int8_t { create_time = 0, log_append_time = 1 };
+enum class TimestampType : std::int8_t { create_time = 0, log_append_time = 1 };
 
 /// Attribute bits of a record batch (magic 2). Legacy messages use the first two.
 namespace batch_attributes {
@@ -127,12 +127,12 @@ struct BatchInfo {
   std::int32_t record_count = 0;
   byte_view raw;  ///< the whole batch (from base offset to its end) in the input, compressed or not
 
-  compression_type compression() const noexcept {
-    return static_cast<compression_type>(attributes & batch_attributes::compression_mask);
+  CompressionType compression() const noexcept {
+    return static_cast<CompressionType>(attributes & batch_attributes::compression_mask);
   }
-  timestamp_type timestamp_kind() const noexcept {
-    return (attributes & batch_attributes::log_append_time) ? timestamp_type::log_append_time
-                                                             : timestamp_type::create_time;
+  TimestampType timestamp_kind() const noexcept {
+    return (attributes & batch_attributes::log_append_time) ? TimestampType::log_append_time
+                                                             : TimestampType::create_time;
   }
   bool is_transactional() const noexcept { return (attributes & batch_attributes::transactional) != 0; }
   bool is_control() const noexcept { return (attributes & batch_attributes::control) != 0; }
@@ -142,17 +142,17 @@ struct BatchInfo {
 };
 
 /// Control record types (key field "type"); KIP-98 defines abort and commit.
-enum class control_type : std::int16_t { abort = 0, commit = 1 };
+enum class ControlType : std::int16_t { abort = 0, commit = 1 };
 
 /// The key and value of a record in a control batch.
 struct ControlRecord {
   std::int16_t version = 0;
-  std::int16_t type = 0;               ///< control_type for transaction markers; others exist (KRaft)
+  std::int16_t type = 0;               ///< ControlType for transaction markers; others exist (KRaft)
   std::int16_t value_version = 0;
   std::int32_t coordinator_epoch = -1;  ///< for abort/commit markers
 
-  bool is_commit() const noexcept { return type == static_cast<std::int16_t>(control_type::commit); }
-  bool is_abort() const noexcept { return type == static_cast<std::int16_t>(control_type::abort); }
+  bool is_commit() const noexcept { return type == static_cast<std::int16_t>(ControlType::commit); }
+  bool is_abort() const noexcept { return type == static_cast<std::int16_t>(ControlType::abort); }
 };
 
 /// Decodes the key (and, for abort/commit markers, the value) of a control batch's record.

@@ -46,14 +46,14 @@ request_id multiplexer::enqueue(std::int16_t api_key, std::int16_t api_version, 
     header_.request_api_version = api_version;
     header_.correlation_id = next_correlation_id_;
     if (!header_.client_id || *header_.client_id != client_id) header_.client_id = std::string(client_id);
-    protocol::Writer w(r.head);
+    protocol::writer w(r.head);
     w.i32(0);  // size, patched below
     ec = header_.encode(r.head, request_header);
   }
   if (!ec) {
     const std::size_t size = r.head.size() - 4 + body.size();
     if (size > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) ec = client_errc::frame_too_large;
-    else protocol::Writer(r.head).patch_i32(0, static_cast<std::int32_t>(size));
+    else protocol::writer(r.head).patch_i32(0, static_cast<std::int32_t>(size));
   }
   if (ec) {
     complete(r, ec, {});
@@ -125,7 +125,7 @@ std::error_code multiplexer::on_frame(const frame& f) {
       break;
     }
   }
-  protocol::Reader rd(f.bytes());
+  protocol::reader rd(f.bytes());
   const std::int32_t correlation_id = rd.i32();
   if (!rd.ok()) {
     fail_all(client_errc::malformed);

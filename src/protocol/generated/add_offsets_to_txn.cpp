@@ -8,12 +8,12 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const AddOffsetsToTxnRequest& s, std::int16_t v);
-void read(Reader& r, AddOffsetsToTxnRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const AddOffsetsToTxnResponse& s, std::int16_t v);
-void read(Reader& r, AddOffsetsToTxnResponse& s, std::int16_t v);
+std::error_code write(writer& w, const AddOffsetsToTxnRequest& s, std::int16_t v);
+void read(reader& r, AddOffsetsToTxnRequest& s, std::int16_t v);
+std::error_code write(writer& w, const AddOffsetsToTxnResponse& s, std::int16_t v);
+void read(reader& r, AddOffsetsToTxnResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const AddOffsetsToTxnRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const AddOffsetsToTxnRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (auto ec = detail::put_string(w, s.transactional_id, flex)) return ec;
@@ -28,7 +28,7 @@ std::error_code write(Writer& w, const AddOffsetsToTxnRequest& s, std::int16_t v
   return {};
 }
 
-void read(Reader& r, AddOffsetsToTxnRequest& s, std::int16_t v) {
+void read(reader& r, AddOffsetsToTxnRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   s.transactional_id = detail::get_string(r, flex);
@@ -46,7 +46,7 @@ void read(Reader& r, AddOffsetsToTxnRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const AddOffsetsToTxnResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const AddOffsetsToTxnResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   w.i32(s.throttle_time_ms);
@@ -59,7 +59,7 @@ std::error_code write(Writer& w, const AddOffsetsToTxnResponse& s, std::int16_t 
   return {};
 }
 
-void read(Reader& r, AddOffsetsToTxnResponse& s, std::int16_t v) {
+void read(reader& r, AddOffsetsToTxnResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   s.throttle_time_ms = r.i32();
@@ -80,7 +80,7 @@ void read(Reader& r, AddOffsetsToTxnResponse& s, std::int16_t v) {
 std::error_code AddOffsetsToTxnRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -88,7 +88,7 @@ std::error_code AddOffsetsToTxnRequest::encode(std::vector<std::uint8_t>& out, s
 
 std::error_code AddOffsetsToTxnRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   AddOffsetsToTxnRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -100,7 +100,7 @@ std::error_code AddOffsetsToTxnRequest::decode(std::span<const std::uint8_t> bod
 std::error_code AddOffsetsToTxnResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -108,7 +108,7 @@ std::error_code AddOffsetsToTxnResponse::encode(std::vector<std::uint8_t>& out, 
 
 std::error_code AddOffsetsToTxnResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   AddOffsetsToTxnResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

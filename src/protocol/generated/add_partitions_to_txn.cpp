@@ -8,26 +8,26 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const AddPartitionsToTxnRequest::AddPartitionsToTxnTopic& s, std::int16_t v);
-void read(Reader& r, AddPartitionsToTxnRequest::AddPartitionsToTxnTopic& s, std::int16_t v);
-std::error_code write(Writer& w, const AddPartitionsToTxnRequest::AddPartitionsToTxnTransaction& s, std::int16_t v);
-void read(Reader& r, AddPartitionsToTxnRequest::AddPartitionsToTxnTransaction& s, std::int16_t v);
-std::error_code write(Writer& w, const AddPartitionsToTxnRequest& s, std::int16_t v);
-void read(Reader& r, AddPartitionsToTxnRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const AddPartitionsToTxnResponse::AddPartitionsToTxnPartitionResult& s, std::int16_t v);
-void read(Reader& r, AddPartitionsToTxnResponse::AddPartitionsToTxnPartitionResult& s, std::int16_t v);
-std::error_code write(Writer& w, const AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult& s, std::int16_t v);
-void read(Reader& r, AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult& s, std::int16_t v);
-std::error_code write(Writer& w, const AddPartitionsToTxnResponse::AddPartitionsToTxnResult& s, std::int16_t v);
-void read(Reader& r, AddPartitionsToTxnResponse::AddPartitionsToTxnResult& s, std::int16_t v);
-std::error_code write(Writer& w, const AddPartitionsToTxnResponse& s, std::int16_t v);
-void read(Reader& r, AddPartitionsToTxnResponse& s, std::int16_t v);
+std::error_code write(writer& w, const AddPartitionsToTxnRequest::AddPartitionsToTxnTopic& s, std::int16_t v);
+void read(reader& r, AddPartitionsToTxnRequest::AddPartitionsToTxnTopic& s, std::int16_t v);
+std::error_code write(writer& w, const AddPartitionsToTxnRequest::AddPartitionsToTxnTransaction& s, std::int16_t v);
+void read(reader& r, AddPartitionsToTxnRequest::AddPartitionsToTxnTransaction& s, std::int16_t v);
+std::error_code write(writer& w, const AddPartitionsToTxnRequest& s, std::int16_t v);
+void read(reader& r, AddPartitionsToTxnRequest& s, std::int16_t v);
+std::error_code write(writer& w, const AddPartitionsToTxnResponse::AddPartitionsToTxnPartitionResult& s, std::int16_t v);
+void read(reader& r, AddPartitionsToTxnResponse::AddPartitionsToTxnPartitionResult& s, std::int16_t v);
+std::error_code write(writer& w, const AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult& s, std::int16_t v);
+void read(reader& r, AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult& s, std::int16_t v);
+std::error_code write(writer& w, const AddPartitionsToTxnResponse::AddPartitionsToTxnResult& s, std::int16_t v);
+void read(reader& r, AddPartitionsToTxnResponse::AddPartitionsToTxnResult& s, std::int16_t v);
+std::error_code write(writer& w, const AddPartitionsToTxnResponse& s, std::int16_t v);
+void read(reader& r, AddPartitionsToTxnResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const AddPartitionsToTxnRequest::AddPartitionsToTxnTopic& s, std::int16_t v) {
+std::error_code write(writer& w, const AddPartitionsToTxnRequest::AddPartitionsToTxnTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (auto ec = detail::put_string(w, s.name, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.partitions, flex, [&](Writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
+  if (auto ec = detail::put_array(w, s.partitions, flex, [&](writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -36,11 +36,11 @@ std::error_code write(Writer& w, const AddPartitionsToTxnRequest::AddPartitionsT
   return {};
 }
 
-void read(Reader& r, AddPartitionsToTxnRequest::AddPartitionsToTxnTopic& s, std::int16_t v) {
+void read(reader& r, AddPartitionsToTxnRequest::AddPartitionsToTxnTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   s.name = detail::get_string(r, flex);
-  detail::get_array(r, s.partitions, flex, 4, [&](Reader& r2, std::int32_t& e) { e = r2.i32(); });
+  detail::get_array(r, s.partitions, flex, 4, [&](reader& r2, std::int32_t& e) { e = r2.i32(); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -52,7 +52,7 @@ void read(Reader& r, AddPartitionsToTxnRequest::AddPartitionsToTxnTopic& s, std:
   }
 }
 
-std::error_code write(Writer& w, const AddPartitionsToTxnRequest::AddPartitionsToTxnTransaction& s, std::int16_t v) {
+std::error_code write(writer& w, const AddPartitionsToTxnRequest::AddPartitionsToTxnTransaction& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (v >= 4) {
@@ -76,7 +76,7 @@ std::error_code write(Writer& w, const AddPartitionsToTxnRequest::AddPartitionsT
     return client_errc::field_not_in_version;
   }
   if (v >= 4) {
-    if (auto ec = detail::put_array(w, s.topics, flex, [&](Writer& w2, const AddPartitionsToTxnRequest::AddPartitionsToTxnTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_array(w, s.topics, flex, [&](writer& w2, const AddPartitionsToTxnRequest::AddPartitionsToTxnTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
   } else if (!(s.topics == std::vector<AddPartitionsToTxnRequest::AddPartitionsToTxnTopic>{})) {
     return client_errc::field_not_in_version;
   }
@@ -88,7 +88,7 @@ std::error_code write(Writer& w, const AddPartitionsToTxnRequest::AddPartitionsT
   return {};
 }
 
-void read(Reader& r, AddPartitionsToTxnRequest::AddPartitionsToTxnTransaction& s, std::int16_t v) {
+void read(reader& r, AddPartitionsToTxnRequest::AddPartitionsToTxnTransaction& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (v >= 4) {
@@ -104,7 +104,7 @@ void read(Reader& r, AddPartitionsToTxnRequest::AddPartitionsToTxnTransaction& s
     s.verify_only = r.boolean();
   }
   if (v >= 4) {
-    detail::get_array(r, s.topics, flex, 3, [&](Reader& r2, AddPartitionsToTxnRequest::AddPartitionsToTxnTopic& e) { read(r2, e, v); });
+    detail::get_array(r, s.topics, flex, 3, [&](reader& r2, AddPartitionsToTxnRequest::AddPartitionsToTxnTopic& e) { read(r2, e, v); });
   }
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -117,11 +117,11 @@ void read(Reader& r, AddPartitionsToTxnRequest::AddPartitionsToTxnTransaction& s
   }
 }
 
-std::error_code write(Writer& w, const AddPartitionsToTxnRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const AddPartitionsToTxnRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (v >= 4) {
-    if (auto ec = detail::put_array(w, s.transactions, flex, [&](Writer& w2, const AddPartitionsToTxnRequest::AddPartitionsToTxnTransaction& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_array(w, s.transactions, flex, [&](writer& w2, const AddPartitionsToTxnRequest::AddPartitionsToTxnTransaction& e) -> std::error_code { return write(w2, e, v); })) return ec;
   } else if (!(s.transactions == std::vector<AddPartitionsToTxnRequest::AddPartitionsToTxnTransaction>{})) {
     return client_errc::field_not_in_version;
   }
@@ -141,7 +141,7 @@ std::error_code write(Writer& w, const AddPartitionsToTxnRequest& s, std::int16_
     return client_errc::field_not_in_version;
   }
   if (v <= 3) {
-    if (auto ec = detail::put_array(w, s.v3_and_below_topics, flex, [&](Writer& w2, const AddPartitionsToTxnRequest::AddPartitionsToTxnTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_array(w, s.v3_and_below_topics, flex, [&](writer& w2, const AddPartitionsToTxnRequest::AddPartitionsToTxnTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
   } else if (!(s.v3_and_below_topics == std::vector<AddPartitionsToTxnRequest::AddPartitionsToTxnTopic>{})) {
     return client_errc::field_not_in_version;
   }
@@ -153,11 +153,11 @@ std::error_code write(Writer& w, const AddPartitionsToTxnRequest& s, std::int16_
   return {};
 }
 
-void read(Reader& r, AddPartitionsToTxnRequest& s, std::int16_t v) {
+void read(reader& r, AddPartitionsToTxnRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (v >= 4) {
-    detail::get_array(r, s.transactions, flex, 14, [&](Reader& r2, AddPartitionsToTxnRequest::AddPartitionsToTxnTransaction& e) { read(r2, e, v); });
+    detail::get_array(r, s.transactions, flex, 14, [&](reader& r2, AddPartitionsToTxnRequest::AddPartitionsToTxnTransaction& e) { read(r2, e, v); });
   }
   if (v <= 3) {
     s.v3_and_below_transactional_id = detail::get_string(r, flex);
@@ -169,7 +169,7 @@ void read(Reader& r, AddPartitionsToTxnRequest& s, std::int16_t v) {
     s.v3_and_below_producer_epoch = r.i16();
   }
   if (v <= 3) {
-    detail::get_array(r, s.v3_and_below_topics, flex, 3, [&](Reader& r2, AddPartitionsToTxnRequest::AddPartitionsToTxnTopic& e) { read(r2, e, v); });
+    detail::get_array(r, s.v3_and_below_topics, flex, 3, [&](reader& r2, AddPartitionsToTxnRequest::AddPartitionsToTxnTopic& e) { read(r2, e, v); });
   }
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -182,7 +182,7 @@ void read(Reader& r, AddPartitionsToTxnRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const AddPartitionsToTxnResponse::AddPartitionsToTxnPartitionResult& s, std::int16_t v) {
+std::error_code write(writer& w, const AddPartitionsToTxnResponse::AddPartitionsToTxnPartitionResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   w.i32(s.partition_index);
@@ -195,7 +195,7 @@ std::error_code write(Writer& w, const AddPartitionsToTxnResponse::AddPartitions
   return {};
 }
 
-void read(Reader& r, AddPartitionsToTxnResponse::AddPartitionsToTxnPartitionResult& s, std::int16_t v) {
+void read(reader& r, AddPartitionsToTxnResponse::AddPartitionsToTxnPartitionResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   s.partition_index = r.i32();
@@ -211,11 +211,11 @@ void read(Reader& r, AddPartitionsToTxnResponse::AddPartitionsToTxnPartitionResu
   }
 }
 
-std::error_code write(Writer& w, const AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult& s, std::int16_t v) {
+std::error_code write(writer& w, const AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (auto ec = detail::put_string(w, s.name, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.results_by_partition, flex, [&](Writer& w2, const AddPartitionsToTxnResponse::AddPartitionsToTxnPartitionResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.results_by_partition, flex, [&](writer& w2, const AddPartitionsToTxnResponse::AddPartitionsToTxnPartitionResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -224,11 +224,11 @@ std::error_code write(Writer& w, const AddPartitionsToTxnResponse::AddPartitions
   return {};
 }
 
-void read(Reader& r, AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult& s, std::int16_t v) {
+void read(reader& r, AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   s.name = detail::get_string(r, flex);
-  detail::get_array(r, s.results_by_partition, flex, 6, [&](Reader& r2, AddPartitionsToTxnResponse::AddPartitionsToTxnPartitionResult& e) { read(r2, e, v); });
+  detail::get_array(r, s.results_by_partition, flex, 6, [&](reader& r2, AddPartitionsToTxnResponse::AddPartitionsToTxnPartitionResult& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -240,7 +240,7 @@ void read(Reader& r, AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult& 
   }
 }
 
-std::error_code write(Writer& w, const AddPartitionsToTxnResponse::AddPartitionsToTxnResult& s, std::int16_t v) {
+std::error_code write(writer& w, const AddPartitionsToTxnResponse::AddPartitionsToTxnResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (v >= 4) {
@@ -249,7 +249,7 @@ std::error_code write(Writer& w, const AddPartitionsToTxnResponse::AddPartitions
     return client_errc::field_not_in_version;
   }
   if (v >= 4) {
-    if (auto ec = detail::put_array(w, s.topic_results, flex, [&](Writer& w2, const AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_array(w, s.topic_results, flex, [&](writer& w2, const AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
   } else if (!(s.topic_results == std::vector<AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult>{})) {
     return client_errc::field_not_in_version;
   }
@@ -261,14 +261,14 @@ std::error_code write(Writer& w, const AddPartitionsToTxnResponse::AddPartitions
   return {};
 }
 
-void read(Reader& r, AddPartitionsToTxnResponse::AddPartitionsToTxnResult& s, std::int16_t v) {
+void read(reader& r, AddPartitionsToTxnResponse::AddPartitionsToTxnResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (v >= 4) {
     s.transactional_id = detail::get_string(r, flex);
   }
   if (v >= 4) {
-    detail::get_array(r, s.topic_results, flex, 3, [&](Reader& r2, AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult& e) { read(r2, e, v); });
+    detail::get_array(r, s.topic_results, flex, 3, [&](reader& r2, AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult& e) { read(r2, e, v); });
   }
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -281,7 +281,7 @@ void read(Reader& r, AddPartitionsToTxnResponse::AddPartitionsToTxnResult& s, st
   }
 }
 
-std::error_code write(Writer& w, const AddPartitionsToTxnResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const AddPartitionsToTxnResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   w.i32(s.throttle_time_ms);
@@ -289,12 +289,12 @@ std::error_code write(Writer& w, const AddPartitionsToTxnResponse& s, std::int16
     w.i16(s.error_code);
   }
   if (v >= 4) {
-    if (auto ec = detail::put_array(w, s.results_by_transaction, flex, [&](Writer& w2, const AddPartitionsToTxnResponse::AddPartitionsToTxnResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_array(w, s.results_by_transaction, flex, [&](writer& w2, const AddPartitionsToTxnResponse::AddPartitionsToTxnResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
   } else if (!(s.results_by_transaction == std::vector<AddPartitionsToTxnResponse::AddPartitionsToTxnResult>{})) {
     return client_errc::field_not_in_version;
   }
   if (v <= 3) {
-    if (auto ec = detail::put_array(w, s.results_by_topic_v3_and_below, flex, [&](Writer& w2, const AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_array(w, s.results_by_topic_v3_and_below, flex, [&](writer& w2, const AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
   } else if (!(s.results_by_topic_v3_and_below == std::vector<AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult>{})) {
     return client_errc::field_not_in_version;
   }
@@ -306,7 +306,7 @@ std::error_code write(Writer& w, const AddPartitionsToTxnResponse& s, std::int16
   return {};
 }
 
-void read(Reader& r, AddPartitionsToTxnResponse& s, std::int16_t v) {
+void read(reader& r, AddPartitionsToTxnResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   s.throttle_time_ms = r.i32();
@@ -314,10 +314,10 @@ void read(Reader& r, AddPartitionsToTxnResponse& s, std::int16_t v) {
     s.error_code = r.i16();
   }
   if (v >= 4) {
-    detail::get_array(r, s.results_by_transaction, flex, 3, [&](Reader& r2, AddPartitionsToTxnResponse::AddPartitionsToTxnResult& e) { read(r2, e, v); });
+    detail::get_array(r, s.results_by_transaction, flex, 3, [&](reader& r2, AddPartitionsToTxnResponse::AddPartitionsToTxnResult& e) { read(r2, e, v); });
   }
   if (v <= 3) {
-    detail::get_array(r, s.results_by_topic_v3_and_below, flex, 3, [&](Reader& r2, AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult& e) { read(r2, e, v); });
+    detail::get_array(r, s.results_by_topic_v3_and_below, flex, 3, [&](reader& r2, AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult& e) { read(r2, e, v); });
   }
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -335,7 +335,7 @@ void read(Reader& r, AddPartitionsToTxnResponse& s, std::int16_t v) {
 std::error_code AddPartitionsToTxnRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -343,7 +343,7 @@ std::error_code AddPartitionsToTxnRequest::encode(std::vector<std::uint8_t>& out
 
 std::error_code AddPartitionsToTxnRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   AddPartitionsToTxnRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -355,7 +355,7 @@ std::error_code AddPartitionsToTxnRequest::decode(std::span<const std::uint8_t> 
 std::error_code AddPartitionsToTxnResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -363,7 +363,7 @@ std::error_code AddPartitionsToTxnResponse::encode(std::vector<std::uint8_t>& ou
 
 std::error_code AddPartitionsToTxnResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   AddPartitionsToTxnResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

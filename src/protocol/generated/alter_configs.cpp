@@ -8,18 +8,18 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const AlterConfigsRequest::AlterableConfig& s, std::int16_t v);
-void read(Reader& r, AlterConfigsRequest::AlterableConfig& s, std::int16_t v);
-std::error_code write(Writer& w, const AlterConfigsRequest::AlterConfigsResource& s, std::int16_t v);
-void read(Reader& r, AlterConfigsRequest::AlterConfigsResource& s, std::int16_t v);
-std::error_code write(Writer& w, const AlterConfigsRequest& s, std::int16_t v);
-void read(Reader& r, AlterConfigsRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const AlterConfigsResponse::AlterConfigsResourceResponse& s, std::int16_t v);
-void read(Reader& r, AlterConfigsResponse::AlterConfigsResourceResponse& s, std::int16_t v);
-std::error_code write(Writer& w, const AlterConfigsResponse& s, std::int16_t v);
-void read(Reader& r, AlterConfigsResponse& s, std::int16_t v);
+std::error_code write(writer& w, const AlterConfigsRequest::AlterableConfig& s, std::int16_t v);
+void read(reader& r, AlterConfigsRequest::AlterableConfig& s, std::int16_t v);
+std::error_code write(writer& w, const AlterConfigsRequest::AlterConfigsResource& s, std::int16_t v);
+void read(reader& r, AlterConfigsRequest::AlterConfigsResource& s, std::int16_t v);
+std::error_code write(writer& w, const AlterConfigsRequest& s, std::int16_t v);
+void read(reader& r, AlterConfigsRequest& s, std::int16_t v);
+std::error_code write(writer& w, const AlterConfigsResponse::AlterConfigsResourceResponse& s, std::int16_t v);
+void read(reader& r, AlterConfigsResponse::AlterConfigsResourceResponse& s, std::int16_t v);
+std::error_code write(writer& w, const AlterConfigsResponse& s, std::int16_t v);
+void read(reader& r, AlterConfigsResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const AlterConfigsRequest::AlterableConfig& s, std::int16_t v) {
+std::error_code write(writer& w, const AlterConfigsRequest::AlterableConfig& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   if (auto ec = detail::put_string(w, s.name, flex)) return ec;
@@ -32,7 +32,7 @@ std::error_code write(Writer& w, const AlterConfigsRequest::AlterableConfig& s, 
   return {};
 }
 
-void read(Reader& r, AlterConfigsRequest::AlterableConfig& s, std::int16_t v) {
+void read(reader& r, AlterConfigsRequest::AlterableConfig& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.name = detail::get_string(r, flex);
@@ -48,12 +48,12 @@ void read(Reader& r, AlterConfigsRequest::AlterableConfig& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const AlterConfigsRequest::AlterConfigsResource& s, std::int16_t v) {
+std::error_code write(writer& w, const AlterConfigsRequest::AlterConfigsResource& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   w.i8(s.resource_type);
   if (auto ec = detail::put_string(w, s.resource_name, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.configs, flex, [&](Writer& w2, const AlterConfigsRequest::AlterableConfig& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.configs, flex, [&](writer& w2, const AlterConfigsRequest::AlterableConfig& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -62,12 +62,12 @@ std::error_code write(Writer& w, const AlterConfigsRequest::AlterConfigsResource
   return {};
 }
 
-void read(Reader& r, AlterConfigsRequest::AlterConfigsResource& s, std::int16_t v) {
+void read(reader& r, AlterConfigsRequest::AlterConfigsResource& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.resource_type = r.i8();
   s.resource_name = detail::get_string(r, flex);
-  detail::get_array(r, s.configs, flex, 3, [&](Reader& r2, AlterConfigsRequest::AlterableConfig& e) { read(r2, e, v); });
+  detail::get_array(r, s.configs, flex, 3, [&](reader& r2, AlterConfigsRequest::AlterableConfig& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -79,10 +79,10 @@ void read(Reader& r, AlterConfigsRequest::AlterConfigsResource& s, std::int16_t 
   }
 }
 
-std::error_code write(Writer& w, const AlterConfigsRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const AlterConfigsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
-  if (auto ec = detail::put_array(w, s.resources, flex, [&](Writer& w2, const AlterConfigsRequest::AlterConfigsResource& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.resources, flex, [&](writer& w2, const AlterConfigsRequest::AlterConfigsResource& e) -> std::error_code { return write(w2, e, v); })) return ec;
   w.boolean(s.validate_only);
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
@@ -92,10 +92,10 @@ std::error_code write(Writer& w, const AlterConfigsRequest& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, AlterConfigsRequest& s, std::int16_t v) {
+void read(reader& r, AlterConfigsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
-  detail::get_array(r, s.resources, flex, 4, [&](Reader& r2, AlterConfigsRequest::AlterConfigsResource& e) { read(r2, e, v); });
+  detail::get_array(r, s.resources, flex, 4, [&](reader& r2, AlterConfigsRequest::AlterConfigsResource& e) { read(r2, e, v); });
   s.validate_only = r.boolean();
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -108,7 +108,7 @@ void read(Reader& r, AlterConfigsRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const AlterConfigsResponse::AlterConfigsResourceResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const AlterConfigsResponse::AlterConfigsResourceResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   w.i16(s.error_code);
@@ -123,7 +123,7 @@ std::error_code write(Writer& w, const AlterConfigsResponse::AlterConfigsResourc
   return {};
 }
 
-void read(Reader& r, AlterConfigsResponse::AlterConfigsResourceResponse& s, std::int16_t v) {
+void read(reader& r, AlterConfigsResponse::AlterConfigsResourceResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.error_code = r.i16();
@@ -141,11 +141,11 @@ void read(Reader& r, AlterConfigsResponse::AlterConfigsResourceResponse& s, std:
   }
 }
 
-std::error_code write(Writer& w, const AlterConfigsResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const AlterConfigsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   w.i32(s.throttle_time_ms);
-  if (auto ec = detail::put_array(w, s.responses, flex, [&](Writer& w2, const AlterConfigsResponse::AlterConfigsResourceResponse& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.responses, flex, [&](writer& w2, const AlterConfigsResponse::AlterConfigsResourceResponse& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -154,11 +154,11 @@ std::error_code write(Writer& w, const AlterConfigsResponse& s, std::int16_t v) 
   return {};
 }
 
-void read(Reader& r, AlterConfigsResponse& s, std::int16_t v) {
+void read(reader& r, AlterConfigsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.throttle_time_ms = r.i32();
-  detail::get_array(r, s.responses, flex, 6, [&](Reader& r2, AlterConfigsResponse::AlterConfigsResourceResponse& e) { read(r2, e, v); });
+  detail::get_array(r, s.responses, flex, 6, [&](reader& r2, AlterConfigsResponse::AlterConfigsResourceResponse& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -175,7 +175,7 @@ void read(Reader& r, AlterConfigsResponse& s, std::int16_t v) {
 std::error_code AlterConfigsRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -183,7 +183,7 @@ std::error_code AlterConfigsRequest::encode(std::vector<std::uint8_t>& out, std:
 
 std::error_code AlterConfigsRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   AlterConfigsRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -195,7 +195,7 @@ std::error_code AlterConfigsRequest::decode(std::span<const std::uint8_t> body, 
 std::error_code AlterConfigsResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -203,7 +203,7 @@ std::error_code AlterConfigsResponse::encode(std::vector<std::uint8_t>& out, std
 
 std::error_code AlterConfigsResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   AlterConfigsResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,18 +8,18 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const ApiVersionsRequest& s, std::int16_t v);
-void read(Reader& r, ApiVersionsRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const ApiVersionsResponse::ApiVersion& s, std::int16_t v);
-void read(Reader& r, ApiVersionsResponse::ApiVersion& s, std::int16_t v);
-std::error_code write(Writer& w, const ApiVersionsResponse::SupportedFeatureKey& s, std::int16_t v);
-void read(Reader& r, ApiVersionsResponse::SupportedFeatureKey& s, std::int16_t v);
-std::error_code write(Writer& w, const ApiVersionsResponse::FinalizedFeatureKey& s, std::int16_t v);
-void read(Reader& r, ApiVersionsResponse::FinalizedFeatureKey& s, std::int16_t v);
-std::error_code write(Writer& w, const ApiVersionsResponse& s, std::int16_t v);
-void read(Reader& r, ApiVersionsResponse& s, std::int16_t v);
+std::error_code write(writer& w, const ApiVersionsRequest& s, std::int16_t v);
+void read(reader& r, ApiVersionsRequest& s, std::int16_t v);
+std::error_code write(writer& w, const ApiVersionsResponse::ApiVersion& s, std::int16_t v);
+void read(reader& r, ApiVersionsResponse::ApiVersion& s, std::int16_t v);
+std::error_code write(writer& w, const ApiVersionsResponse::SupportedFeatureKey& s, std::int16_t v);
+void read(reader& r, ApiVersionsResponse::SupportedFeatureKey& s, std::int16_t v);
+std::error_code write(writer& w, const ApiVersionsResponse::FinalizedFeatureKey& s, std::int16_t v);
+void read(reader& r, ApiVersionsResponse::FinalizedFeatureKey& s, std::int16_t v);
+std::error_code write(writer& w, const ApiVersionsResponse& s, std::int16_t v);
+void read(reader& r, ApiVersionsResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const ApiVersionsRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const ApiVersionsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (v >= 3) {
@@ -36,7 +36,7 @@ std::error_code write(Writer& w, const ApiVersionsRequest& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, ApiVersionsRequest& s, std::int16_t v) {
+void read(reader& r, ApiVersionsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (v >= 3) {
@@ -56,7 +56,7 @@ void read(Reader& r, ApiVersionsRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const ApiVersionsResponse::ApiVersion& s, std::int16_t v) {
+std::error_code write(writer& w, const ApiVersionsResponse::ApiVersion& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   w.i16(s.api_key);
@@ -70,7 +70,7 @@ std::error_code write(Writer& w, const ApiVersionsResponse::ApiVersion& s, std::
   return {};
 }
 
-void read(Reader& r, ApiVersionsResponse::ApiVersion& s, std::int16_t v) {
+void read(reader& r, ApiVersionsResponse::ApiVersion& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   s.api_key = r.i16();
@@ -87,7 +87,7 @@ void read(Reader& r, ApiVersionsResponse::ApiVersion& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const ApiVersionsResponse::SupportedFeatureKey& s, std::int16_t v) {
+std::error_code write(writer& w, const ApiVersionsResponse::SupportedFeatureKey& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (v >= 3) {
@@ -113,7 +113,7 @@ std::error_code write(Writer& w, const ApiVersionsResponse::SupportedFeatureKey&
   return {};
 }
 
-void read(Reader& r, ApiVersionsResponse::SupportedFeatureKey& s, std::int16_t v) {
+void read(reader& r, ApiVersionsResponse::SupportedFeatureKey& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (v >= 3) {
@@ -136,7 +136,7 @@ void read(Reader& r, ApiVersionsResponse::SupportedFeatureKey& s, std::int16_t v
   }
 }
 
-std::error_code write(Writer& w, const ApiVersionsResponse::FinalizedFeatureKey& s, std::int16_t v) {
+std::error_code write(writer& w, const ApiVersionsResponse::FinalizedFeatureKey& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (v >= 3) {
@@ -162,7 +162,7 @@ std::error_code write(Writer& w, const ApiVersionsResponse::FinalizedFeatureKey&
   return {};
 }
 
-void read(Reader& r, ApiVersionsResponse::FinalizedFeatureKey& s, std::int16_t v) {
+void read(reader& r, ApiVersionsResponse::FinalizedFeatureKey& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (v >= 3) {
@@ -185,11 +185,11 @@ void read(Reader& r, ApiVersionsResponse::FinalizedFeatureKey& s, std::int16_t v
   }
 }
 
-std::error_code write(Writer& w, const ApiVersionsResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const ApiVersionsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   w.i16(s.error_code);
-  if (auto ec = detail::put_array(w, s.api_keys, flex, [&](Writer& w2, const ApiVersionsResponse::ApiVersion& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.api_keys, flex, [&](writer& w2, const ApiVersionsResponse::ApiVersion& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (v >= 1) {
     w.i32(s.throttle_time_ms);
   }
@@ -204,8 +204,8 @@ std::error_code write(Writer& w, const ApiVersionsResponse& s, std::int16_t v) {
     if ((v >= 3) && !(s.supported_features == std::vector<ApiVersionsResponse::SupportedFeatureKey>{})) {
       m.before(0);
       std::vector<std::uint8_t> buf;
-      Writer tw(buf);
-      if (auto ec = detail::put_array(tw, s.supported_features, flex, [&](Writer& w2, const ApiVersionsResponse::SupportedFeatureKey& e) -> std::error_code { return write(w2, e, v); })) return ec;
+      writer tw(buf);
+      if (auto ec = detail::put_array(tw, s.supported_features, flex, [&](writer& w2, const ApiVersionsResponse::SupportedFeatureKey& e) -> std::error_code { return write(w2, e, v); })) return ec;
       w.uvarint(0);
       if (auto ec = detail::put_tag_size(w, buf.size())) return ec;
       w.raw(buf);
@@ -213,7 +213,7 @@ std::error_code write(Writer& w, const ApiVersionsResponse& s, std::int16_t v) {
     if ((v >= 3) && !(s.finalized_features_epoch == std::int64_t{-1})) {
       m.before(1);
       std::vector<std::uint8_t> buf;
-      Writer tw(buf);
+      writer tw(buf);
       tw.i64(s.finalized_features_epoch);
       w.uvarint(1);
       if (auto ec = detail::put_tag_size(w, buf.size())) return ec;
@@ -222,8 +222,8 @@ std::error_code write(Writer& w, const ApiVersionsResponse& s, std::int16_t v) {
     if ((v >= 3) && !(s.finalized_features == std::vector<ApiVersionsResponse::FinalizedFeatureKey>{})) {
       m.before(2);
       std::vector<std::uint8_t> buf;
-      Writer tw(buf);
-      if (auto ec = detail::put_array(tw, s.finalized_features, flex, [&](Writer& w2, const ApiVersionsResponse::FinalizedFeatureKey& e) -> std::error_code { return write(w2, e, v); })) return ec;
+      writer tw(buf);
+      if (auto ec = detail::put_array(tw, s.finalized_features, flex, [&](writer& w2, const ApiVersionsResponse::FinalizedFeatureKey& e) -> std::error_code { return write(w2, e, v); })) return ec;
       w.uvarint(2);
       if (auto ec = detail::put_tag_size(w, buf.size())) return ec;
       w.raw(buf);
@@ -231,7 +231,7 @@ std::error_code write(Writer& w, const ApiVersionsResponse& s, std::int16_t v) {
     if ((v >= 3) && !(s.zk_migration_ready == bool{false})) {
       m.before(3);
       std::vector<std::uint8_t> buf;
-      Writer tw(buf);
+      writer tw(buf);
       tw.boolean(s.zk_migration_ready);
       w.uvarint(3);
       if (auto ec = detail::put_tag_size(w, buf.size())) return ec;
@@ -242,11 +242,11 @@ std::error_code write(Writer& w, const ApiVersionsResponse& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, ApiVersionsResponse& s, std::int16_t v) {
+void read(reader& r, ApiVersionsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   s.error_code = r.i16();
-  detail::get_array(r, s.api_keys, flex, 6, [&](Reader& r2, ApiVersionsResponse::ApiVersion& e) { read(r2, e, v); });
+  detail::get_array(r, s.api_keys, flex, 6, [&](reader& r2, ApiVersionsResponse::ApiVersion& e) { read(r2, e, v); });
   if (v >= 1) {
     s.throttle_time_ms = r.i32();
   }
@@ -257,19 +257,19 @@ void read(Reader& r, ApiVersionsResponse& s, std::int16_t v) {
       const auto data = r.raw(r.uvarint());
       if (!r.ok()) break;
       if (tag == 0 && (v >= 3)) {
-        Reader tr(data);
-        detail::get_array(tr, s.supported_features, flex, 6, [&](Reader& r2, ApiVersionsResponse::SupportedFeatureKey& e) { read(r2, e, v); });
+        reader tr(data);
+        detail::get_array(tr, s.supported_features, flex, 6, [&](reader& r2, ApiVersionsResponse::SupportedFeatureKey& e) { read(r2, e, v); });
         detail::end_tag(r, tr);
       } else if (tag == 1 && (v >= 3)) {
-        Reader tr(data);
+        reader tr(data);
         s.finalized_features_epoch = tr.i64();
         detail::end_tag(r, tr);
       } else if (tag == 2 && (v >= 3)) {
-        Reader tr(data);
-        detail::get_array(tr, s.finalized_features, flex, 6, [&](Reader& r2, ApiVersionsResponse::FinalizedFeatureKey& e) { read(r2, e, v); });
+        reader tr(data);
+        detail::get_array(tr, s.finalized_features, flex, 6, [&](reader& r2, ApiVersionsResponse::FinalizedFeatureKey& e) { read(r2, e, v); });
         detail::end_tag(r, tr);
       } else if (tag == 3 && (v >= 3)) {
-        Reader tr(data);
+        reader tr(data);
         s.zk_migration_ready = tr.boolean();
         detail::end_tag(r, tr);
       } else {
@@ -284,7 +284,7 @@ void read(Reader& r, ApiVersionsResponse& s, std::int16_t v) {
 std::error_code ApiVersionsRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -292,7 +292,7 @@ std::error_code ApiVersionsRequest::encode(std::vector<std::uint8_t>& out, std::
 
 std::error_code ApiVersionsRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   ApiVersionsRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -304,7 +304,7 @@ std::error_code ApiVersionsRequest::decode(std::span<const std::uint8_t> body, s
 std::error_code ApiVersionsResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -312,7 +312,7 @@ std::error_code ApiVersionsResponse::encode(std::vector<std::uint8_t>& out, std:
 
 std::error_code ApiVersionsResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   ApiVersionsResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,23 +8,23 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const ConsumerGroupDescribeRequest& s, std::int16_t v);
-void read(Reader& r, ConsumerGroupDescribeRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const ConsumerGroupDescribeResponse::TopicPartitions& s, std::int16_t v);
-void read(Reader& r, ConsumerGroupDescribeResponse::TopicPartitions& s, std::int16_t v);
-std::error_code write(Writer& w, const ConsumerGroupDescribeResponse::Assignment& s, std::int16_t v);
-void read(Reader& r, ConsumerGroupDescribeResponse::Assignment& s, std::int16_t v);
-std::error_code write(Writer& w, const ConsumerGroupDescribeResponse::Member& s, std::int16_t v);
-void read(Reader& r, ConsumerGroupDescribeResponse::Member& s, std::int16_t v);
-std::error_code write(Writer& w, const ConsumerGroupDescribeResponse::DescribedGroup& s, std::int16_t v);
-void read(Reader& r, ConsumerGroupDescribeResponse::DescribedGroup& s, std::int16_t v);
-std::error_code write(Writer& w, const ConsumerGroupDescribeResponse& s, std::int16_t v);
-void read(Reader& r, ConsumerGroupDescribeResponse& s, std::int16_t v);
+std::error_code write(writer& w, const ConsumerGroupDescribeRequest& s, std::int16_t v);
+void read(reader& r, ConsumerGroupDescribeRequest& s, std::int16_t v);
+std::error_code write(writer& w, const ConsumerGroupDescribeResponse::TopicPartitions& s, std::int16_t v);
+void read(reader& r, ConsumerGroupDescribeResponse::TopicPartitions& s, std::int16_t v);
+std::error_code write(writer& w, const ConsumerGroupDescribeResponse::Assignment& s, std::int16_t v);
+void read(reader& r, ConsumerGroupDescribeResponse::Assignment& s, std::int16_t v);
+std::error_code write(writer& w, const ConsumerGroupDescribeResponse::Member& s, std::int16_t v);
+void read(reader& r, ConsumerGroupDescribeResponse::Member& s, std::int16_t v);
+std::error_code write(writer& w, const ConsumerGroupDescribeResponse::DescribedGroup& s, std::int16_t v);
+void read(reader& r, ConsumerGroupDescribeResponse::DescribedGroup& s, std::int16_t v);
+std::error_code write(writer& w, const ConsumerGroupDescribeResponse& s, std::int16_t v);
+void read(reader& r, ConsumerGroupDescribeResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const ConsumerGroupDescribeRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const ConsumerGroupDescribeRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
-  if (auto ec = detail::put_array(w, s.group_ids, flex, [&](Writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
+  if (auto ec = detail::put_array(w, s.group_ids, flex, [&](writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
   w.boolean(s.include_authorized_operations);
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
@@ -34,10 +34,10 @@ std::error_code write(Writer& w, const ConsumerGroupDescribeRequest& s, std::int
   return {};
 }
 
-void read(Reader& r, ConsumerGroupDescribeRequest& s, std::int16_t v) {
+void read(reader& r, ConsumerGroupDescribeRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
-  detail::get_array(r, s.group_ids, flex, 1, [&](Reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
+  detail::get_array(r, s.group_ids, flex, 1, [&](reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
   s.include_authorized_operations = r.boolean();
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -50,12 +50,12 @@ void read(Reader& r, ConsumerGroupDescribeRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const ConsumerGroupDescribeResponse::TopicPartitions& s, std::int16_t v) {
+std::error_code write(writer& w, const ConsumerGroupDescribeResponse::TopicPartitions& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   w.uuid_value(s.topic_id);
   if (auto ec = detail::put_string(w, s.topic_name, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.partitions, flex, [&](Writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
+  if (auto ec = detail::put_array(w, s.partitions, flex, [&](writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -64,12 +64,12 @@ std::error_code write(Writer& w, const ConsumerGroupDescribeResponse::TopicParti
   return {};
 }
 
-void read(Reader& r, ConsumerGroupDescribeResponse::TopicPartitions& s, std::int16_t v) {
+void read(reader& r, ConsumerGroupDescribeResponse::TopicPartitions& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   s.topic_id = r.uuid_value();
   s.topic_name = detail::get_string(r, flex);
-  detail::get_array(r, s.partitions, flex, 4, [&](Reader& r2, std::int32_t& e) { e = r2.i32(); });
+  detail::get_array(r, s.partitions, flex, 4, [&](reader& r2, std::int32_t& e) { e = r2.i32(); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -81,10 +81,10 @@ void read(Reader& r, ConsumerGroupDescribeResponse::TopicPartitions& s, std::int
   }
 }
 
-std::error_code write(Writer& w, const ConsumerGroupDescribeResponse::Assignment& s, std::int16_t v) {
+std::error_code write(writer& w, const ConsumerGroupDescribeResponse::Assignment& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
-  if (auto ec = detail::put_array(w, s.topic_partitions, flex, [&](Writer& w2, const ConsumerGroupDescribeResponse::TopicPartitions& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.topic_partitions, flex, [&](writer& w2, const ConsumerGroupDescribeResponse::TopicPartitions& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -93,10 +93,10 @@ std::error_code write(Writer& w, const ConsumerGroupDescribeResponse::Assignment
   return {};
 }
 
-void read(Reader& r, ConsumerGroupDescribeResponse::Assignment& s, std::int16_t v) {
+void read(reader& r, ConsumerGroupDescribeResponse::Assignment& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
-  detail::get_array(r, s.topic_partitions, flex, 19, [&](Reader& r2, ConsumerGroupDescribeResponse::TopicPartitions& e) { read(r2, e, v); });
+  detail::get_array(r, s.topic_partitions, flex, 19, [&](reader& r2, ConsumerGroupDescribeResponse::TopicPartitions& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -108,7 +108,7 @@ void read(Reader& r, ConsumerGroupDescribeResponse::Assignment& s, std::int16_t 
   }
 }
 
-std::error_code write(Writer& w, const ConsumerGroupDescribeResponse::Member& s, std::int16_t v) {
+std::error_code write(writer& w, const ConsumerGroupDescribeResponse::Member& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   if (auto ec = detail::put_string(w, s.member_id, flex)) return ec;
@@ -117,7 +117,7 @@ std::error_code write(Writer& w, const ConsumerGroupDescribeResponse::Member& s,
   w.i32(s.member_epoch);
   if (auto ec = detail::put_string(w, s.client_id, flex)) return ec;
   if (auto ec = detail::put_string(w, s.client_host, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.subscribed_topic_names, flex, [&](Writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
+  if (auto ec = detail::put_array(w, s.subscribed_topic_names, flex, [&](writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
   if (auto ec = detail::put_nullable_string(w, s.subscribed_topic_regex, flex)) return ec;
   if (auto ec = write(w, s.assignment, v)) return ec;
   if (auto ec = write(w, s.target_assignment, v)) return ec;
@@ -129,7 +129,7 @@ std::error_code write(Writer& w, const ConsumerGroupDescribeResponse::Member& s,
   return {};
 }
 
-void read(Reader& r, ConsumerGroupDescribeResponse::Member& s, std::int16_t v) {
+void read(reader& r, ConsumerGroupDescribeResponse::Member& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   s.member_id = detail::get_string(r, flex);
@@ -138,7 +138,7 @@ void read(Reader& r, ConsumerGroupDescribeResponse::Member& s, std::int16_t v) {
   s.member_epoch = r.i32();
   s.client_id = detail::get_string(r, flex);
   s.client_host = detail::get_string(r, flex);
-  detail::get_array(r, s.subscribed_topic_names, flex, 1, [&](Reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
+  detail::get_array(r, s.subscribed_topic_names, flex, 1, [&](reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
   s.subscribed_topic_regex = detail::get_nullable_string(r, flex, true);
   read(r, s.assignment, v);
   read(r, s.target_assignment, v);
@@ -153,7 +153,7 @@ void read(Reader& r, ConsumerGroupDescribeResponse::Member& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const ConsumerGroupDescribeResponse::DescribedGroup& s, std::int16_t v) {
+std::error_code write(writer& w, const ConsumerGroupDescribeResponse::DescribedGroup& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   w.i16(s.error_code);
@@ -163,7 +163,7 @@ std::error_code write(Writer& w, const ConsumerGroupDescribeResponse::DescribedG
   w.i32(s.group_epoch);
   w.i32(s.assignment_epoch);
   if (auto ec = detail::put_string(w, s.assignor_name, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.members, flex, [&](Writer& w2, const ConsumerGroupDescribeResponse::Member& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.members, flex, [&](writer& w2, const ConsumerGroupDescribeResponse::Member& e) -> std::error_code { return write(w2, e, v); })) return ec;
   w.i32(s.authorized_operations);
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
@@ -173,7 +173,7 @@ std::error_code write(Writer& w, const ConsumerGroupDescribeResponse::DescribedG
   return {};
 }
 
-void read(Reader& r, ConsumerGroupDescribeResponse::DescribedGroup& s, std::int16_t v) {
+void read(reader& r, ConsumerGroupDescribeResponse::DescribedGroup& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   s.error_code = r.i16();
@@ -183,7 +183,7 @@ void read(Reader& r, ConsumerGroupDescribeResponse::DescribedGroup& s, std::int1
   s.group_epoch = r.i32();
   s.assignment_epoch = r.i32();
   s.assignor_name = detail::get_string(r, flex);
-  detail::get_array(r, s.members, flex, 16, [&](Reader& r2, ConsumerGroupDescribeResponse::Member& e) { read(r2, e, v); });
+  detail::get_array(r, s.members, flex, 16, [&](reader& r2, ConsumerGroupDescribeResponse::Member& e) { read(r2, e, v); });
   s.authorized_operations = r.i32();
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -196,11 +196,11 @@ void read(Reader& r, ConsumerGroupDescribeResponse::DescribedGroup& s, std::int1
   }
 }
 
-std::error_code write(Writer& w, const ConsumerGroupDescribeResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const ConsumerGroupDescribeResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   w.i32(s.throttle_time_ms);
-  if (auto ec = detail::put_array(w, s.groups, flex, [&](Writer& w2, const ConsumerGroupDescribeResponse::DescribedGroup& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.groups, flex, [&](writer& w2, const ConsumerGroupDescribeResponse::DescribedGroup& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -209,11 +209,11 @@ std::error_code write(Writer& w, const ConsumerGroupDescribeResponse& s, std::in
   return {};
 }
 
-void read(Reader& r, ConsumerGroupDescribeResponse& s, std::int16_t v) {
+void read(reader& r, ConsumerGroupDescribeResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   s.throttle_time_ms = r.i32();
-  detail::get_array(r, s.groups, flex, 20, [&](Reader& r2, ConsumerGroupDescribeResponse::DescribedGroup& e) { read(r2, e, v); });
+  detail::get_array(r, s.groups, flex, 20, [&](reader& r2, ConsumerGroupDescribeResponse::DescribedGroup& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -230,7 +230,7 @@ void read(Reader& r, ConsumerGroupDescribeResponse& s, std::int16_t v) {
 std::error_code ConsumerGroupDescribeRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -238,7 +238,7 @@ std::error_code ConsumerGroupDescribeRequest::encode(std::vector<std::uint8_t>& 
 
 std::error_code ConsumerGroupDescribeRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   ConsumerGroupDescribeRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -250,7 +250,7 @@ std::error_code ConsumerGroupDescribeRequest::decode(std::span<const std::uint8_
 std::error_code ConsumerGroupDescribeResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -258,7 +258,7 @@ std::error_code ConsumerGroupDescribeResponse::encode(std::vector<std::uint8_t>&
 
 std::error_code ConsumerGroupDescribeResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   ConsumerGroupDescribeResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

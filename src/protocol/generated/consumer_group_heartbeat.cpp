@@ -8,22 +8,22 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const ConsumerGroupHeartbeatRequest::TopicPartitions& s, std::int16_t v);
-void read(Reader& r, ConsumerGroupHeartbeatRequest::TopicPartitions& s, std::int16_t v);
-std::error_code write(Writer& w, const ConsumerGroupHeartbeatRequest& s, std::int16_t v);
-void read(Reader& r, ConsumerGroupHeartbeatRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const ConsumerGroupHeartbeatResponse::TopicPartitions& s, std::int16_t v);
-void read(Reader& r, ConsumerGroupHeartbeatResponse::TopicPartitions& s, std::int16_t v);
-std::error_code write(Writer& w, const ConsumerGroupHeartbeatResponse::Assignment& s, std::int16_t v);
-void read(Reader& r, ConsumerGroupHeartbeatResponse::Assignment& s, std::int16_t v);
-std::error_code write(Writer& w, const ConsumerGroupHeartbeatResponse& s, std::int16_t v);
-void read(Reader& r, ConsumerGroupHeartbeatResponse& s, std::int16_t v);
+std::error_code write(writer& w, const ConsumerGroupHeartbeatRequest::TopicPartitions& s, std::int16_t v);
+void read(reader& r, ConsumerGroupHeartbeatRequest::TopicPartitions& s, std::int16_t v);
+std::error_code write(writer& w, const ConsumerGroupHeartbeatRequest& s, std::int16_t v);
+void read(reader& r, ConsumerGroupHeartbeatRequest& s, std::int16_t v);
+std::error_code write(writer& w, const ConsumerGroupHeartbeatResponse::TopicPartitions& s, std::int16_t v);
+void read(reader& r, ConsumerGroupHeartbeatResponse::TopicPartitions& s, std::int16_t v);
+std::error_code write(writer& w, const ConsumerGroupHeartbeatResponse::Assignment& s, std::int16_t v);
+void read(reader& r, ConsumerGroupHeartbeatResponse::Assignment& s, std::int16_t v);
+std::error_code write(writer& w, const ConsumerGroupHeartbeatResponse& s, std::int16_t v);
+void read(reader& r, ConsumerGroupHeartbeatResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const ConsumerGroupHeartbeatRequest::TopicPartitions& s, std::int16_t v) {
+std::error_code write(writer& w, const ConsumerGroupHeartbeatRequest::TopicPartitions& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   w.uuid_value(s.topic_id);
-  if (auto ec = detail::put_array(w, s.partitions, flex, [&](Writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
+  if (auto ec = detail::put_array(w, s.partitions, flex, [&](writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -32,11 +32,11 @@ std::error_code write(Writer& w, const ConsumerGroupHeartbeatRequest::TopicParti
   return {};
 }
 
-void read(Reader& r, ConsumerGroupHeartbeatRequest::TopicPartitions& s, std::int16_t v) {
+void read(reader& r, ConsumerGroupHeartbeatRequest::TopicPartitions& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   s.topic_id = r.uuid_value();
-  detail::get_array(r, s.partitions, flex, 4, [&](Reader& r2, std::int32_t& e) { e = r2.i32(); });
+  detail::get_array(r, s.partitions, flex, 4, [&](reader& r2, std::int32_t& e) { e = r2.i32(); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -48,7 +48,7 @@ void read(Reader& r, ConsumerGroupHeartbeatRequest::TopicPartitions& s, std::int
   }
 }
 
-std::error_code write(Writer& w, const ConsumerGroupHeartbeatRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const ConsumerGroupHeartbeatRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   if (auto ec = detail::put_string(w, s.group_id, flex)) return ec;
@@ -57,7 +57,7 @@ std::error_code write(Writer& w, const ConsumerGroupHeartbeatRequest& s, std::in
   if (auto ec = detail::put_nullable_string(w, s.instance_id, flex)) return ec;
   if (auto ec = detail::put_nullable_string(w, s.rack_id, flex)) return ec;
   w.i32(s.rebalance_timeout_ms);
-  if (auto ec = detail::put_nullable_array(w, s.subscribed_topic_names, flex, [&](Writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
+  if (auto ec = detail::put_nullable_array(w, s.subscribed_topic_names, flex, [&](writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
   if (v >= 1) {
     if (!s.subscribed_topic_regex && !(v >= 1)) return client_errc::malformed;
     if (auto ec = detail::put_nullable_string(w, s.subscribed_topic_regex, flex)) return ec;
@@ -65,7 +65,7 @@ std::error_code write(Writer& w, const ConsumerGroupHeartbeatRequest& s, std::in
     return client_errc::field_not_in_version;
   }
   if (auto ec = detail::put_nullable_string(w, s.server_assignor, flex)) return ec;
-  if (auto ec = detail::put_nullable_array(w, s.topic_partitions, flex, [&](Writer& w2, const ConsumerGroupHeartbeatRequest::TopicPartitions& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_nullable_array(w, s.topic_partitions, flex, [&](writer& w2, const ConsumerGroupHeartbeatRequest::TopicPartitions& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -74,7 +74,7 @@ std::error_code write(Writer& w, const ConsumerGroupHeartbeatRequest& s, std::in
   return {};
 }
 
-void read(Reader& r, ConsumerGroupHeartbeatRequest& s, std::int16_t v) {
+void read(reader& r, ConsumerGroupHeartbeatRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   s.group_id = detail::get_string(r, flex);
@@ -83,12 +83,12 @@ void read(Reader& r, ConsumerGroupHeartbeatRequest& s, std::int16_t v) {
   s.instance_id = detail::get_nullable_string(r, flex, true);
   s.rack_id = detail::get_nullable_string(r, flex, true);
   s.rebalance_timeout_ms = r.i32();
-  detail::get_nullable_array(r, s.subscribed_topic_names, flex, true, 1, [&](Reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
+  detail::get_nullable_array(r, s.subscribed_topic_names, flex, true, 1, [&](reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
   if (v >= 1) {
     s.subscribed_topic_regex = detail::get_nullable_string(r, flex, v >= 1);
   }
   s.server_assignor = detail::get_nullable_string(r, flex, true);
-  detail::get_nullable_array(r, s.topic_partitions, flex, true, 18, [&](Reader& r2, ConsumerGroupHeartbeatRequest::TopicPartitions& e) { read(r2, e, v); });
+  detail::get_nullable_array(r, s.topic_partitions, flex, true, 18, [&](reader& r2, ConsumerGroupHeartbeatRequest::TopicPartitions& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -100,11 +100,11 @@ void read(Reader& r, ConsumerGroupHeartbeatRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const ConsumerGroupHeartbeatResponse::TopicPartitions& s, std::int16_t v) {
+std::error_code write(writer& w, const ConsumerGroupHeartbeatResponse::TopicPartitions& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   w.uuid_value(s.topic_id);
-  if (auto ec = detail::put_array(w, s.partitions, flex, [&](Writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
+  if (auto ec = detail::put_array(w, s.partitions, flex, [&](writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -113,11 +113,11 @@ std::error_code write(Writer& w, const ConsumerGroupHeartbeatResponse::TopicPart
   return {};
 }
 
-void read(Reader& r, ConsumerGroupHeartbeatResponse::TopicPartitions& s, std::int16_t v) {
+void read(reader& r, ConsumerGroupHeartbeatResponse::TopicPartitions& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   s.topic_id = r.uuid_value();
-  detail::get_array(r, s.partitions, flex, 4, [&](Reader& r2, std::int32_t& e) { e = r2.i32(); });
+  detail::get_array(r, s.partitions, flex, 4, [&](reader& r2, std::int32_t& e) { e = r2.i32(); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -129,10 +129,10 @@ void read(Reader& r, ConsumerGroupHeartbeatResponse::TopicPartitions& s, std::in
   }
 }
 
-std::error_code write(Writer& w, const ConsumerGroupHeartbeatResponse::Assignment& s, std::int16_t v) {
+std::error_code write(writer& w, const ConsumerGroupHeartbeatResponse::Assignment& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
-  if (auto ec = detail::put_array(w, s.topic_partitions, flex, [&](Writer& w2, const ConsumerGroupHeartbeatResponse::TopicPartitions& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.topic_partitions, flex, [&](writer& w2, const ConsumerGroupHeartbeatResponse::TopicPartitions& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -141,10 +141,10 @@ std::error_code write(Writer& w, const ConsumerGroupHeartbeatResponse::Assignmen
   return {};
 }
 
-void read(Reader& r, ConsumerGroupHeartbeatResponse::Assignment& s, std::int16_t v) {
+void read(reader& r, ConsumerGroupHeartbeatResponse::Assignment& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
-  detail::get_array(r, s.topic_partitions, flex, 18, [&](Reader& r2, ConsumerGroupHeartbeatResponse::TopicPartitions& e) { read(r2, e, v); });
+  detail::get_array(r, s.topic_partitions, flex, 18, [&](reader& r2, ConsumerGroupHeartbeatResponse::TopicPartitions& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -156,7 +156,7 @@ void read(Reader& r, ConsumerGroupHeartbeatResponse::Assignment& s, std::int16_t
   }
 }
 
-std::error_code write(Writer& w, const ConsumerGroupHeartbeatResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const ConsumerGroupHeartbeatResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   w.i32(s.throttle_time_ms);
@@ -174,7 +174,7 @@ std::error_code write(Writer& w, const ConsumerGroupHeartbeatResponse& s, std::i
   return {};
 }
 
-void read(Reader& r, ConsumerGroupHeartbeatResponse& s, std::int16_t v) {
+void read(reader& r, ConsumerGroupHeartbeatResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   s.throttle_time_ms = r.i32();
@@ -200,7 +200,7 @@ void read(Reader& r, ConsumerGroupHeartbeatResponse& s, std::int16_t v) {
 std::error_code ConsumerGroupHeartbeatRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -208,7 +208,7 @@ std::error_code ConsumerGroupHeartbeatRequest::encode(std::vector<std::uint8_t>&
 
 std::error_code ConsumerGroupHeartbeatRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   ConsumerGroupHeartbeatRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -220,7 +220,7 @@ std::error_code ConsumerGroupHeartbeatRequest::decode(std::span<const std::uint8
 std::error_code ConsumerGroupHeartbeatResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -228,7 +228,7 @@ std::error_code ConsumerGroupHeartbeatResponse::encode(std::vector<std::uint8_t>
 
 std::error_code ConsumerGroupHeartbeatResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   ConsumerGroupHeartbeatResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,16 +8,16 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const ConsumerProtocolSubscription::TopicPartition& s, std::int16_t v);
-void read(Reader& r, ConsumerProtocolSubscription::TopicPartition& s, std::int16_t v);
-std::error_code write(Writer& w, const ConsumerProtocolSubscription& s, std::int16_t v);
-void read(Reader& r, ConsumerProtocolSubscription& s, std::int16_t v);
-std::error_code write(Writer& w, const ConsumerProtocolAssignment::TopicPartition& s, std::int16_t v);
-void read(Reader& r, ConsumerProtocolAssignment::TopicPartition& s, std::int16_t v);
-std::error_code write(Writer& w, const ConsumerProtocolAssignment& s, std::int16_t v);
-void read(Reader& r, ConsumerProtocolAssignment& s, std::int16_t v);
+std::error_code write(writer& w, const ConsumerProtocolSubscription::TopicPartition& s, std::int16_t v);
+void read(reader& r, ConsumerProtocolSubscription::TopicPartition& s, std::int16_t v);
+std::error_code write(writer& w, const ConsumerProtocolSubscription& s, std::int16_t v);
+void read(reader& r, ConsumerProtocolSubscription& s, std::int16_t v);
+std::error_code write(writer& w, const ConsumerProtocolAssignment::TopicPartition& s, std::int16_t v);
+void read(reader& r, ConsumerProtocolAssignment::TopicPartition& s, std::int16_t v);
+std::error_code write(writer& w, const ConsumerProtocolAssignment& s, std::int16_t v);
+void read(reader& r, ConsumerProtocolAssignment& s, std::int16_t v);
 
-std::error_code write(Writer& w, const ConsumerProtocolSubscription::TopicPartition& s, std::int16_t v) {
+std::error_code write(writer& w, const ConsumerProtocolSubscription::TopicPartition& s, std::int16_t v) {
   (void)v;
   if (v >= 1) {
     if (auto ec = detail::put_string(w, s.topic, false)) return ec;
@@ -25,29 +25,29 @@ std::error_code write(Writer& w, const ConsumerProtocolSubscription::TopicPartit
     return client_errc::field_not_in_version;
   }
   if (v >= 1) {
-    if (auto ec = detail::put_array(w, s.partitions, false, [&](Writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
+    if (auto ec = detail::put_array(w, s.partitions, false, [&](writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
   } else if (!(s.partitions == std::vector<std::int32_t>{})) {
     return client_errc::field_not_in_version;
   }
   return {};
 }
 
-void read(Reader& r, ConsumerProtocolSubscription::TopicPartition& s, std::int16_t v) {
+void read(reader& r, ConsumerProtocolSubscription::TopicPartition& s, std::int16_t v) {
   (void)v;
   if (v >= 1) {
     s.topic = detail::get_string(r, false);
   }
   if (v >= 1) {
-    detail::get_array(r, s.partitions, false, 4, [&](Reader& r2, std::int32_t& e) { e = r2.i32(); });
+    detail::get_array(r, s.partitions, false, 4, [&](reader& r2, std::int32_t& e) { e = r2.i32(); });
   }
 }
 
-std::error_code write(Writer& w, const ConsumerProtocolSubscription& s, std::int16_t v) {
+std::error_code write(writer& w, const ConsumerProtocolSubscription& s, std::int16_t v) {
   (void)v;
-  if (auto ec = detail::put_array(w, s.topics, false, [&](Writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, false); })) return ec;
+  if (auto ec = detail::put_array(w, s.topics, false, [&](writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, false); })) return ec;
   if (auto ec = detail::put_nullable_bytes(w, s.user_data, false)) return ec;
   if (v >= 1) {
-    if (auto ec = detail::put_array(w, s.owned_partitions, false, [&](Writer& w2, const ConsumerProtocolSubscription::TopicPartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_array(w, s.owned_partitions, false, [&](writer& w2, const ConsumerProtocolSubscription::TopicPartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
   }
   if (v >= 2) {
     w.i32(s.generation_id);
@@ -59,12 +59,12 @@ std::error_code write(Writer& w, const ConsumerProtocolSubscription& s, std::int
   return {};
 }
 
-void read(Reader& r, ConsumerProtocolSubscription& s, std::int16_t v) {
+void read(reader& r, ConsumerProtocolSubscription& s, std::int16_t v) {
   (void)v;
-  detail::get_array(r, s.topics, false, 2, [&](Reader& r2, std::string& e) { e = detail::get_string(r2, false); });
+  detail::get_array(r, s.topics, false, 2, [&](reader& r2, std::string& e) { e = detail::get_string(r2, false); });
   s.user_data = detail::get_nullable_bytes(r, false, true);
   if (v >= 1) {
-    detail::get_array(r, s.owned_partitions, false, 6, [&](Reader& r2, ConsumerProtocolSubscription::TopicPartition& e) { read(r2, e, v); });
+    detail::get_array(r, s.owned_partitions, false, 6, [&](reader& r2, ConsumerProtocolSubscription::TopicPartition& e) { read(r2, e, v); });
   }
   if (v >= 2) {
     s.generation_id = r.i32();
@@ -74,29 +74,29 @@ void read(Reader& r, ConsumerProtocolSubscription& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const ConsumerProtocolAssignment::TopicPartition& s, std::int16_t v) {
+std::error_code write(writer& w, const ConsumerProtocolAssignment::TopicPartition& s, std::int16_t v) {
   (void)v;
   if (auto ec = detail::put_string(w, s.topic, false)) return ec;
-  if (auto ec = detail::put_array(w, s.partitions, false, [&](Writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
+  if (auto ec = detail::put_array(w, s.partitions, false, [&](writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
   return {};
 }
 
-void read(Reader& r, ConsumerProtocolAssignment::TopicPartition& s, std::int16_t v) {
+void read(reader& r, ConsumerProtocolAssignment::TopicPartition& s, std::int16_t v) {
   (void)v;
   s.topic = detail::get_string(r, false);
-  detail::get_array(r, s.partitions, false, 4, [&](Reader& r2, std::int32_t& e) { e = r2.i32(); });
+  detail::get_array(r, s.partitions, false, 4, [&](reader& r2, std::int32_t& e) { e = r2.i32(); });
 }
 
-std::error_code write(Writer& w, const ConsumerProtocolAssignment& s, std::int16_t v) {
+std::error_code write(writer& w, const ConsumerProtocolAssignment& s, std::int16_t v) {
   (void)v;
-  if (auto ec = detail::put_array(w, s.assigned_partitions, false, [&](Writer& w2, const ConsumerProtocolAssignment::TopicPartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.assigned_partitions, false, [&](writer& w2, const ConsumerProtocolAssignment::TopicPartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (auto ec = detail::put_nullable_bytes(w, s.user_data, false)) return ec;
   return {};
 }
 
-void read(Reader& r, ConsumerProtocolAssignment& s, std::int16_t v) {
+void read(reader& r, ConsumerProtocolAssignment& s, std::int16_t v) {
   (void)v;
-  detail::get_array(r, s.assigned_partitions, false, 6, [&](Reader& r2, ConsumerProtocolAssignment::TopicPartition& e) { read(r2, e, v); });
+  detail::get_array(r, s.assigned_partitions, false, 6, [&](reader& r2, ConsumerProtocolAssignment::TopicPartition& e) { read(r2, e, v); });
   s.user_data = detail::get_nullable_bytes(r, false, true);
 }
 
@@ -105,7 +105,7 @@ void read(Reader& r, ConsumerProtocolAssignment& s, std::int16_t v) {
 std::error_code ConsumerProtocolSubscription::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -113,7 +113,7 @@ std::error_code ConsumerProtocolSubscription::encode(std::vector<std::uint8_t>& 
 
 std::error_code ConsumerProtocolSubscription::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   ConsumerProtocolSubscription m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -125,7 +125,7 @@ std::error_code ConsumerProtocolSubscription::decode(std::span<const std::uint8_
 std::error_code ConsumerProtocolAssignment::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -133,7 +133,7 @@ std::error_code ConsumerProtocolAssignment::encode(std::vector<std::uint8_t>& ou
 
 std::error_code ConsumerProtocolAssignment::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   ConsumerProtocolAssignment m;
   read(r, m, version);
   if (!r.ok()) return r.error();

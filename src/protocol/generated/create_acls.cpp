@@ -8,16 +8,16 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const CreateAclsRequest::AclCreation& s, std::int16_t v);
-void read(Reader& r, CreateAclsRequest::AclCreation& s, std::int16_t v);
-std::error_code write(Writer& w, const CreateAclsRequest& s, std::int16_t v);
-void read(Reader& r, CreateAclsRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const CreateAclsResponse::AclCreationResult& s, std::int16_t v);
-void read(Reader& r, CreateAclsResponse::AclCreationResult& s, std::int16_t v);
-std::error_code write(Writer& w, const CreateAclsResponse& s, std::int16_t v);
-void read(Reader& r, CreateAclsResponse& s, std::int16_t v);
+std::error_code write(writer& w, const CreateAclsRequest::AclCreation& s, std::int16_t v);
+void read(reader& r, CreateAclsRequest::AclCreation& s, std::int16_t v);
+std::error_code write(writer& w, const CreateAclsRequest& s, std::int16_t v);
+void read(reader& r, CreateAclsRequest& s, std::int16_t v);
+std::error_code write(writer& w, const CreateAclsResponse::AclCreationResult& s, std::int16_t v);
+void read(reader& r, CreateAclsResponse::AclCreationResult& s, std::int16_t v);
+std::error_code write(writer& w, const CreateAclsResponse& s, std::int16_t v);
+void read(reader& r, CreateAclsResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const CreateAclsRequest::AclCreation& s, std::int16_t v) {
+std::error_code write(writer& w, const CreateAclsRequest::AclCreation& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   w.i8(s.resource_type);
@@ -39,7 +39,7 @@ std::error_code write(Writer& w, const CreateAclsRequest::AclCreation& s, std::i
   return {};
 }
 
-void read(Reader& r, CreateAclsRequest::AclCreation& s, std::int16_t v) {
+void read(reader& r, CreateAclsRequest::AclCreation& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.resource_type = r.i8();
@@ -62,10 +62,10 @@ void read(Reader& r, CreateAclsRequest::AclCreation& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const CreateAclsRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const CreateAclsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
-  if (auto ec = detail::put_array(w, s.creations, flex, [&](Writer& w2, const CreateAclsRequest::AclCreation& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.creations, flex, [&](writer& w2, const CreateAclsRequest::AclCreation& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -74,10 +74,10 @@ std::error_code write(Writer& w, const CreateAclsRequest& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, CreateAclsRequest& s, std::int16_t v) {
+void read(reader& r, CreateAclsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
-  detail::get_array(r, s.creations, flex, 8, [&](Reader& r2, CreateAclsRequest::AclCreation& e) { read(r2, e, v); });
+  detail::get_array(r, s.creations, flex, 8, [&](reader& r2, CreateAclsRequest::AclCreation& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -89,7 +89,7 @@ void read(Reader& r, CreateAclsRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const CreateAclsResponse::AclCreationResult& s, std::int16_t v) {
+std::error_code write(writer& w, const CreateAclsResponse::AclCreationResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   w.i16(s.error_code);
@@ -102,7 +102,7 @@ std::error_code write(Writer& w, const CreateAclsResponse::AclCreationResult& s,
   return {};
 }
 
-void read(Reader& r, CreateAclsResponse::AclCreationResult& s, std::int16_t v) {
+void read(reader& r, CreateAclsResponse::AclCreationResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.error_code = r.i16();
@@ -118,11 +118,11 @@ void read(Reader& r, CreateAclsResponse::AclCreationResult& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const CreateAclsResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const CreateAclsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   w.i32(s.throttle_time_ms);
-  if (auto ec = detail::put_array(w, s.results, flex, [&](Writer& w2, const CreateAclsResponse::AclCreationResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.results, flex, [&](writer& w2, const CreateAclsResponse::AclCreationResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -131,11 +131,11 @@ std::error_code write(Writer& w, const CreateAclsResponse& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, CreateAclsResponse& s, std::int16_t v) {
+void read(reader& r, CreateAclsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.throttle_time_ms = r.i32();
-  detail::get_array(r, s.results, flex, 4, [&](Reader& r2, CreateAclsResponse::AclCreationResult& e) { read(r2, e, v); });
+  detail::get_array(r, s.results, flex, 4, [&](reader& r2, CreateAclsResponse::AclCreationResult& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -152,7 +152,7 @@ void read(Reader& r, CreateAclsResponse& s, std::int16_t v) {
 std::error_code CreateAclsRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -160,7 +160,7 @@ std::error_code CreateAclsRequest::encode(std::vector<std::uint8_t>& out, std::i
 
 std::error_code CreateAclsRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   CreateAclsRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -172,7 +172,7 @@ std::error_code CreateAclsRequest::decode(std::span<const std::uint8_t> body, st
 std::error_code CreateAclsResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -180,7 +180,7 @@ std::error_code CreateAclsResponse::encode(std::vector<std::uint8_t>& out, std::
 
 std::error_code CreateAclsResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   CreateAclsResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

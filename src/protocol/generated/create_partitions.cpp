@@ -8,21 +8,21 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const CreatePartitionsRequest::CreatePartitionsAssignment& s, std::int16_t v);
-void read(Reader& r, CreatePartitionsRequest::CreatePartitionsAssignment& s, std::int16_t v);
-std::error_code write(Writer& w, const CreatePartitionsRequest::CreatePartitionsTopic& s, std::int16_t v);
-void read(Reader& r, CreatePartitionsRequest::CreatePartitionsTopic& s, std::int16_t v);
-std::error_code write(Writer& w, const CreatePartitionsRequest& s, std::int16_t v);
-void read(Reader& r, CreatePartitionsRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const CreatePartitionsResponse::CreatePartitionsTopicResult& s, std::int16_t v);
-void read(Reader& r, CreatePartitionsResponse::CreatePartitionsTopicResult& s, std::int16_t v);
-std::error_code write(Writer& w, const CreatePartitionsResponse& s, std::int16_t v);
-void read(Reader& r, CreatePartitionsResponse& s, std::int16_t v);
+std::error_code write(writer& w, const CreatePartitionsRequest::CreatePartitionsAssignment& s, std::int16_t v);
+void read(reader& r, CreatePartitionsRequest::CreatePartitionsAssignment& s, std::int16_t v);
+std::error_code write(writer& w, const CreatePartitionsRequest::CreatePartitionsTopic& s, std::int16_t v);
+void read(reader& r, CreatePartitionsRequest::CreatePartitionsTopic& s, std::int16_t v);
+std::error_code write(writer& w, const CreatePartitionsRequest& s, std::int16_t v);
+void read(reader& r, CreatePartitionsRequest& s, std::int16_t v);
+std::error_code write(writer& w, const CreatePartitionsResponse::CreatePartitionsTopicResult& s, std::int16_t v);
+void read(reader& r, CreatePartitionsResponse::CreatePartitionsTopicResult& s, std::int16_t v);
+std::error_code write(writer& w, const CreatePartitionsResponse& s, std::int16_t v);
+void read(reader& r, CreatePartitionsResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const CreatePartitionsRequest::CreatePartitionsAssignment& s, std::int16_t v) {
+std::error_code write(writer& w, const CreatePartitionsRequest::CreatePartitionsAssignment& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
-  if (auto ec = detail::put_array(w, s.broker_ids, flex, [&](Writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
+  if (auto ec = detail::put_array(w, s.broker_ids, flex, [&](writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -31,10 +31,10 @@ std::error_code write(Writer& w, const CreatePartitionsRequest::CreatePartitions
   return {};
 }
 
-void read(Reader& r, CreatePartitionsRequest::CreatePartitionsAssignment& s, std::int16_t v) {
+void read(reader& r, CreatePartitionsRequest::CreatePartitionsAssignment& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
-  detail::get_array(r, s.broker_ids, flex, 4, [&](Reader& r2, std::int32_t& e) { e = r2.i32(); });
+  detail::get_array(r, s.broker_ids, flex, 4, [&](reader& r2, std::int32_t& e) { e = r2.i32(); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -46,12 +46,12 @@ void read(Reader& r, CreatePartitionsRequest::CreatePartitionsAssignment& s, std
   }
 }
 
-std::error_code write(Writer& w, const CreatePartitionsRequest::CreatePartitionsTopic& s, std::int16_t v) {
+std::error_code write(writer& w, const CreatePartitionsRequest::CreatePartitionsTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   if (auto ec = detail::put_string(w, s.name, flex)) return ec;
   w.i32(s.count);
-  if (auto ec = detail::put_nullable_array(w, s.assignments, flex, [&](Writer& w2, const CreatePartitionsRequest::CreatePartitionsAssignment& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_nullable_array(w, s.assignments, flex, [&](writer& w2, const CreatePartitionsRequest::CreatePartitionsAssignment& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -60,12 +60,12 @@ std::error_code write(Writer& w, const CreatePartitionsRequest::CreatePartitions
   return {};
 }
 
-void read(Reader& r, CreatePartitionsRequest::CreatePartitionsTopic& s, std::int16_t v) {
+void read(reader& r, CreatePartitionsRequest::CreatePartitionsTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.name = detail::get_string(r, flex);
   s.count = r.i32();
-  detail::get_nullable_array(r, s.assignments, flex, true, 2, [&](Reader& r2, CreatePartitionsRequest::CreatePartitionsAssignment& e) { read(r2, e, v); });
+  detail::get_nullable_array(r, s.assignments, flex, true, 2, [&](reader& r2, CreatePartitionsRequest::CreatePartitionsAssignment& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -77,10 +77,10 @@ void read(Reader& r, CreatePartitionsRequest::CreatePartitionsTopic& s, std::int
   }
 }
 
-std::error_code write(Writer& w, const CreatePartitionsRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const CreatePartitionsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
-  if (auto ec = detail::put_array(w, s.topics, flex, [&](Writer& w2, const CreatePartitionsRequest::CreatePartitionsTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.topics, flex, [&](writer& w2, const CreatePartitionsRequest::CreatePartitionsTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
   w.i32(s.timeout_ms);
   w.boolean(s.validate_only);
   if (flex) {
@@ -91,10 +91,10 @@ std::error_code write(Writer& w, const CreatePartitionsRequest& s, std::int16_t 
   return {};
 }
 
-void read(Reader& r, CreatePartitionsRequest& s, std::int16_t v) {
+void read(reader& r, CreatePartitionsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
-  detail::get_array(r, s.topics, flex, 7, [&](Reader& r2, CreatePartitionsRequest::CreatePartitionsTopic& e) { read(r2, e, v); });
+  detail::get_array(r, s.topics, flex, 7, [&](reader& r2, CreatePartitionsRequest::CreatePartitionsTopic& e) { read(r2, e, v); });
   s.timeout_ms = r.i32();
   s.validate_only = r.boolean();
   if (flex) {
@@ -108,7 +108,7 @@ void read(Reader& r, CreatePartitionsRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const CreatePartitionsResponse::CreatePartitionsTopicResult& s, std::int16_t v) {
+std::error_code write(writer& w, const CreatePartitionsResponse::CreatePartitionsTopicResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   if (auto ec = detail::put_string(w, s.name, flex)) return ec;
@@ -122,7 +122,7 @@ std::error_code write(Writer& w, const CreatePartitionsResponse::CreatePartition
   return {};
 }
 
-void read(Reader& r, CreatePartitionsResponse::CreatePartitionsTopicResult& s, std::int16_t v) {
+void read(reader& r, CreatePartitionsResponse::CreatePartitionsTopicResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.name = detail::get_string(r, flex);
@@ -139,11 +139,11 @@ void read(Reader& r, CreatePartitionsResponse::CreatePartitionsTopicResult& s, s
   }
 }
 
-std::error_code write(Writer& w, const CreatePartitionsResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const CreatePartitionsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   w.i32(s.throttle_time_ms);
-  if (auto ec = detail::put_array(w, s.results, flex, [&](Writer& w2, const CreatePartitionsResponse::CreatePartitionsTopicResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.results, flex, [&](writer& w2, const CreatePartitionsResponse::CreatePartitionsTopicResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -152,11 +152,11 @@ std::error_code write(Writer& w, const CreatePartitionsResponse& s, std::int16_t
   return {};
 }
 
-void read(Reader& r, CreatePartitionsResponse& s, std::int16_t v) {
+void read(reader& r, CreatePartitionsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.throttle_time_ms = r.i32();
-  detail::get_array(r, s.results, flex, 5, [&](Reader& r2, CreatePartitionsResponse::CreatePartitionsTopicResult& e) { read(r2, e, v); });
+  detail::get_array(r, s.results, flex, 5, [&](reader& r2, CreatePartitionsResponse::CreatePartitionsTopicResult& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -173,7 +173,7 @@ void read(Reader& r, CreatePartitionsResponse& s, std::int16_t v) {
 std::error_code CreatePartitionsRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -181,7 +181,7 @@ std::error_code CreatePartitionsRequest::encode(std::vector<std::uint8_t>& out, 
 
 std::error_code CreatePartitionsRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   CreatePartitionsRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -193,7 +193,7 @@ std::error_code CreatePartitionsRequest::decode(std::span<const std::uint8_t> bo
 std::error_code CreatePartitionsResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -201,7 +201,7 @@ std::error_code CreatePartitionsResponse::encode(std::vector<std::uint8_t>& out,
 
 std::error_code CreatePartitionsResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   CreatePartitionsResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

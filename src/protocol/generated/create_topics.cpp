@@ -8,26 +8,26 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const CreateTopicsRequest::CreatableReplicaAssignment& s, std::int16_t v);
-void read(Reader& r, CreateTopicsRequest::CreatableReplicaAssignment& s, std::int16_t v);
-std::error_code write(Writer& w, const CreateTopicsRequest::CreatableTopicConfig& s, std::int16_t v);
-void read(Reader& r, CreateTopicsRequest::CreatableTopicConfig& s, std::int16_t v);
-std::error_code write(Writer& w, const CreateTopicsRequest::CreatableTopic& s, std::int16_t v);
-void read(Reader& r, CreateTopicsRequest::CreatableTopic& s, std::int16_t v);
-std::error_code write(Writer& w, const CreateTopicsRequest& s, std::int16_t v);
-void read(Reader& r, CreateTopicsRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const CreateTopicsResponse::CreatableTopicConfigs& s, std::int16_t v);
-void read(Reader& r, CreateTopicsResponse::CreatableTopicConfigs& s, std::int16_t v);
-std::error_code write(Writer& w, const CreateTopicsResponse::CreatableTopicResult& s, std::int16_t v);
-void read(Reader& r, CreateTopicsResponse::CreatableTopicResult& s, std::int16_t v);
-std::error_code write(Writer& w, const CreateTopicsResponse& s, std::int16_t v);
-void read(Reader& r, CreateTopicsResponse& s, std::int16_t v);
+std::error_code write(writer& w, const CreateTopicsRequest::CreatableReplicaAssignment& s, std::int16_t v);
+void read(reader& r, CreateTopicsRequest::CreatableReplicaAssignment& s, std::int16_t v);
+std::error_code write(writer& w, const CreateTopicsRequest::CreatableTopicConfig& s, std::int16_t v);
+void read(reader& r, CreateTopicsRequest::CreatableTopicConfig& s, std::int16_t v);
+std::error_code write(writer& w, const CreateTopicsRequest::CreatableTopic& s, std::int16_t v);
+void read(reader& r, CreateTopicsRequest::CreatableTopic& s, std::int16_t v);
+std::error_code write(writer& w, const CreateTopicsRequest& s, std::int16_t v);
+void read(reader& r, CreateTopicsRequest& s, std::int16_t v);
+std::error_code write(writer& w, const CreateTopicsResponse::CreatableTopicConfigs& s, std::int16_t v);
+void read(reader& r, CreateTopicsResponse::CreatableTopicConfigs& s, std::int16_t v);
+std::error_code write(writer& w, const CreateTopicsResponse::CreatableTopicResult& s, std::int16_t v);
+void read(reader& r, CreateTopicsResponse::CreatableTopicResult& s, std::int16_t v);
+std::error_code write(writer& w, const CreateTopicsResponse& s, std::int16_t v);
+void read(reader& r, CreateTopicsResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const CreateTopicsRequest::CreatableReplicaAssignment& s, std::int16_t v) {
+std::error_code write(writer& w, const CreateTopicsRequest::CreatableReplicaAssignment& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 5;
   w.i32(s.partition_index);
-  if (auto ec = detail::put_array(w, s.broker_ids, flex, [&](Writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
+  if (auto ec = detail::put_array(w, s.broker_ids, flex, [&](writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -36,11 +36,11 @@ std::error_code write(Writer& w, const CreateTopicsRequest::CreatableReplicaAssi
   return {};
 }
 
-void read(Reader& r, CreateTopicsRequest::CreatableReplicaAssignment& s, std::int16_t v) {
+void read(reader& r, CreateTopicsRequest::CreatableReplicaAssignment& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 5;
   s.partition_index = r.i32();
-  detail::get_array(r, s.broker_ids, flex, 4, [&](Reader& r2, std::int32_t& e) { e = r2.i32(); });
+  detail::get_array(r, s.broker_ids, flex, 4, [&](reader& r2, std::int32_t& e) { e = r2.i32(); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -52,7 +52,7 @@ void read(Reader& r, CreateTopicsRequest::CreatableReplicaAssignment& s, std::in
   }
 }
 
-std::error_code write(Writer& w, const CreateTopicsRequest::CreatableTopicConfig& s, std::int16_t v) {
+std::error_code write(writer& w, const CreateTopicsRequest::CreatableTopicConfig& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 5;
   if (auto ec = detail::put_string(w, s.name, flex)) return ec;
@@ -65,7 +65,7 @@ std::error_code write(Writer& w, const CreateTopicsRequest::CreatableTopicConfig
   return {};
 }
 
-void read(Reader& r, CreateTopicsRequest::CreatableTopicConfig& s, std::int16_t v) {
+void read(reader& r, CreateTopicsRequest::CreatableTopicConfig& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 5;
   s.name = detail::get_string(r, flex);
@@ -81,14 +81,14 @@ void read(Reader& r, CreateTopicsRequest::CreatableTopicConfig& s, std::int16_t 
   }
 }
 
-std::error_code write(Writer& w, const CreateTopicsRequest::CreatableTopic& s, std::int16_t v) {
+std::error_code write(writer& w, const CreateTopicsRequest::CreatableTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 5;
   if (auto ec = detail::put_string(w, s.name, flex)) return ec;
   w.i32(s.num_partitions);
   w.i16(s.replication_factor);
-  if (auto ec = detail::put_array(w, s.assignments, flex, [&](Writer& w2, const CreateTopicsRequest::CreatableReplicaAssignment& e) -> std::error_code { return write(w2, e, v); })) return ec;
-  if (auto ec = detail::put_array(w, s.configs, flex, [&](Writer& w2, const CreateTopicsRequest::CreatableTopicConfig& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.assignments, flex, [&](writer& w2, const CreateTopicsRequest::CreatableReplicaAssignment& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.configs, flex, [&](writer& w2, const CreateTopicsRequest::CreatableTopicConfig& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -97,14 +97,14 @@ std::error_code write(Writer& w, const CreateTopicsRequest::CreatableTopic& s, s
   return {};
 }
 
-void read(Reader& r, CreateTopicsRequest::CreatableTopic& s, std::int16_t v) {
+void read(reader& r, CreateTopicsRequest::CreatableTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 5;
   s.name = detail::get_string(r, flex);
   s.num_partitions = r.i32();
   s.replication_factor = r.i16();
-  detail::get_array(r, s.assignments, flex, 6, [&](Reader& r2, CreateTopicsRequest::CreatableReplicaAssignment& e) { read(r2, e, v); });
-  detail::get_array(r, s.configs, flex, 3, [&](Reader& r2, CreateTopicsRequest::CreatableTopicConfig& e) { read(r2, e, v); });
+  detail::get_array(r, s.assignments, flex, 6, [&](reader& r2, CreateTopicsRequest::CreatableReplicaAssignment& e) { read(r2, e, v); });
+  detail::get_array(r, s.configs, flex, 3, [&](reader& r2, CreateTopicsRequest::CreatableTopicConfig& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -116,10 +116,10 @@ void read(Reader& r, CreateTopicsRequest::CreatableTopic& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const CreateTopicsRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const CreateTopicsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 5;
-  if (auto ec = detail::put_array(w, s.topics, flex, [&](Writer& w2, const CreateTopicsRequest::CreatableTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.topics, flex, [&](writer& w2, const CreateTopicsRequest::CreatableTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
   w.i32(s.timeout_ms);
   if (v >= 1) {
     w.boolean(s.validate_only);
@@ -134,10 +134,10 @@ std::error_code write(Writer& w, const CreateTopicsRequest& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, CreateTopicsRequest& s, std::int16_t v) {
+void read(reader& r, CreateTopicsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 5;
-  detail::get_array(r, s.topics, flex, 10, [&](Reader& r2, CreateTopicsRequest::CreatableTopic& e) { read(r2, e, v); });
+  detail::get_array(r, s.topics, flex, 10, [&](reader& r2, CreateTopicsRequest::CreatableTopic& e) { read(r2, e, v); });
   s.timeout_ms = r.i32();
   if (v >= 1) {
     s.validate_only = r.boolean();
@@ -153,7 +153,7 @@ void read(Reader& r, CreateTopicsRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const CreateTopicsResponse::CreatableTopicConfigs& s, std::int16_t v) {
+std::error_code write(writer& w, const CreateTopicsResponse::CreatableTopicConfigs& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 5;
   if (v >= 5) {
@@ -188,7 +188,7 @@ std::error_code write(Writer& w, const CreateTopicsResponse::CreatableTopicConfi
   return {};
 }
 
-void read(Reader& r, CreateTopicsResponse::CreatableTopicConfigs& s, std::int16_t v) {
+void read(reader& r, CreateTopicsResponse::CreatableTopicConfigs& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 5;
   if (v >= 5) {
@@ -217,7 +217,7 @@ void read(Reader& r, CreateTopicsResponse::CreatableTopicConfigs& s, std::int16_
   }
 }
 
-std::error_code write(Writer& w, const CreateTopicsResponse::CreatableTopicResult& s, std::int16_t v) {
+std::error_code write(writer& w, const CreateTopicsResponse::CreatableTopicResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 5;
   if (auto ec = detail::put_string(w, s.name, flex)) return ec;
@@ -236,7 +236,7 @@ std::error_code write(Writer& w, const CreateTopicsResponse::CreatableTopicResul
   }
   if (v >= 5) {
     if (!s.configs && !(v >= 5)) return client_errc::malformed;
-    if (auto ec = detail::put_nullable_array(w, s.configs, flex, [&](Writer& w2, const CreateTopicsResponse::CreatableTopicConfigs& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_nullable_array(w, s.configs, flex, [&](writer& w2, const CreateTopicsResponse::CreatableTopicConfigs& e) -> std::error_code { return write(w2, e, v); })) return ec;
   }
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
@@ -246,7 +246,7 @@ std::error_code write(Writer& w, const CreateTopicsResponse::CreatableTopicResul
     if ((v >= 5) && !(s.topic_config_error_code == std::int16_t{0})) {
       m.before(0);
       std::vector<std::uint8_t> buf;
-      Writer tw(buf);
+      writer tw(buf);
       tw.i16(s.topic_config_error_code);
       w.uvarint(0);
       if (auto ec = detail::put_tag_size(w, buf.size())) return ec;
@@ -257,7 +257,7 @@ std::error_code write(Writer& w, const CreateTopicsResponse::CreatableTopicResul
   return {};
 }
 
-void read(Reader& r, CreateTopicsResponse::CreatableTopicResult& s, std::int16_t v) {
+void read(reader& r, CreateTopicsResponse::CreatableTopicResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 5;
   s.name = detail::get_string(r, flex);
@@ -275,7 +275,7 @@ void read(Reader& r, CreateTopicsResponse::CreatableTopicResult& s, std::int16_t
     s.replication_factor = r.i16();
   }
   if (v >= 5) {
-    detail::get_nullable_array(r, s.configs, flex, v >= 5, 6, [&](Reader& r2, CreateTopicsResponse::CreatableTopicConfigs& e) { read(r2, e, v); });
+    detail::get_nullable_array(r, s.configs, flex, v >= 5, 6, [&](reader& r2, CreateTopicsResponse::CreatableTopicConfigs& e) { read(r2, e, v); });
   }
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -284,7 +284,7 @@ void read(Reader& r, CreateTopicsResponse::CreatableTopicResult& s, std::int16_t
       const auto data = r.raw(r.uvarint());
       if (!r.ok()) break;
       if (tag == 0 && (v >= 5)) {
-        Reader tr(data);
+        reader tr(data);
         s.topic_config_error_code = tr.i16();
         detail::end_tag(r, tr);
       } else {
@@ -294,13 +294,13 @@ void read(Reader& r, CreateTopicsResponse::CreatableTopicResult& s, std::int16_t
   }
 }
 
-std::error_code write(Writer& w, const CreateTopicsResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const CreateTopicsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 5;
   if (v >= 2) {
     w.i32(s.throttle_time_ms);
   }
-  if (auto ec = detail::put_array(w, s.topics, flex, [&](Writer& w2, const CreateTopicsResponse::CreatableTopicResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.topics, flex, [&](writer& w2, const CreateTopicsResponse::CreatableTopicResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -309,13 +309,13 @@ std::error_code write(Writer& w, const CreateTopicsResponse& s, std::int16_t v) 
   return {};
 }
 
-void read(Reader& r, CreateTopicsResponse& s, std::int16_t v) {
+void read(reader& r, CreateTopicsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 5;
   if (v >= 2) {
     s.throttle_time_ms = r.i32();
   }
-  detail::get_array(r, s.topics, flex, 4, [&](Reader& r2, CreateTopicsResponse::CreatableTopicResult& e) { read(r2, e, v); });
+  detail::get_array(r, s.topics, flex, 4, [&](reader& r2, CreateTopicsResponse::CreatableTopicResult& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -332,7 +332,7 @@ void read(Reader& r, CreateTopicsResponse& s, std::int16_t v) {
 std::error_code CreateTopicsRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -340,7 +340,7 @@ std::error_code CreateTopicsRequest::encode(std::vector<std::uint8_t>& out, std:
 
 std::error_code CreateTopicsRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   CreateTopicsRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -352,7 +352,7 @@ std::error_code CreateTopicsRequest::decode(std::span<const std::uint8_t> body, 
 std::error_code CreateTopicsResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -360,7 +360,7 @@ std::error_code CreateTopicsResponse::encode(std::vector<std::uint8_t>& out, std
 
 std::error_code CreateTopicsResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   CreateTopicsResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

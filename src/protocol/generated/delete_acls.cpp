@@ -8,18 +8,18 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const DeleteAclsRequest::DeleteAclsFilter& s, std::int16_t v);
-void read(Reader& r, DeleteAclsRequest::DeleteAclsFilter& s, std::int16_t v);
-std::error_code write(Writer& w, const DeleteAclsRequest& s, std::int16_t v);
-void read(Reader& r, DeleteAclsRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const DeleteAclsResponse::DeleteAclsMatchingAcl& s, std::int16_t v);
-void read(Reader& r, DeleteAclsResponse::DeleteAclsMatchingAcl& s, std::int16_t v);
-std::error_code write(Writer& w, const DeleteAclsResponse::DeleteAclsFilterResult& s, std::int16_t v);
-void read(Reader& r, DeleteAclsResponse::DeleteAclsFilterResult& s, std::int16_t v);
-std::error_code write(Writer& w, const DeleteAclsResponse& s, std::int16_t v);
-void read(Reader& r, DeleteAclsResponse& s, std::int16_t v);
+std::error_code write(writer& w, const DeleteAclsRequest::DeleteAclsFilter& s, std::int16_t v);
+void read(reader& r, DeleteAclsRequest::DeleteAclsFilter& s, std::int16_t v);
+std::error_code write(writer& w, const DeleteAclsRequest& s, std::int16_t v);
+void read(reader& r, DeleteAclsRequest& s, std::int16_t v);
+std::error_code write(writer& w, const DeleteAclsResponse::DeleteAclsMatchingAcl& s, std::int16_t v);
+void read(reader& r, DeleteAclsResponse::DeleteAclsMatchingAcl& s, std::int16_t v);
+std::error_code write(writer& w, const DeleteAclsResponse::DeleteAclsFilterResult& s, std::int16_t v);
+void read(reader& r, DeleteAclsResponse::DeleteAclsFilterResult& s, std::int16_t v);
+std::error_code write(writer& w, const DeleteAclsResponse& s, std::int16_t v);
+void read(reader& r, DeleteAclsResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const DeleteAclsRequest::DeleteAclsFilter& s, std::int16_t v) {
+std::error_code write(writer& w, const DeleteAclsRequest::DeleteAclsFilter& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   w.i8(s.resource_type_filter);
@@ -41,7 +41,7 @@ std::error_code write(Writer& w, const DeleteAclsRequest::DeleteAclsFilter& s, s
   return {};
 }
 
-void read(Reader& r, DeleteAclsRequest::DeleteAclsFilter& s, std::int16_t v) {
+void read(reader& r, DeleteAclsRequest::DeleteAclsFilter& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.resource_type_filter = r.i8();
@@ -64,10 +64,10 @@ void read(Reader& r, DeleteAclsRequest::DeleteAclsFilter& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const DeleteAclsRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const DeleteAclsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
-  if (auto ec = detail::put_array(w, s.filters, flex, [&](Writer& w2, const DeleteAclsRequest::DeleteAclsFilter& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.filters, flex, [&](writer& w2, const DeleteAclsRequest::DeleteAclsFilter& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -76,10 +76,10 @@ std::error_code write(Writer& w, const DeleteAclsRequest& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, DeleteAclsRequest& s, std::int16_t v) {
+void read(reader& r, DeleteAclsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
-  detail::get_array(r, s.filters, flex, 8, [&](Reader& r2, DeleteAclsRequest::DeleteAclsFilter& e) { read(r2, e, v); });
+  detail::get_array(r, s.filters, flex, 8, [&](reader& r2, DeleteAclsRequest::DeleteAclsFilter& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -91,7 +91,7 @@ void read(Reader& r, DeleteAclsRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const DeleteAclsResponse::DeleteAclsMatchingAcl& s, std::int16_t v) {
+std::error_code write(writer& w, const DeleteAclsResponse::DeleteAclsMatchingAcl& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   w.i16(s.error_code);
@@ -115,7 +115,7 @@ std::error_code write(Writer& w, const DeleteAclsResponse::DeleteAclsMatchingAcl
   return {};
 }
 
-void read(Reader& r, DeleteAclsResponse::DeleteAclsMatchingAcl& s, std::int16_t v) {
+void read(reader& r, DeleteAclsResponse::DeleteAclsMatchingAcl& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.error_code = r.i16();
@@ -140,12 +140,12 @@ void read(Reader& r, DeleteAclsResponse::DeleteAclsMatchingAcl& s, std::int16_t 
   }
 }
 
-std::error_code write(Writer& w, const DeleteAclsResponse::DeleteAclsFilterResult& s, std::int16_t v) {
+std::error_code write(writer& w, const DeleteAclsResponse::DeleteAclsFilterResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   w.i16(s.error_code);
   if (auto ec = detail::put_nullable_string(w, s.error_message, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.matching_acls, flex, [&](Writer& w2, const DeleteAclsResponse::DeleteAclsMatchingAcl& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.matching_acls, flex, [&](writer& w2, const DeleteAclsResponse::DeleteAclsMatchingAcl& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -154,12 +154,12 @@ std::error_code write(Writer& w, const DeleteAclsResponse::DeleteAclsFilterResul
   return {};
 }
 
-void read(Reader& r, DeleteAclsResponse::DeleteAclsFilterResult& s, std::int16_t v) {
+void read(reader& r, DeleteAclsResponse::DeleteAclsFilterResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.error_code = r.i16();
   s.error_message = detail::get_nullable_string(r, flex, true);
-  detail::get_array(r, s.matching_acls, flex, 11, [&](Reader& r2, DeleteAclsResponse::DeleteAclsMatchingAcl& e) { read(r2, e, v); });
+  detail::get_array(r, s.matching_acls, flex, 11, [&](reader& r2, DeleteAclsResponse::DeleteAclsMatchingAcl& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -171,11 +171,11 @@ void read(Reader& r, DeleteAclsResponse::DeleteAclsFilterResult& s, std::int16_t
   }
 }
 
-std::error_code write(Writer& w, const DeleteAclsResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const DeleteAclsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   w.i32(s.throttle_time_ms);
-  if (auto ec = detail::put_array(w, s.filter_results, flex, [&](Writer& w2, const DeleteAclsResponse::DeleteAclsFilterResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.filter_results, flex, [&](writer& w2, const DeleteAclsResponse::DeleteAclsFilterResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -184,11 +184,11 @@ std::error_code write(Writer& w, const DeleteAclsResponse& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, DeleteAclsResponse& s, std::int16_t v) {
+void read(reader& r, DeleteAclsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.throttle_time_ms = r.i32();
-  detail::get_array(r, s.filter_results, flex, 5, [&](Reader& r2, DeleteAclsResponse::DeleteAclsFilterResult& e) { read(r2, e, v); });
+  detail::get_array(r, s.filter_results, flex, 5, [&](reader& r2, DeleteAclsResponse::DeleteAclsFilterResult& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -205,7 +205,7 @@ void read(Reader& r, DeleteAclsResponse& s, std::int16_t v) {
 std::error_code DeleteAclsRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -213,7 +213,7 @@ std::error_code DeleteAclsRequest::encode(std::vector<std::uint8_t>& out, std::i
 
 std::error_code DeleteAclsRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   DeleteAclsRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -225,7 +225,7 @@ std::error_code DeleteAclsRequest::decode(std::span<const std::uint8_t> body, st
 std::error_code DeleteAclsResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -233,7 +233,7 @@ std::error_code DeleteAclsResponse::encode(std::vector<std::uint8_t>& out, std::
 
 std::error_code DeleteAclsResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   DeleteAclsResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,17 +8,17 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const DeleteGroupsRequest& s, std::int16_t v);
-void read(Reader& r, DeleteGroupsRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const DeleteGroupsResponse::DeletableGroupResult& s, std::int16_t v);
-void read(Reader& r, DeleteGroupsResponse::DeletableGroupResult& s, std::int16_t v);
-std::error_code write(Writer& w, const DeleteGroupsResponse& s, std::int16_t v);
-void read(Reader& r, DeleteGroupsResponse& s, std::int16_t v);
+std::error_code write(writer& w, const DeleteGroupsRequest& s, std::int16_t v);
+void read(reader& r, DeleteGroupsRequest& s, std::int16_t v);
+std::error_code write(writer& w, const DeleteGroupsResponse::DeletableGroupResult& s, std::int16_t v);
+void read(reader& r, DeleteGroupsResponse::DeletableGroupResult& s, std::int16_t v);
+std::error_code write(writer& w, const DeleteGroupsResponse& s, std::int16_t v);
+void read(reader& r, DeleteGroupsResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const DeleteGroupsRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const DeleteGroupsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
-  if (auto ec = detail::put_array(w, s.groups_names, flex, [&](Writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
+  if (auto ec = detail::put_array(w, s.groups_names, flex, [&](writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -27,10 +27,10 @@ std::error_code write(Writer& w, const DeleteGroupsRequest& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, DeleteGroupsRequest& s, std::int16_t v) {
+void read(reader& r, DeleteGroupsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
-  detail::get_array(r, s.groups_names, flex, 1, [&](Reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
+  detail::get_array(r, s.groups_names, flex, 1, [&](reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -42,7 +42,7 @@ void read(Reader& r, DeleteGroupsRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const DeleteGroupsResponse::DeletableGroupResult& s, std::int16_t v) {
+std::error_code write(writer& w, const DeleteGroupsResponse::DeletableGroupResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   if (auto ec = detail::put_string(w, s.group_id, flex)) return ec;
@@ -55,7 +55,7 @@ std::error_code write(Writer& w, const DeleteGroupsResponse::DeletableGroupResul
   return {};
 }
 
-void read(Reader& r, DeleteGroupsResponse::DeletableGroupResult& s, std::int16_t v) {
+void read(reader& r, DeleteGroupsResponse::DeletableGroupResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.group_id = detail::get_string(r, flex);
@@ -71,11 +71,11 @@ void read(Reader& r, DeleteGroupsResponse::DeletableGroupResult& s, std::int16_t
   }
 }
 
-std::error_code write(Writer& w, const DeleteGroupsResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const DeleteGroupsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   w.i32(s.throttle_time_ms);
-  if (auto ec = detail::put_array(w, s.results, flex, [&](Writer& w2, const DeleteGroupsResponse::DeletableGroupResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.results, flex, [&](writer& w2, const DeleteGroupsResponse::DeletableGroupResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -84,11 +84,11 @@ std::error_code write(Writer& w, const DeleteGroupsResponse& s, std::int16_t v) 
   return {};
 }
 
-void read(Reader& r, DeleteGroupsResponse& s, std::int16_t v) {
+void read(reader& r, DeleteGroupsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.throttle_time_ms = r.i32();
-  detail::get_array(r, s.results, flex, 4, [&](Reader& r2, DeleteGroupsResponse::DeletableGroupResult& e) { read(r2, e, v); });
+  detail::get_array(r, s.results, flex, 4, [&](reader& r2, DeleteGroupsResponse::DeletableGroupResult& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -105,7 +105,7 @@ void read(Reader& r, DeleteGroupsResponse& s, std::int16_t v) {
 std::error_code DeleteGroupsRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -113,7 +113,7 @@ std::error_code DeleteGroupsRequest::encode(std::vector<std::uint8_t>& out, std:
 
 std::error_code DeleteGroupsRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   DeleteGroupsRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -125,7 +125,7 @@ std::error_code DeleteGroupsRequest::decode(std::span<const std::uint8_t> body, 
 std::error_code DeleteGroupsResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -133,7 +133,7 @@ std::error_code DeleteGroupsResponse::encode(std::vector<std::uint8_t>& out, std
 
 std::error_code DeleteGroupsResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   DeleteGroupsResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,20 +8,20 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const DeleteRecordsRequest::DeleteRecordsPartition& s, std::int16_t v);
-void read(Reader& r, DeleteRecordsRequest::DeleteRecordsPartition& s, std::int16_t v);
-std::error_code write(Writer& w, const DeleteRecordsRequest::DeleteRecordsTopic& s, std::int16_t v);
-void read(Reader& r, DeleteRecordsRequest::DeleteRecordsTopic& s, std::int16_t v);
-std::error_code write(Writer& w, const DeleteRecordsRequest& s, std::int16_t v);
-void read(Reader& r, DeleteRecordsRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const DeleteRecordsResponse::DeleteRecordsPartitionResult& s, std::int16_t v);
-void read(Reader& r, DeleteRecordsResponse::DeleteRecordsPartitionResult& s, std::int16_t v);
-std::error_code write(Writer& w, const DeleteRecordsResponse::DeleteRecordsTopicResult& s, std::int16_t v);
-void read(Reader& r, DeleteRecordsResponse::DeleteRecordsTopicResult& s, std::int16_t v);
-std::error_code write(Writer& w, const DeleteRecordsResponse& s, std::int16_t v);
-void read(Reader& r, DeleteRecordsResponse& s, std::int16_t v);
+std::error_code write(writer& w, const DeleteRecordsRequest::DeleteRecordsPartition& s, std::int16_t v);
+void read(reader& r, DeleteRecordsRequest::DeleteRecordsPartition& s, std::int16_t v);
+std::error_code write(writer& w, const DeleteRecordsRequest::DeleteRecordsTopic& s, std::int16_t v);
+void read(reader& r, DeleteRecordsRequest::DeleteRecordsTopic& s, std::int16_t v);
+std::error_code write(writer& w, const DeleteRecordsRequest& s, std::int16_t v);
+void read(reader& r, DeleteRecordsRequest& s, std::int16_t v);
+std::error_code write(writer& w, const DeleteRecordsResponse::DeleteRecordsPartitionResult& s, std::int16_t v);
+void read(reader& r, DeleteRecordsResponse::DeleteRecordsPartitionResult& s, std::int16_t v);
+std::error_code write(writer& w, const DeleteRecordsResponse::DeleteRecordsTopicResult& s, std::int16_t v);
+void read(reader& r, DeleteRecordsResponse::DeleteRecordsTopicResult& s, std::int16_t v);
+std::error_code write(writer& w, const DeleteRecordsResponse& s, std::int16_t v);
+void read(reader& r, DeleteRecordsResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const DeleteRecordsRequest::DeleteRecordsPartition& s, std::int16_t v) {
+std::error_code write(writer& w, const DeleteRecordsRequest::DeleteRecordsPartition& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   w.i32(s.partition_index);
@@ -34,7 +34,7 @@ std::error_code write(Writer& w, const DeleteRecordsRequest::DeleteRecordsPartit
   return {};
 }
 
-void read(Reader& r, DeleteRecordsRequest::DeleteRecordsPartition& s, std::int16_t v) {
+void read(reader& r, DeleteRecordsRequest::DeleteRecordsPartition& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.partition_index = r.i32();
@@ -50,11 +50,11 @@ void read(Reader& r, DeleteRecordsRequest::DeleteRecordsPartition& s, std::int16
   }
 }
 
-std::error_code write(Writer& w, const DeleteRecordsRequest::DeleteRecordsTopic& s, std::int16_t v) {
+std::error_code write(writer& w, const DeleteRecordsRequest::DeleteRecordsTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   if (auto ec = detail::put_string(w, s.name, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.partitions, flex, [&](Writer& w2, const DeleteRecordsRequest::DeleteRecordsPartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.partitions, flex, [&](writer& w2, const DeleteRecordsRequest::DeleteRecordsPartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -63,11 +63,11 @@ std::error_code write(Writer& w, const DeleteRecordsRequest::DeleteRecordsTopic&
   return {};
 }
 
-void read(Reader& r, DeleteRecordsRequest::DeleteRecordsTopic& s, std::int16_t v) {
+void read(reader& r, DeleteRecordsRequest::DeleteRecordsTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.name = detail::get_string(r, flex);
-  detail::get_array(r, s.partitions, flex, 12, [&](Reader& r2, DeleteRecordsRequest::DeleteRecordsPartition& e) { read(r2, e, v); });
+  detail::get_array(r, s.partitions, flex, 12, [&](reader& r2, DeleteRecordsRequest::DeleteRecordsPartition& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -79,10 +79,10 @@ void read(Reader& r, DeleteRecordsRequest::DeleteRecordsTopic& s, std::int16_t v
   }
 }
 
-std::error_code write(Writer& w, const DeleteRecordsRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const DeleteRecordsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
-  if (auto ec = detail::put_array(w, s.topics, flex, [&](Writer& w2, const DeleteRecordsRequest::DeleteRecordsTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.topics, flex, [&](writer& w2, const DeleteRecordsRequest::DeleteRecordsTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
   w.i32(s.timeout_ms);
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
@@ -92,10 +92,10 @@ std::error_code write(Writer& w, const DeleteRecordsRequest& s, std::int16_t v) 
   return {};
 }
 
-void read(Reader& r, DeleteRecordsRequest& s, std::int16_t v) {
+void read(reader& r, DeleteRecordsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
-  detail::get_array(r, s.topics, flex, 3, [&](Reader& r2, DeleteRecordsRequest::DeleteRecordsTopic& e) { read(r2, e, v); });
+  detail::get_array(r, s.topics, flex, 3, [&](reader& r2, DeleteRecordsRequest::DeleteRecordsTopic& e) { read(r2, e, v); });
   s.timeout_ms = r.i32();
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -108,7 +108,7 @@ void read(Reader& r, DeleteRecordsRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const DeleteRecordsResponse::DeleteRecordsPartitionResult& s, std::int16_t v) {
+std::error_code write(writer& w, const DeleteRecordsResponse::DeleteRecordsPartitionResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   w.i32(s.partition_index);
@@ -122,7 +122,7 @@ std::error_code write(Writer& w, const DeleteRecordsResponse::DeleteRecordsParti
   return {};
 }
 
-void read(Reader& r, DeleteRecordsResponse::DeleteRecordsPartitionResult& s, std::int16_t v) {
+void read(reader& r, DeleteRecordsResponse::DeleteRecordsPartitionResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.partition_index = r.i32();
@@ -139,11 +139,11 @@ void read(Reader& r, DeleteRecordsResponse::DeleteRecordsPartitionResult& s, std
   }
 }
 
-std::error_code write(Writer& w, const DeleteRecordsResponse::DeleteRecordsTopicResult& s, std::int16_t v) {
+std::error_code write(writer& w, const DeleteRecordsResponse::DeleteRecordsTopicResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   if (auto ec = detail::put_string(w, s.name, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.partitions, flex, [&](Writer& w2, const DeleteRecordsResponse::DeleteRecordsPartitionResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.partitions, flex, [&](writer& w2, const DeleteRecordsResponse::DeleteRecordsPartitionResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -152,11 +152,11 @@ std::error_code write(Writer& w, const DeleteRecordsResponse::DeleteRecordsTopic
   return {};
 }
 
-void read(Reader& r, DeleteRecordsResponse::DeleteRecordsTopicResult& s, std::int16_t v) {
+void read(reader& r, DeleteRecordsResponse::DeleteRecordsTopicResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.name = detail::get_string(r, flex);
-  detail::get_array(r, s.partitions, flex, 14, [&](Reader& r2, DeleteRecordsResponse::DeleteRecordsPartitionResult& e) { read(r2, e, v); });
+  detail::get_array(r, s.partitions, flex, 14, [&](reader& r2, DeleteRecordsResponse::DeleteRecordsPartitionResult& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -168,11 +168,11 @@ void read(Reader& r, DeleteRecordsResponse::DeleteRecordsTopicResult& s, std::in
   }
 }
 
-std::error_code write(Writer& w, const DeleteRecordsResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const DeleteRecordsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   w.i32(s.throttle_time_ms);
-  if (auto ec = detail::put_array(w, s.topics, flex, [&](Writer& w2, const DeleteRecordsResponse::DeleteRecordsTopicResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.topics, flex, [&](writer& w2, const DeleteRecordsResponse::DeleteRecordsTopicResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -181,11 +181,11 @@ std::error_code write(Writer& w, const DeleteRecordsResponse& s, std::int16_t v)
   return {};
 }
 
-void read(Reader& r, DeleteRecordsResponse& s, std::int16_t v) {
+void read(reader& r, DeleteRecordsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.throttle_time_ms = r.i32();
-  detail::get_array(r, s.topics, flex, 3, [&](Reader& r2, DeleteRecordsResponse::DeleteRecordsTopicResult& e) { read(r2, e, v); });
+  detail::get_array(r, s.topics, flex, 3, [&](reader& r2, DeleteRecordsResponse::DeleteRecordsTopicResult& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -202,7 +202,7 @@ void read(Reader& r, DeleteRecordsResponse& s, std::int16_t v) {
 std::error_code DeleteRecordsRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -210,7 +210,7 @@ std::error_code DeleteRecordsRequest::encode(std::vector<std::uint8_t>& out, std
 
 std::error_code DeleteRecordsRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   DeleteRecordsRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -222,7 +222,7 @@ std::error_code DeleteRecordsRequest::decode(std::span<const std::uint8_t> body,
 std::error_code DeleteRecordsResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -230,7 +230,7 @@ std::error_code DeleteRecordsResponse::encode(std::vector<std::uint8_t>& out, st
 
 std::error_code DeleteRecordsResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   DeleteRecordsResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,16 +8,16 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const DeleteTopicsRequest::DeleteTopicState& s, std::int16_t v);
-void read(Reader& r, DeleteTopicsRequest::DeleteTopicState& s, std::int16_t v);
-std::error_code write(Writer& w, const DeleteTopicsRequest& s, std::int16_t v);
-void read(Reader& r, DeleteTopicsRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const DeleteTopicsResponse::DeletableTopicResult& s, std::int16_t v);
-void read(Reader& r, DeleteTopicsResponse::DeletableTopicResult& s, std::int16_t v);
-std::error_code write(Writer& w, const DeleteTopicsResponse& s, std::int16_t v);
-void read(Reader& r, DeleteTopicsResponse& s, std::int16_t v);
+std::error_code write(writer& w, const DeleteTopicsRequest::DeleteTopicState& s, std::int16_t v);
+void read(reader& r, DeleteTopicsRequest::DeleteTopicState& s, std::int16_t v);
+std::error_code write(writer& w, const DeleteTopicsRequest& s, std::int16_t v);
+void read(reader& r, DeleteTopicsRequest& s, std::int16_t v);
+std::error_code write(writer& w, const DeleteTopicsResponse::DeletableTopicResult& s, std::int16_t v);
+void read(reader& r, DeleteTopicsResponse::DeletableTopicResult& s, std::int16_t v);
+std::error_code write(writer& w, const DeleteTopicsResponse& s, std::int16_t v);
+void read(reader& r, DeleteTopicsResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const DeleteTopicsRequest::DeleteTopicState& s, std::int16_t v) {
+std::error_code write(writer& w, const DeleteTopicsRequest::DeleteTopicState& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (v >= 6) {
@@ -39,7 +39,7 @@ std::error_code write(Writer& w, const DeleteTopicsRequest::DeleteTopicState& s,
   return {};
 }
 
-void read(Reader& r, DeleteTopicsRequest::DeleteTopicState& s, std::int16_t v) {
+void read(reader& r, DeleteTopicsRequest::DeleteTopicState& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (v >= 6) {
@@ -59,16 +59,16 @@ void read(Reader& r, DeleteTopicsRequest::DeleteTopicState& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const DeleteTopicsRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const DeleteTopicsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (v >= 6) {
-    if (auto ec = detail::put_array(w, s.topics, flex, [&](Writer& w2, const DeleteTopicsRequest::DeleteTopicState& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_array(w, s.topics, flex, [&](writer& w2, const DeleteTopicsRequest::DeleteTopicState& e) -> std::error_code { return write(w2, e, v); })) return ec;
   } else if (!(s.topics == std::vector<DeleteTopicsRequest::DeleteTopicState>{})) {
     return client_errc::field_not_in_version;
   }
   if (v <= 5) {
-    if (auto ec = detail::put_array(w, s.topic_names, flex, [&](Writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
+    if (auto ec = detail::put_array(w, s.topic_names, flex, [&](writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
   }
   w.i32(s.timeout_ms);
   if (flex) {
@@ -79,14 +79,14 @@ std::error_code write(Writer& w, const DeleteTopicsRequest& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, DeleteTopicsRequest& s, std::int16_t v) {
+void read(reader& r, DeleteTopicsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (v >= 6) {
-    detail::get_array(r, s.topics, flex, 18, [&](Reader& r2, DeleteTopicsRequest::DeleteTopicState& e) { read(r2, e, v); });
+    detail::get_array(r, s.topics, flex, 18, [&](reader& r2, DeleteTopicsRequest::DeleteTopicState& e) { read(r2, e, v); });
   }
   if (v <= 5) {
-    detail::get_array(r, s.topic_names, flex, 1, [&](Reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
+    detail::get_array(r, s.topic_names, flex, 1, [&](reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
   }
   s.timeout_ms = r.i32();
   if (flex) {
@@ -100,7 +100,7 @@ void read(Reader& r, DeleteTopicsRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const DeleteTopicsResponse::DeletableTopicResult& s, std::int16_t v) {
+std::error_code write(writer& w, const DeleteTopicsResponse::DeletableTopicResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (!s.name && !(v >= 6)) return client_errc::malformed;
@@ -121,7 +121,7 @@ std::error_code write(Writer& w, const DeleteTopicsResponse::DeletableTopicResul
   return {};
 }
 
-void read(Reader& r, DeleteTopicsResponse::DeletableTopicResult& s, std::int16_t v) {
+void read(reader& r, DeleteTopicsResponse::DeletableTopicResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   s.name = detail::get_nullable_string(r, flex, v >= 6);
@@ -143,13 +143,13 @@ void read(Reader& r, DeleteTopicsResponse::DeletableTopicResult& s, std::int16_t
   }
 }
 
-std::error_code write(Writer& w, const DeleteTopicsResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const DeleteTopicsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (v >= 1) {
     w.i32(s.throttle_time_ms);
   }
-  if (auto ec = detail::put_array(w, s.responses, flex, [&](Writer& w2, const DeleteTopicsResponse::DeletableTopicResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.responses, flex, [&](writer& w2, const DeleteTopicsResponse::DeletableTopicResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -158,13 +158,13 @@ std::error_code write(Writer& w, const DeleteTopicsResponse& s, std::int16_t v) 
   return {};
 }
 
-void read(Reader& r, DeleteTopicsResponse& s, std::int16_t v) {
+void read(reader& r, DeleteTopicsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (v >= 1) {
     s.throttle_time_ms = r.i32();
   }
-  detail::get_array(r, s.responses, flex, 4, [&](Reader& r2, DeleteTopicsResponse::DeletableTopicResult& e) { read(r2, e, v); });
+  detail::get_array(r, s.responses, flex, 4, [&](reader& r2, DeleteTopicsResponse::DeletableTopicResult& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -181,7 +181,7 @@ void read(Reader& r, DeleteTopicsResponse& s, std::int16_t v) {
 std::error_code DeleteTopicsRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -189,7 +189,7 @@ std::error_code DeleteTopicsRequest::encode(std::vector<std::uint8_t>& out, std:
 
 std::error_code DeleteTopicsRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   DeleteTopicsRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -201,7 +201,7 @@ std::error_code DeleteTopicsRequest::decode(std::span<const std::uint8_t> body, 
 std::error_code DeleteTopicsResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -209,7 +209,7 @@ std::error_code DeleteTopicsResponse::encode(std::vector<std::uint8_t>& out, std
 
 std::error_code DeleteTopicsResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   DeleteTopicsResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,16 +8,16 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const DescribeAclsRequest& s, std::int16_t v);
-void read(Reader& r, DescribeAclsRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const DescribeAclsResponse::AclDescription& s, std::int16_t v);
-void read(Reader& r, DescribeAclsResponse::AclDescription& s, std::int16_t v);
-std::error_code write(Writer& w, const DescribeAclsResponse::DescribeAclsResource& s, std::int16_t v);
-void read(Reader& r, DescribeAclsResponse::DescribeAclsResource& s, std::int16_t v);
-std::error_code write(Writer& w, const DescribeAclsResponse& s, std::int16_t v);
-void read(Reader& r, DescribeAclsResponse& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeAclsRequest& s, std::int16_t v);
+void read(reader& r, DescribeAclsRequest& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeAclsResponse::AclDescription& s, std::int16_t v);
+void read(reader& r, DescribeAclsResponse::AclDescription& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeAclsResponse::DescribeAclsResource& s, std::int16_t v);
+void read(reader& r, DescribeAclsResponse::DescribeAclsResource& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeAclsResponse& s, std::int16_t v);
+void read(reader& r, DescribeAclsResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const DescribeAclsRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeAclsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   w.i8(s.resource_type_filter);
@@ -39,7 +39,7 @@ std::error_code write(Writer& w, const DescribeAclsRequest& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, DescribeAclsRequest& s, std::int16_t v) {
+void read(reader& r, DescribeAclsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.resource_type_filter = r.i8();
@@ -62,7 +62,7 @@ void read(Reader& r, DescribeAclsRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const DescribeAclsResponse::AclDescription& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeAclsResponse::AclDescription& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   if (auto ec = detail::put_string(w, s.principal, flex)) return ec;
@@ -77,7 +77,7 @@ std::error_code write(Writer& w, const DescribeAclsResponse::AclDescription& s, 
   return {};
 }
 
-void read(Reader& r, DescribeAclsResponse::AclDescription& s, std::int16_t v) {
+void read(reader& r, DescribeAclsResponse::AclDescription& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.principal = detail::get_string(r, flex);
@@ -95,7 +95,7 @@ void read(Reader& r, DescribeAclsResponse::AclDescription& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const DescribeAclsResponse::DescribeAclsResource& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeAclsResponse::DescribeAclsResource& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   w.i8(s.resource_type);
@@ -105,7 +105,7 @@ std::error_code write(Writer& w, const DescribeAclsResponse::DescribeAclsResourc
   } else if (!(s.pattern_type == std::int8_t{3})) {
     return client_errc::field_not_in_version;
   }
-  if (auto ec = detail::put_array(w, s.acls, flex, [&](Writer& w2, const DescribeAclsResponse::AclDescription& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.acls, flex, [&](writer& w2, const DescribeAclsResponse::AclDescription& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -114,7 +114,7 @@ std::error_code write(Writer& w, const DescribeAclsResponse::DescribeAclsResourc
   return {};
 }
 
-void read(Reader& r, DescribeAclsResponse::DescribeAclsResource& s, std::int16_t v) {
+void read(reader& r, DescribeAclsResponse::DescribeAclsResource& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.resource_type = r.i8();
@@ -122,7 +122,7 @@ void read(Reader& r, DescribeAclsResponse::DescribeAclsResource& s, std::int16_t
   if (v >= 1) {
     s.pattern_type = r.i8();
   }
-  detail::get_array(r, s.acls, flex, 5, [&](Reader& r2, DescribeAclsResponse::AclDescription& e) { read(r2, e, v); });
+  detail::get_array(r, s.acls, flex, 5, [&](reader& r2, DescribeAclsResponse::AclDescription& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -134,13 +134,13 @@ void read(Reader& r, DescribeAclsResponse::DescribeAclsResource& s, std::int16_t
   }
 }
 
-std::error_code write(Writer& w, const DescribeAclsResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeAclsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   w.i32(s.throttle_time_ms);
   w.i16(s.error_code);
   if (auto ec = detail::put_nullable_string(w, s.error_message, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.resources, flex, [&](Writer& w2, const DescribeAclsResponse::DescribeAclsResource& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.resources, flex, [&](writer& w2, const DescribeAclsResponse::DescribeAclsResource& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -149,13 +149,13 @@ std::error_code write(Writer& w, const DescribeAclsResponse& s, std::int16_t v) 
   return {};
 }
 
-void read(Reader& r, DescribeAclsResponse& s, std::int16_t v) {
+void read(reader& r, DescribeAclsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.throttle_time_ms = r.i32();
   s.error_code = r.i16();
   s.error_message = detail::get_nullable_string(r, flex, true);
-  detail::get_array(r, s.resources, flex, 5, [&](Reader& r2, DescribeAclsResponse::DescribeAclsResource& e) { read(r2, e, v); });
+  detail::get_array(r, s.resources, flex, 5, [&](reader& r2, DescribeAclsResponse::DescribeAclsResource& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -172,7 +172,7 @@ void read(Reader& r, DescribeAclsResponse& s, std::int16_t v) {
 std::error_code DescribeAclsRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -180,7 +180,7 @@ std::error_code DescribeAclsRequest::encode(std::vector<std::uint8_t>& out, std:
 
 std::error_code DescribeAclsRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   DescribeAclsRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -192,7 +192,7 @@ std::error_code DescribeAclsRequest::decode(std::span<const std::uint8_t> body, 
 std::error_code DescribeAclsResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -200,7 +200,7 @@ std::error_code DescribeAclsResponse::encode(std::vector<std::uint8_t>& out, std
 
 std::error_code DescribeAclsResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   DescribeAclsResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,14 +8,14 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const DescribeClusterRequest& s, std::int16_t v);
-void read(Reader& r, DescribeClusterRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const DescribeClusterResponse::DescribeClusterBroker& s, std::int16_t v);
-void read(Reader& r, DescribeClusterResponse::DescribeClusterBroker& s, std::int16_t v);
-std::error_code write(Writer& w, const DescribeClusterResponse& s, std::int16_t v);
-void read(Reader& r, DescribeClusterResponse& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeClusterRequest& s, std::int16_t v);
+void read(reader& r, DescribeClusterRequest& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeClusterResponse::DescribeClusterBroker& s, std::int16_t v);
+void read(reader& r, DescribeClusterResponse::DescribeClusterBroker& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeClusterResponse& s, std::int16_t v);
+void read(reader& r, DescribeClusterResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const DescribeClusterRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeClusterRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   w.boolean(s.include_cluster_authorized_operations);
@@ -32,7 +32,7 @@ std::error_code write(Writer& w, const DescribeClusterRequest& s, std::int16_t v
   return {};
 }
 
-void read(Reader& r, DescribeClusterRequest& s, std::int16_t v) {
+void read(reader& r, DescribeClusterRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   s.include_cluster_authorized_operations = r.boolean();
@@ -50,7 +50,7 @@ void read(Reader& r, DescribeClusterRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const DescribeClusterResponse::DescribeClusterBroker& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeClusterResponse::DescribeClusterBroker& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   w.i32(s.broker_id);
@@ -65,7 +65,7 @@ std::error_code write(Writer& w, const DescribeClusterResponse::DescribeClusterB
   return {};
 }
 
-void read(Reader& r, DescribeClusterResponse::DescribeClusterBroker& s, std::int16_t v) {
+void read(reader& r, DescribeClusterResponse::DescribeClusterBroker& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   s.broker_id = r.i32();
@@ -83,7 +83,7 @@ void read(Reader& r, DescribeClusterResponse::DescribeClusterBroker& s, std::int
   }
 }
 
-std::error_code write(Writer& w, const DescribeClusterResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeClusterResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   w.i32(s.throttle_time_ms);
@@ -96,7 +96,7 @@ std::error_code write(Writer& w, const DescribeClusterResponse& s, std::int16_t 
   }
   if (auto ec = detail::put_string(w, s.cluster_id, flex)) return ec;
   w.i32(s.controller_id);
-  if (auto ec = detail::put_array(w, s.brokers, flex, [&](Writer& w2, const DescribeClusterResponse::DescribeClusterBroker& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.brokers, flex, [&](writer& w2, const DescribeClusterResponse::DescribeClusterBroker& e) -> std::error_code { return write(w2, e, v); })) return ec;
   w.i32(s.cluster_authorized_operations);
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
@@ -106,7 +106,7 @@ std::error_code write(Writer& w, const DescribeClusterResponse& s, std::int16_t 
   return {};
 }
 
-void read(Reader& r, DescribeClusterResponse& s, std::int16_t v) {
+void read(reader& r, DescribeClusterResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   s.throttle_time_ms = r.i32();
@@ -117,7 +117,7 @@ void read(Reader& r, DescribeClusterResponse& s, std::int16_t v) {
   }
   s.cluster_id = detail::get_string(r, flex);
   s.controller_id = r.i32();
-  detail::get_array(r, s.brokers, flex, 11, [&](Reader& r2, DescribeClusterResponse::DescribeClusterBroker& e) { read(r2, e, v); });
+  detail::get_array(r, s.brokers, flex, 11, [&](reader& r2, DescribeClusterResponse::DescribeClusterBroker& e) { read(r2, e, v); });
   s.cluster_authorized_operations = r.i32();
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -135,7 +135,7 @@ void read(Reader& r, DescribeClusterResponse& s, std::int16_t v) {
 std::error_code DescribeClusterRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -143,7 +143,7 @@ std::error_code DescribeClusterRequest::encode(std::vector<std::uint8_t>& out, s
 
 std::error_code DescribeClusterRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   DescribeClusterRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -155,7 +155,7 @@ std::error_code DescribeClusterRequest::decode(std::span<const std::uint8_t> bod
 std::error_code DescribeClusterResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -163,7 +163,7 @@ std::error_code DescribeClusterResponse::encode(std::vector<std::uint8_t>& out, 
 
 std::error_code DescribeClusterResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   DescribeClusterResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

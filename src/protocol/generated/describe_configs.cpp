@@ -8,25 +8,25 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const DescribeConfigsRequest::DescribeConfigsResource& s, std::int16_t v);
-void read(Reader& r, DescribeConfigsRequest::DescribeConfigsResource& s, std::int16_t v);
-std::error_code write(Writer& w, const DescribeConfigsRequest& s, std::int16_t v);
-void read(Reader& r, DescribeConfigsRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const DescribeConfigsResponse::DescribeConfigsSynonym& s, std::int16_t v);
-void read(Reader& r, DescribeConfigsResponse::DescribeConfigsSynonym& s, std::int16_t v);
-std::error_code write(Writer& w, const DescribeConfigsResponse::DescribeConfigsResourceResult& s, std::int16_t v);
-void read(Reader& r, DescribeConfigsResponse::DescribeConfigsResourceResult& s, std::int16_t v);
-std::error_code write(Writer& w, const DescribeConfigsResponse::DescribeConfigsResult& s, std::int16_t v);
-void read(Reader& r, DescribeConfigsResponse::DescribeConfigsResult& s, std::int16_t v);
-std::error_code write(Writer& w, const DescribeConfigsResponse& s, std::int16_t v);
-void read(Reader& r, DescribeConfigsResponse& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeConfigsRequest::DescribeConfigsResource& s, std::int16_t v);
+void read(reader& r, DescribeConfigsRequest::DescribeConfigsResource& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeConfigsRequest& s, std::int16_t v);
+void read(reader& r, DescribeConfigsRequest& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeConfigsResponse::DescribeConfigsSynonym& s, std::int16_t v);
+void read(reader& r, DescribeConfigsResponse::DescribeConfigsSynonym& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeConfigsResponse::DescribeConfigsResourceResult& s, std::int16_t v);
+void read(reader& r, DescribeConfigsResponse::DescribeConfigsResourceResult& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeConfigsResponse::DescribeConfigsResult& s, std::int16_t v);
+void read(reader& r, DescribeConfigsResponse::DescribeConfigsResult& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeConfigsResponse& s, std::int16_t v);
+void read(reader& r, DescribeConfigsResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const DescribeConfigsRequest::DescribeConfigsResource& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeConfigsRequest::DescribeConfigsResource& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   w.i8(s.resource_type);
   if (auto ec = detail::put_string(w, s.resource_name, flex)) return ec;
-  if (auto ec = detail::put_nullable_array(w, s.configuration_keys, flex, [&](Writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
+  if (auto ec = detail::put_nullable_array(w, s.configuration_keys, flex, [&](writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -35,12 +35,12 @@ std::error_code write(Writer& w, const DescribeConfigsRequest::DescribeConfigsRe
   return {};
 }
 
-void read(Reader& r, DescribeConfigsRequest::DescribeConfigsResource& s, std::int16_t v) {
+void read(reader& r, DescribeConfigsRequest::DescribeConfigsResource& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   s.resource_type = r.i8();
   s.resource_name = detail::get_string(r, flex);
-  detail::get_nullable_array(r, s.configuration_keys, flex, true, 1, [&](Reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
+  detail::get_nullable_array(r, s.configuration_keys, flex, true, 1, [&](reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -52,10 +52,10 @@ void read(Reader& r, DescribeConfigsRequest::DescribeConfigsResource& s, std::in
   }
 }
 
-std::error_code write(Writer& w, const DescribeConfigsRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeConfigsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
-  if (auto ec = detail::put_array(w, s.resources, flex, [&](Writer& w2, const DescribeConfigsRequest::DescribeConfigsResource& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.resources, flex, [&](writer& w2, const DescribeConfigsRequest::DescribeConfigsResource& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (v >= 1) {
     w.boolean(s.include_synonyms);
   } else if (!(s.include_synonyms == bool{false})) {
@@ -74,10 +74,10 @@ std::error_code write(Writer& w, const DescribeConfigsRequest& s, std::int16_t v
   return {};
 }
 
-void read(Reader& r, DescribeConfigsRequest& s, std::int16_t v) {
+void read(reader& r, DescribeConfigsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
-  detail::get_array(r, s.resources, flex, 4, [&](Reader& r2, DescribeConfigsRequest::DescribeConfigsResource& e) { read(r2, e, v); });
+  detail::get_array(r, s.resources, flex, 4, [&](reader& r2, DescribeConfigsRequest::DescribeConfigsResource& e) { read(r2, e, v); });
   if (v >= 1) {
     s.include_synonyms = r.boolean();
   }
@@ -95,7 +95,7 @@ void read(Reader& r, DescribeConfigsRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const DescribeConfigsResponse::DescribeConfigsSynonym& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeConfigsResponse::DescribeConfigsSynonym& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (v >= 1) {
@@ -121,7 +121,7 @@ std::error_code write(Writer& w, const DescribeConfigsResponse::DescribeConfigsS
   return {};
 }
 
-void read(Reader& r, DescribeConfigsResponse::DescribeConfigsSynonym& s, std::int16_t v) {
+void read(reader& r, DescribeConfigsResponse::DescribeConfigsSynonym& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (v >= 1) {
@@ -144,7 +144,7 @@ void read(Reader& r, DescribeConfigsResponse::DescribeConfigsSynonym& s, std::in
   }
 }
 
-std::error_code write(Writer& w, const DescribeConfigsResponse::DescribeConfigsResourceResult& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeConfigsResponse::DescribeConfigsResourceResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (auto ec = detail::put_string(w, s.name, flex)) return ec;
@@ -160,7 +160,7 @@ std::error_code write(Writer& w, const DescribeConfigsResponse::DescribeConfigsR
   }
   w.boolean(s.is_sensitive);
   if (v >= 1) {
-    if (auto ec = detail::put_array(w, s.synonyms, flex, [&](Writer& w2, const DescribeConfigsResponse::DescribeConfigsSynonym& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_array(w, s.synonyms, flex, [&](writer& w2, const DescribeConfigsResponse::DescribeConfigsSynonym& e) -> std::error_code { return write(w2, e, v); })) return ec;
   }
   if (v >= 3) {
     w.i8(s.config_type);
@@ -176,7 +176,7 @@ std::error_code write(Writer& w, const DescribeConfigsResponse::DescribeConfigsR
   return {};
 }
 
-void read(Reader& r, DescribeConfigsResponse::DescribeConfigsResourceResult& s, std::int16_t v) {
+void read(reader& r, DescribeConfigsResponse::DescribeConfigsResourceResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   s.name = detail::get_string(r, flex);
@@ -190,7 +190,7 @@ void read(Reader& r, DescribeConfigsResponse::DescribeConfigsResourceResult& s, 
   }
   s.is_sensitive = r.boolean();
   if (v >= 1) {
-    detail::get_array(r, s.synonyms, flex, 4, [&](Reader& r2, DescribeConfigsResponse::DescribeConfigsSynonym& e) { read(r2, e, v); });
+    detail::get_array(r, s.synonyms, flex, 4, [&](reader& r2, DescribeConfigsResponse::DescribeConfigsSynonym& e) { read(r2, e, v); });
   }
   if (v >= 3) {
     s.config_type = r.i8();
@@ -209,14 +209,14 @@ void read(Reader& r, DescribeConfigsResponse::DescribeConfigsResourceResult& s, 
   }
 }
 
-std::error_code write(Writer& w, const DescribeConfigsResponse::DescribeConfigsResult& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeConfigsResponse::DescribeConfigsResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   w.i16(s.error_code);
   if (auto ec = detail::put_nullable_string(w, s.error_message, flex)) return ec;
   w.i8(s.resource_type);
   if (auto ec = detail::put_string(w, s.resource_name, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.configs, flex, [&](Writer& w2, const DescribeConfigsResponse::DescribeConfigsResourceResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.configs, flex, [&](writer& w2, const DescribeConfigsResponse::DescribeConfigsResourceResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -225,14 +225,14 @@ std::error_code write(Writer& w, const DescribeConfigsResponse::DescribeConfigsR
   return {};
 }
 
-void read(Reader& r, DescribeConfigsResponse::DescribeConfigsResult& s, std::int16_t v) {
+void read(reader& r, DescribeConfigsResponse::DescribeConfigsResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   s.error_code = r.i16();
   s.error_message = detail::get_nullable_string(r, flex, true);
   s.resource_type = r.i8();
   s.resource_name = detail::get_string(r, flex);
-  detail::get_array(r, s.configs, flex, 7, [&](Reader& r2, DescribeConfigsResponse::DescribeConfigsResourceResult& e) { read(r2, e, v); });
+  detail::get_array(r, s.configs, flex, 7, [&](reader& r2, DescribeConfigsResponse::DescribeConfigsResourceResult& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -244,11 +244,11 @@ void read(Reader& r, DescribeConfigsResponse::DescribeConfigsResult& s, std::int
   }
 }
 
-std::error_code write(Writer& w, const DescribeConfigsResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeConfigsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   w.i32(s.throttle_time_ms);
-  if (auto ec = detail::put_array(w, s.results, flex, [&](Writer& w2, const DescribeConfigsResponse::DescribeConfigsResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.results, flex, [&](writer& w2, const DescribeConfigsResponse::DescribeConfigsResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -257,11 +257,11 @@ std::error_code write(Writer& w, const DescribeConfigsResponse& s, std::int16_t 
   return {};
 }
 
-void read(Reader& r, DescribeConfigsResponse& s, std::int16_t v) {
+void read(reader& r, DescribeConfigsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   s.throttle_time_ms = r.i32();
-  detail::get_array(r, s.results, flex, 7, [&](Reader& r2, DescribeConfigsResponse::DescribeConfigsResult& e) { read(r2, e, v); });
+  detail::get_array(r, s.results, flex, 7, [&](reader& r2, DescribeConfigsResponse::DescribeConfigsResult& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -278,7 +278,7 @@ void read(Reader& r, DescribeConfigsResponse& s, std::int16_t v) {
 std::error_code DescribeConfigsRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -286,7 +286,7 @@ std::error_code DescribeConfigsRequest::encode(std::vector<std::uint8_t>& out, s
 
 std::error_code DescribeConfigsRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   DescribeConfigsRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -298,7 +298,7 @@ std::error_code DescribeConfigsRequest::decode(std::span<const std::uint8_t> bod
 std::error_code DescribeConfigsResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -306,7 +306,7 @@ std::error_code DescribeConfigsResponse::encode(std::vector<std::uint8_t>& out, 
 
 std::error_code DescribeConfigsResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   DescribeConfigsResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,19 +8,19 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const DescribeGroupsRequest& s, std::int16_t v);
-void read(Reader& r, DescribeGroupsRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const DescribeGroupsResponse::DescribedGroupMember& s, std::int16_t v);
-void read(Reader& r, DescribeGroupsResponse::DescribedGroupMember& s, std::int16_t v);
-std::error_code write(Writer& w, const DescribeGroupsResponse::DescribedGroup& s, std::int16_t v);
-void read(Reader& r, DescribeGroupsResponse::DescribedGroup& s, std::int16_t v);
-std::error_code write(Writer& w, const DescribeGroupsResponse& s, std::int16_t v);
-void read(Reader& r, DescribeGroupsResponse& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeGroupsRequest& s, std::int16_t v);
+void read(reader& r, DescribeGroupsRequest& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeGroupsResponse::DescribedGroupMember& s, std::int16_t v);
+void read(reader& r, DescribeGroupsResponse::DescribedGroupMember& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeGroupsResponse::DescribedGroup& s, std::int16_t v);
+void read(reader& r, DescribeGroupsResponse::DescribedGroup& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeGroupsResponse& s, std::int16_t v);
+void read(reader& r, DescribeGroupsResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const DescribeGroupsRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeGroupsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 5;
-  if (auto ec = detail::put_array(w, s.groups, flex, [&](Writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
+  if (auto ec = detail::put_array(w, s.groups, flex, [&](writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
   if (v >= 3) {
     w.boolean(s.include_authorized_operations);
   } else if (!(s.include_authorized_operations == bool{false})) {
@@ -34,10 +34,10 @@ std::error_code write(Writer& w, const DescribeGroupsRequest& s, std::int16_t v)
   return {};
 }
 
-void read(Reader& r, DescribeGroupsRequest& s, std::int16_t v) {
+void read(reader& r, DescribeGroupsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 5;
-  detail::get_array(r, s.groups, flex, 1, [&](Reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
+  detail::get_array(r, s.groups, flex, 1, [&](reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
   if (v >= 3) {
     s.include_authorized_operations = r.boolean();
   }
@@ -52,7 +52,7 @@ void read(Reader& r, DescribeGroupsRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const DescribeGroupsResponse::DescribedGroupMember& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeGroupsResponse::DescribedGroupMember& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 5;
   if (auto ec = detail::put_string(w, s.member_id, flex)) return ec;
@@ -72,7 +72,7 @@ std::error_code write(Writer& w, const DescribeGroupsResponse::DescribedGroupMem
   return {};
 }
 
-void read(Reader& r, DescribeGroupsResponse::DescribedGroupMember& s, std::int16_t v) {
+void read(reader& r, DescribeGroupsResponse::DescribedGroupMember& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 5;
   s.member_id = detail::get_string(r, flex);
@@ -94,7 +94,7 @@ void read(Reader& r, DescribeGroupsResponse::DescribedGroupMember& s, std::int16
   }
 }
 
-std::error_code write(Writer& w, const DescribeGroupsResponse::DescribedGroup& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeGroupsResponse::DescribedGroup& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 5;
   w.i16(s.error_code);
@@ -102,7 +102,7 @@ std::error_code write(Writer& w, const DescribeGroupsResponse::DescribedGroup& s
   if (auto ec = detail::put_string(w, s.group_state, flex)) return ec;
   if (auto ec = detail::put_string(w, s.protocol_type, flex)) return ec;
   if (auto ec = detail::put_string(w, s.protocol_data, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.members, flex, [&](Writer& w2, const DescribeGroupsResponse::DescribedGroupMember& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.members, flex, [&](writer& w2, const DescribeGroupsResponse::DescribedGroupMember& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (v >= 3) {
     w.i32(s.authorized_operations);
   } else if (!(s.authorized_operations == std::int32_t{std::numeric_limits<std::int32_t>::min()})) {
@@ -116,7 +116,7 @@ std::error_code write(Writer& w, const DescribeGroupsResponse::DescribedGroup& s
   return {};
 }
 
-void read(Reader& r, DescribeGroupsResponse::DescribedGroup& s, std::int16_t v) {
+void read(reader& r, DescribeGroupsResponse::DescribedGroup& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 5;
   s.error_code = r.i16();
@@ -124,7 +124,7 @@ void read(Reader& r, DescribeGroupsResponse::DescribedGroup& s, std::int16_t v) 
   s.group_state = detail::get_string(r, flex);
   s.protocol_type = detail::get_string(r, flex);
   s.protocol_data = detail::get_string(r, flex);
-  detail::get_array(r, s.members, flex, 7, [&](Reader& r2, DescribeGroupsResponse::DescribedGroupMember& e) { read(r2, e, v); });
+  detail::get_array(r, s.members, flex, 7, [&](reader& r2, DescribeGroupsResponse::DescribedGroupMember& e) { read(r2, e, v); });
   if (v >= 3) {
     s.authorized_operations = r.i32();
   }
@@ -139,13 +139,13 @@ void read(Reader& r, DescribeGroupsResponse::DescribedGroup& s, std::int16_t v) 
   }
 }
 
-std::error_code write(Writer& w, const DescribeGroupsResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeGroupsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 5;
   if (v >= 1) {
     w.i32(s.throttle_time_ms);
   }
-  if (auto ec = detail::put_array(w, s.groups, flex, [&](Writer& w2, const DescribeGroupsResponse::DescribedGroup& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.groups, flex, [&](writer& w2, const DescribeGroupsResponse::DescribedGroup& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -154,13 +154,13 @@ std::error_code write(Writer& w, const DescribeGroupsResponse& s, std::int16_t v
   return {};
 }
 
-void read(Reader& r, DescribeGroupsResponse& s, std::int16_t v) {
+void read(reader& r, DescribeGroupsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 5;
   if (v >= 1) {
     s.throttle_time_ms = r.i32();
   }
-  detail::get_array(r, s.groups, flex, 12, [&](Reader& r2, DescribeGroupsResponse::DescribedGroup& e) { read(r2, e, v); });
+  detail::get_array(r, s.groups, flex, 12, [&](reader& r2, DescribeGroupsResponse::DescribedGroup& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -177,7 +177,7 @@ void read(Reader& r, DescribeGroupsResponse& s, std::int16_t v) {
 std::error_code DescribeGroupsRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -185,7 +185,7 @@ std::error_code DescribeGroupsRequest::encode(std::vector<std::uint8_t>& out, st
 
 std::error_code DescribeGroupsRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   DescribeGroupsRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -197,7 +197,7 @@ std::error_code DescribeGroupsRequest::decode(std::span<const std::uint8_t> body
 std::error_code DescribeGroupsResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -205,7 +205,7 @@ std::error_code DescribeGroupsResponse::encode(std::vector<std::uint8_t>& out, s
 
 std::error_code DescribeGroupsResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   DescribeGroupsResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,24 +8,24 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const DescribeProducersRequest::TopicRequest& s, std::int16_t v);
-void read(Reader& r, DescribeProducersRequest::TopicRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const DescribeProducersRequest& s, std::int16_t v);
-void read(Reader& r, DescribeProducersRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const DescribeProducersResponse::ProducerState& s, std::int16_t v);
-void read(Reader& r, DescribeProducersResponse::ProducerState& s, std::int16_t v);
-std::error_code write(Writer& w, const DescribeProducersResponse::PartitionResponse& s, std::int16_t v);
-void read(Reader& r, DescribeProducersResponse::PartitionResponse& s, std::int16_t v);
-std::error_code write(Writer& w, const DescribeProducersResponse::TopicResponse& s, std::int16_t v);
-void read(Reader& r, DescribeProducersResponse::TopicResponse& s, std::int16_t v);
-std::error_code write(Writer& w, const DescribeProducersResponse& s, std::int16_t v);
-void read(Reader& r, DescribeProducersResponse& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeProducersRequest::TopicRequest& s, std::int16_t v);
+void read(reader& r, DescribeProducersRequest::TopicRequest& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeProducersRequest& s, std::int16_t v);
+void read(reader& r, DescribeProducersRequest& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeProducersResponse::ProducerState& s, std::int16_t v);
+void read(reader& r, DescribeProducersResponse::ProducerState& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeProducersResponse::PartitionResponse& s, std::int16_t v);
+void read(reader& r, DescribeProducersResponse::PartitionResponse& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeProducersResponse::TopicResponse& s, std::int16_t v);
+void read(reader& r, DescribeProducersResponse::TopicResponse& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeProducersResponse& s, std::int16_t v);
+void read(reader& r, DescribeProducersResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const DescribeProducersRequest::TopicRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeProducersRequest::TopicRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   if (auto ec = detail::put_string(w, s.name, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.partition_indexes, flex, [&](Writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
+  if (auto ec = detail::put_array(w, s.partition_indexes, flex, [&](writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -34,11 +34,11 @@ std::error_code write(Writer& w, const DescribeProducersRequest::TopicRequest& s
   return {};
 }
 
-void read(Reader& r, DescribeProducersRequest::TopicRequest& s, std::int16_t v) {
+void read(reader& r, DescribeProducersRequest::TopicRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   s.name = detail::get_string(r, flex);
-  detail::get_array(r, s.partition_indexes, flex, 4, [&](Reader& r2, std::int32_t& e) { e = r2.i32(); });
+  detail::get_array(r, s.partition_indexes, flex, 4, [&](reader& r2, std::int32_t& e) { e = r2.i32(); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -50,10 +50,10 @@ void read(Reader& r, DescribeProducersRequest::TopicRequest& s, std::int16_t v) 
   }
 }
 
-std::error_code write(Writer& w, const DescribeProducersRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeProducersRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
-  if (auto ec = detail::put_array(w, s.topics, flex, [&](Writer& w2, const DescribeProducersRequest::TopicRequest& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.topics, flex, [&](writer& w2, const DescribeProducersRequest::TopicRequest& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -62,10 +62,10 @@ std::error_code write(Writer& w, const DescribeProducersRequest& s, std::int16_t
   return {};
 }
 
-void read(Reader& r, DescribeProducersRequest& s, std::int16_t v) {
+void read(reader& r, DescribeProducersRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
-  detail::get_array(r, s.topics, flex, 3, [&](Reader& r2, DescribeProducersRequest::TopicRequest& e) { read(r2, e, v); });
+  detail::get_array(r, s.topics, flex, 3, [&](reader& r2, DescribeProducersRequest::TopicRequest& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -77,7 +77,7 @@ void read(Reader& r, DescribeProducersRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const DescribeProducersResponse::ProducerState& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeProducersResponse::ProducerState& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   w.i64(s.producer_id);
@@ -94,7 +94,7 @@ std::error_code write(Writer& w, const DescribeProducersResponse::ProducerState&
   return {};
 }
 
-void read(Reader& r, DescribeProducersResponse::ProducerState& s, std::int16_t v) {
+void read(reader& r, DescribeProducersResponse::ProducerState& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   s.producer_id = r.i64();
@@ -114,13 +114,13 @@ void read(Reader& r, DescribeProducersResponse::ProducerState& s, std::int16_t v
   }
 }
 
-std::error_code write(Writer& w, const DescribeProducersResponse::PartitionResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeProducersResponse::PartitionResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   w.i32(s.partition_index);
   w.i16(s.error_code);
   if (auto ec = detail::put_nullable_string(w, s.error_message, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.active_producers, flex, [&](Writer& w2, const DescribeProducersResponse::ProducerState& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.active_producers, flex, [&](writer& w2, const DescribeProducersResponse::ProducerState& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -129,13 +129,13 @@ std::error_code write(Writer& w, const DescribeProducersResponse::PartitionRespo
   return {};
 }
 
-void read(Reader& r, DescribeProducersResponse::PartitionResponse& s, std::int16_t v) {
+void read(reader& r, DescribeProducersResponse::PartitionResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   s.partition_index = r.i32();
   s.error_code = r.i16();
   s.error_message = detail::get_nullable_string(r, flex, true);
-  detail::get_array(r, s.active_producers, flex, 37, [&](Reader& r2, DescribeProducersResponse::ProducerState& e) { read(r2, e, v); });
+  detail::get_array(r, s.active_producers, flex, 37, [&](reader& r2, DescribeProducersResponse::ProducerState& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -147,11 +147,11 @@ void read(Reader& r, DescribeProducersResponse::PartitionResponse& s, std::int16
   }
 }
 
-std::error_code write(Writer& w, const DescribeProducersResponse::TopicResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeProducersResponse::TopicResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   if (auto ec = detail::put_string(w, s.name, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.partitions, flex, [&](Writer& w2, const DescribeProducersResponse::PartitionResponse& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.partitions, flex, [&](writer& w2, const DescribeProducersResponse::PartitionResponse& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -160,11 +160,11 @@ std::error_code write(Writer& w, const DescribeProducersResponse::TopicResponse&
   return {};
 }
 
-void read(Reader& r, DescribeProducersResponse::TopicResponse& s, std::int16_t v) {
+void read(reader& r, DescribeProducersResponse::TopicResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   s.name = detail::get_string(r, flex);
-  detail::get_array(r, s.partitions, flex, 9, [&](Reader& r2, DescribeProducersResponse::PartitionResponse& e) { read(r2, e, v); });
+  detail::get_array(r, s.partitions, flex, 9, [&](reader& r2, DescribeProducersResponse::PartitionResponse& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -176,11 +176,11 @@ void read(Reader& r, DescribeProducersResponse::TopicResponse& s, std::int16_t v
   }
 }
 
-std::error_code write(Writer& w, const DescribeProducersResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeProducersResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   w.i32(s.throttle_time_ms);
-  if (auto ec = detail::put_array(w, s.topics, flex, [&](Writer& w2, const DescribeProducersResponse::TopicResponse& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.topics, flex, [&](writer& w2, const DescribeProducersResponse::TopicResponse& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -189,11 +189,11 @@ std::error_code write(Writer& w, const DescribeProducersResponse& s, std::int16_
   return {};
 }
 
-void read(Reader& r, DescribeProducersResponse& s, std::int16_t v) {
+void read(reader& r, DescribeProducersResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   s.throttle_time_ms = r.i32();
-  detail::get_array(r, s.topics, flex, 3, [&](Reader& r2, DescribeProducersResponse::TopicResponse& e) { read(r2, e, v); });
+  detail::get_array(r, s.topics, flex, 3, [&](reader& r2, DescribeProducersResponse::TopicResponse& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -210,7 +210,7 @@ void read(Reader& r, DescribeProducersResponse& s, std::int16_t v) {
 std::error_code DescribeProducersRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -218,7 +218,7 @@ std::error_code DescribeProducersRequest::encode(std::vector<std::uint8_t>& out,
 
 std::error_code DescribeProducersRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   DescribeProducersRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -230,7 +230,7 @@ std::error_code DescribeProducersRequest::decode(std::span<const std::uint8_t> b
 std::error_code DescribeProducersResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -238,7 +238,7 @@ std::error_code DescribeProducersResponse::encode(std::vector<std::uint8_t>& out
 
 std::error_code DescribeProducersResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   DescribeProducersResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

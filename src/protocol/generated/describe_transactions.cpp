@@ -8,19 +8,19 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const DescribeTransactionsRequest& s, std::int16_t v);
-void read(Reader& r, DescribeTransactionsRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const DescribeTransactionsResponse::TopicData& s, std::int16_t v);
-void read(Reader& r, DescribeTransactionsResponse::TopicData& s, std::int16_t v);
-std::error_code write(Writer& w, const DescribeTransactionsResponse::TransactionState& s, std::int16_t v);
-void read(Reader& r, DescribeTransactionsResponse::TransactionState& s, std::int16_t v);
-std::error_code write(Writer& w, const DescribeTransactionsResponse& s, std::int16_t v);
-void read(Reader& r, DescribeTransactionsResponse& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeTransactionsRequest& s, std::int16_t v);
+void read(reader& r, DescribeTransactionsRequest& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeTransactionsResponse::TopicData& s, std::int16_t v);
+void read(reader& r, DescribeTransactionsResponse::TopicData& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeTransactionsResponse::TransactionState& s, std::int16_t v);
+void read(reader& r, DescribeTransactionsResponse::TransactionState& s, std::int16_t v);
+std::error_code write(writer& w, const DescribeTransactionsResponse& s, std::int16_t v);
+void read(reader& r, DescribeTransactionsResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const DescribeTransactionsRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeTransactionsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
-  if (auto ec = detail::put_array(w, s.transactional_ids, flex, [&](Writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
+  if (auto ec = detail::put_array(w, s.transactional_ids, flex, [&](writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -29,10 +29,10 @@ std::error_code write(Writer& w, const DescribeTransactionsRequest& s, std::int1
   return {};
 }
 
-void read(Reader& r, DescribeTransactionsRequest& s, std::int16_t v) {
+void read(reader& r, DescribeTransactionsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
-  detail::get_array(r, s.transactional_ids, flex, 1, [&](Reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
+  detail::get_array(r, s.transactional_ids, flex, 1, [&](reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -44,11 +44,11 @@ void read(Reader& r, DescribeTransactionsRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const DescribeTransactionsResponse::TopicData& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeTransactionsResponse::TopicData& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   if (auto ec = detail::put_string(w, s.topic, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.partitions, flex, [&](Writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
+  if (auto ec = detail::put_array(w, s.partitions, flex, [&](writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -57,11 +57,11 @@ std::error_code write(Writer& w, const DescribeTransactionsResponse::TopicData& 
   return {};
 }
 
-void read(Reader& r, DescribeTransactionsResponse::TopicData& s, std::int16_t v) {
+void read(reader& r, DescribeTransactionsResponse::TopicData& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   s.topic = detail::get_string(r, flex);
-  detail::get_array(r, s.partitions, flex, 4, [&](Reader& r2, std::int32_t& e) { e = r2.i32(); });
+  detail::get_array(r, s.partitions, flex, 4, [&](reader& r2, std::int32_t& e) { e = r2.i32(); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -73,7 +73,7 @@ void read(Reader& r, DescribeTransactionsResponse::TopicData& s, std::int16_t v)
   }
 }
 
-std::error_code write(Writer& w, const DescribeTransactionsResponse::TransactionState& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeTransactionsResponse::TransactionState& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   w.i16(s.error_code);
@@ -83,7 +83,7 @@ std::error_code write(Writer& w, const DescribeTransactionsResponse::Transaction
   w.i64(s.transaction_start_time_ms);
   w.i64(s.producer_id);
   w.i16(s.producer_epoch);
-  if (auto ec = detail::put_array(w, s.topics, flex, [&](Writer& w2, const DescribeTransactionsResponse::TopicData& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.topics, flex, [&](writer& w2, const DescribeTransactionsResponse::TopicData& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -92,7 +92,7 @@ std::error_code write(Writer& w, const DescribeTransactionsResponse::Transaction
   return {};
 }
 
-void read(Reader& r, DescribeTransactionsResponse::TransactionState& s, std::int16_t v) {
+void read(reader& r, DescribeTransactionsResponse::TransactionState& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   s.error_code = r.i16();
@@ -102,7 +102,7 @@ void read(Reader& r, DescribeTransactionsResponse::TransactionState& s, std::int
   s.transaction_start_time_ms = r.i64();
   s.producer_id = r.i64();
   s.producer_epoch = r.i16();
-  detail::get_array(r, s.topics, flex, 3, [&](Reader& r2, DescribeTransactionsResponse::TopicData& e) { read(r2, e, v); });
+  detail::get_array(r, s.topics, flex, 3, [&](reader& r2, DescribeTransactionsResponse::TopicData& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -114,11 +114,11 @@ void read(Reader& r, DescribeTransactionsResponse::TransactionState& s, std::int
   }
 }
 
-std::error_code write(Writer& w, const DescribeTransactionsResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const DescribeTransactionsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   w.i32(s.throttle_time_ms);
-  if (auto ec = detail::put_array(w, s.transaction_states, flex, [&](Writer& w2, const DescribeTransactionsResponse::TransactionState& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.transaction_states, flex, [&](writer& w2, const DescribeTransactionsResponse::TransactionState& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -127,11 +127,11 @@ std::error_code write(Writer& w, const DescribeTransactionsResponse& s, std::int
   return {};
 }
 
-void read(Reader& r, DescribeTransactionsResponse& s, std::int16_t v) {
+void read(reader& r, DescribeTransactionsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   s.throttle_time_ms = r.i32();
-  detail::get_array(r, s.transaction_states, flex, 28, [&](Reader& r2, DescribeTransactionsResponse::TransactionState& e) { read(r2, e, v); });
+  detail::get_array(r, s.transaction_states, flex, 28, [&](reader& r2, DescribeTransactionsResponse::TransactionState& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -148,7 +148,7 @@ void read(Reader& r, DescribeTransactionsResponse& s, std::int16_t v) {
 std::error_code DescribeTransactionsRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -156,7 +156,7 @@ std::error_code DescribeTransactionsRequest::encode(std::vector<std::uint8_t>& o
 
 std::error_code DescribeTransactionsRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   DescribeTransactionsRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -168,7 +168,7 @@ std::error_code DescribeTransactionsRequest::decode(std::span<const std::uint8_t
 std::error_code DescribeTransactionsResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -176,7 +176,7 @@ std::error_code DescribeTransactionsResponse::encode(std::vector<std::uint8_t>& 
 
 std::error_code DescribeTransactionsResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   DescribeTransactionsResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,12 +8,12 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const EndTxnRequest& s, std::int16_t v);
-void read(Reader& r, EndTxnRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const EndTxnResponse& s, std::int16_t v);
-void read(Reader& r, EndTxnResponse& s, std::int16_t v);
+std::error_code write(writer& w, const EndTxnRequest& s, std::int16_t v);
+void read(reader& r, EndTxnRequest& s, std::int16_t v);
+std::error_code write(writer& w, const EndTxnResponse& s, std::int16_t v);
+void read(reader& r, EndTxnResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const EndTxnRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const EndTxnRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (auto ec = detail::put_string(w, s.transactional_id, flex)) return ec;
@@ -28,7 +28,7 @@ std::error_code write(Writer& w, const EndTxnRequest& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, EndTxnRequest& s, std::int16_t v) {
+void read(reader& r, EndTxnRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   s.transactional_id = detail::get_string(r, flex);
@@ -46,7 +46,7 @@ void read(Reader& r, EndTxnRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const EndTxnResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const EndTxnResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   w.i32(s.throttle_time_ms);
@@ -65,7 +65,7 @@ std::error_code write(Writer& w, const EndTxnResponse& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, EndTxnResponse& s, std::int16_t v) {
+void read(reader& r, EndTxnResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   s.throttle_time_ms = r.i32();
@@ -92,7 +92,7 @@ void read(Reader& r, EndTxnResponse& s, std::int16_t v) {
 std::error_code EndTxnRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -100,7 +100,7 @@ std::error_code EndTxnRequest::encode(std::vector<std::uint8_t>& out, std::int16
 
 std::error_code EndTxnRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   EndTxnRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -112,7 +112,7 @@ std::error_code EndTxnRequest::decode(std::span<const std::uint8_t> body, std::i
 std::error_code EndTxnResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -120,7 +120,7 @@ std::error_code EndTxnResponse::encode(std::vector<std::uint8_t>& out, std::int1
 
 std::error_code EndTxnResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   EndTxnResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

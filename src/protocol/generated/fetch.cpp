@@ -8,34 +8,34 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const FetchRequest::ReplicaState& s, std::int16_t v);
-void read(Reader& r, FetchRequest::ReplicaState& s, std::int16_t v);
-std::error_code write(Writer& w, const FetchRequest::FetchPartition& s, std::int16_t v);
-void read(Reader& r, FetchRequest::FetchPartition& s, std::int16_t v);
-std::error_code write(Writer& w, const FetchRequest::FetchTopic& s, std::int16_t v);
-void read(Reader& r, FetchRequest::FetchTopic& s, std::int16_t v);
-std::error_code write(Writer& w, const FetchRequest::ForgottenTopic& s, std::int16_t v);
-void read(Reader& r, FetchRequest::ForgottenTopic& s, std::int16_t v);
-std::error_code write(Writer& w, const FetchRequest& s, std::int16_t v);
-void read(Reader& r, FetchRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const FetchResponse::EpochEndOffset& s, std::int16_t v);
-void read(Reader& r, FetchResponse::EpochEndOffset& s, std::int16_t v);
-std::error_code write(Writer& w, const FetchResponse::LeaderIdAndEpoch& s, std::int16_t v);
-void read(Reader& r, FetchResponse::LeaderIdAndEpoch& s, std::int16_t v);
-std::error_code write(Writer& w, const FetchResponse::SnapshotId& s, std::int16_t v);
-void read(Reader& r, FetchResponse::SnapshotId& s, std::int16_t v);
-std::error_code write(Writer& w, const FetchResponse::AbortedTransaction& s, std::int16_t v);
-void read(Reader& r, FetchResponse::AbortedTransaction& s, std::int16_t v);
-std::error_code write(Writer& w, const FetchResponse::PartitionData& s, std::int16_t v);
-void read(Reader& r, FetchResponse::PartitionData& s, std::int16_t v);
-std::error_code write(Writer& w, const FetchResponse::FetchableTopicResponse& s, std::int16_t v);
-void read(Reader& r, FetchResponse::FetchableTopicResponse& s, std::int16_t v);
-std::error_code write(Writer& w, const FetchResponse::NodeEndpoint& s, std::int16_t v);
-void read(Reader& r, FetchResponse::NodeEndpoint& s, std::int16_t v);
-std::error_code write(Writer& w, const FetchResponse& s, std::int16_t v);
-void read(Reader& r, FetchResponse& s, std::int16_t v);
+std::error_code write(writer& w, const FetchRequest::ReplicaState& s, std::int16_t v);
+void read(reader& r, FetchRequest::ReplicaState& s, std::int16_t v);
+std::error_code write(writer& w, const FetchRequest::FetchPartition& s, std::int16_t v);
+void read(reader& r, FetchRequest::FetchPartition& s, std::int16_t v);
+std::error_code write(writer& w, const FetchRequest::FetchTopic& s, std::int16_t v);
+void read(reader& r, FetchRequest::FetchTopic& s, std::int16_t v);
+std::error_code write(writer& w, const FetchRequest::ForgottenTopic& s, std::int16_t v);
+void read(reader& r, FetchRequest::ForgottenTopic& s, std::int16_t v);
+std::error_code write(writer& w, const FetchRequest& s, std::int16_t v);
+void read(reader& r, FetchRequest& s, std::int16_t v);
+std::error_code write(writer& w, const FetchResponse::EpochEndOffset& s, std::int16_t v);
+void read(reader& r, FetchResponse::EpochEndOffset& s, std::int16_t v);
+std::error_code write(writer& w, const FetchResponse::LeaderIdAndEpoch& s, std::int16_t v);
+void read(reader& r, FetchResponse::LeaderIdAndEpoch& s, std::int16_t v);
+std::error_code write(writer& w, const FetchResponse::SnapshotId& s, std::int16_t v);
+void read(reader& r, FetchResponse::SnapshotId& s, std::int16_t v);
+std::error_code write(writer& w, const FetchResponse::AbortedTransaction& s, std::int16_t v);
+void read(reader& r, FetchResponse::AbortedTransaction& s, std::int16_t v);
+std::error_code write(writer& w, const FetchResponse::PartitionData& s, std::int16_t v);
+void read(reader& r, FetchResponse::PartitionData& s, std::int16_t v);
+std::error_code write(writer& w, const FetchResponse::FetchableTopicResponse& s, std::int16_t v);
+void read(reader& r, FetchResponse::FetchableTopicResponse& s, std::int16_t v);
+std::error_code write(writer& w, const FetchResponse::NodeEndpoint& s, std::int16_t v);
+void read(reader& r, FetchResponse::NodeEndpoint& s, std::int16_t v);
+std::error_code write(writer& w, const FetchResponse& s, std::int16_t v);
+void read(reader& r, FetchResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const FetchRequest::ReplicaState& s, std::int16_t v) {
+std::error_code write(writer& w, const FetchRequest::ReplicaState& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   if (v >= 15) {
@@ -56,7 +56,7 @@ std::error_code write(Writer& w, const FetchRequest::ReplicaState& s, std::int16
   return {};
 }
 
-void read(Reader& r, FetchRequest::ReplicaState& s, std::int16_t v) {
+void read(reader& r, FetchRequest::ReplicaState& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   if (v >= 15) {
@@ -76,7 +76,7 @@ void read(Reader& r, FetchRequest::ReplicaState& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const FetchRequest::FetchPartition& s, std::int16_t v) {
+std::error_code write(writer& w, const FetchRequest::FetchPartition& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   w.i32(s.partition);
@@ -101,7 +101,7 @@ std::error_code write(Writer& w, const FetchRequest::FetchPartition& s, std::int
     if ((v >= 17) && !(s.replica_directory_id == uuid{})) {
       m.before(0);
       std::vector<std::uint8_t> buf;
-      Writer tw(buf);
+      writer tw(buf);
       tw.uuid_value(s.replica_directory_id);
       w.uvarint(0);
       if (auto ec = detail::put_tag_size(w, buf.size())) return ec;
@@ -112,7 +112,7 @@ std::error_code write(Writer& w, const FetchRequest::FetchPartition& s, std::int
   return {};
 }
 
-void read(Reader& r, FetchRequest::FetchPartition& s, std::int16_t v) {
+void read(reader& r, FetchRequest::FetchPartition& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   s.partition = r.i32();
@@ -134,7 +134,7 @@ void read(Reader& r, FetchRequest::FetchPartition& s, std::int16_t v) {
       const auto data = r.raw(r.uvarint());
       if (!r.ok()) break;
       if (tag == 0 && (v >= 17)) {
-        Reader tr(data);
+        reader tr(data);
         s.replica_directory_id = tr.uuid_value();
         detail::end_tag(r, tr);
       } else {
@@ -144,7 +144,7 @@ void read(Reader& r, FetchRequest::FetchPartition& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const FetchRequest::FetchTopic& s, std::int16_t v) {
+std::error_code write(writer& w, const FetchRequest::FetchTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   if (v <= 12) {
@@ -153,7 +153,7 @@ std::error_code write(Writer& w, const FetchRequest::FetchTopic& s, std::int16_t
   if (v >= 13) {
     w.uuid_value(s.topic_id);
   }
-  if (auto ec = detail::put_array(w, s.partitions, flex, [&](Writer& w2, const FetchRequest::FetchPartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.partitions, flex, [&](writer& w2, const FetchRequest::FetchPartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -162,7 +162,7 @@ std::error_code write(Writer& w, const FetchRequest::FetchTopic& s, std::int16_t
   return {};
 }
 
-void read(Reader& r, FetchRequest::FetchTopic& s, std::int16_t v) {
+void read(reader& r, FetchRequest::FetchTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   if (v <= 12) {
@@ -171,7 +171,7 @@ void read(Reader& r, FetchRequest::FetchTopic& s, std::int16_t v) {
   if (v >= 13) {
     s.topic_id = r.uuid_value();
   }
-  detail::get_array(r, s.partitions, flex, 16, [&](Reader& r2, FetchRequest::FetchPartition& e) { read(r2, e, v); });
+  detail::get_array(r, s.partitions, flex, 16, [&](reader& r2, FetchRequest::FetchPartition& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -183,7 +183,7 @@ void read(Reader& r, FetchRequest::FetchTopic& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const FetchRequest::ForgottenTopic& s, std::int16_t v) {
+std::error_code write(writer& w, const FetchRequest::ForgottenTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   if (v >= 7 && v <= 12) {
@@ -193,7 +193,7 @@ std::error_code write(Writer& w, const FetchRequest::ForgottenTopic& s, std::int
     w.uuid_value(s.topic_id);
   }
   if (v >= 7) {
-    if (auto ec = detail::put_array(w, s.partitions, flex, [&](Writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
+    if (auto ec = detail::put_array(w, s.partitions, flex, [&](writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
   } else if (!(s.partitions == std::vector<std::int32_t>{})) {
     return client_errc::field_not_in_version;
   }
@@ -205,7 +205,7 @@ std::error_code write(Writer& w, const FetchRequest::ForgottenTopic& s, std::int
   return {};
 }
 
-void read(Reader& r, FetchRequest::ForgottenTopic& s, std::int16_t v) {
+void read(reader& r, FetchRequest::ForgottenTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   if (v >= 7 && v <= 12) {
@@ -215,7 +215,7 @@ void read(Reader& r, FetchRequest::ForgottenTopic& s, std::int16_t v) {
     s.topic_id = r.uuid_value();
   }
   if (v >= 7) {
-    detail::get_array(r, s.partitions, flex, 4, [&](Reader& r2, std::int32_t& e) { e = r2.i32(); });
+    detail::get_array(r, s.partitions, flex, 4, [&](reader& r2, std::int32_t& e) { e = r2.i32(); });
   }
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -228,7 +228,7 @@ void read(Reader& r, FetchRequest::ForgottenTopic& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const FetchRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const FetchRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   if (v <= 14) {
@@ -251,9 +251,9 @@ std::error_code write(Writer& w, const FetchRequest& s, std::int16_t v) {
   if (v >= 7) {
     w.i32(s.session_epoch);
   }
-  if (auto ec = detail::put_array(w, s.topics, flex, [&](Writer& w2, const FetchRequest::FetchTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.topics, flex, [&](writer& w2, const FetchRequest::FetchTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (v >= 7) {
-    if (auto ec = detail::put_array(w, s.forgotten_topics_data, flex, [&](Writer& w2, const FetchRequest::ForgottenTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_array(w, s.forgotten_topics_data, flex, [&](writer& w2, const FetchRequest::ForgottenTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
   } else if (!(s.forgotten_topics_data == std::vector<FetchRequest::ForgottenTopic>{})) {
     return client_errc::field_not_in_version;
   }
@@ -269,7 +269,7 @@ std::error_code write(Writer& w, const FetchRequest& s, std::int16_t v) {
     if ((v >= 12) && !(s.cluster_id == std::optional<std::string>{})) {
       m.before(0);
       std::vector<std::uint8_t> buf;
-      Writer tw(buf);
+      writer tw(buf);
       if (!s.cluster_id && !(v >= 12)) return client_errc::malformed;
       if (auto ec = detail::put_nullable_string(tw, s.cluster_id, flex)) return ec;
       w.uvarint(0);
@@ -279,7 +279,7 @@ std::error_code write(Writer& w, const FetchRequest& s, std::int16_t v) {
     if ((v >= 15) && !(s.replica_state == FetchRequest::ReplicaState{})) {
       m.before(1);
       std::vector<std::uint8_t> buf;
-      Writer tw(buf);
+      writer tw(buf);
       if (auto ec = write(tw, s.replica_state, v)) return ec;
       w.uvarint(1);
       if (auto ec = detail::put_tag_size(w, buf.size())) return ec;
@@ -290,7 +290,7 @@ std::error_code write(Writer& w, const FetchRequest& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, FetchRequest& s, std::int16_t v) {
+void read(reader& r, FetchRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   if (v <= 14) {
@@ -310,9 +310,9 @@ void read(Reader& r, FetchRequest& s, std::int16_t v) {
   if (v >= 7) {
     s.session_epoch = r.i32();
   }
-  detail::get_array(r, s.topics, flex, 3, [&](Reader& r2, FetchRequest::FetchTopic& e) { read(r2, e, v); });
+  detail::get_array(r, s.topics, flex, 3, [&](reader& r2, FetchRequest::FetchTopic& e) { read(r2, e, v); });
   if (v >= 7) {
-    detail::get_array(r, s.forgotten_topics_data, flex, 3, [&](Reader& r2, FetchRequest::ForgottenTopic& e) { read(r2, e, v); });
+    detail::get_array(r, s.forgotten_topics_data, flex, 3, [&](reader& r2, FetchRequest::ForgottenTopic& e) { read(r2, e, v); });
   }
   if (v >= 11) {
     s.rack_id = detail::get_string(r, flex);
@@ -324,11 +324,11 @@ void read(Reader& r, FetchRequest& s, std::int16_t v) {
       const auto data = r.raw(r.uvarint());
       if (!r.ok()) break;
       if (tag == 0 && (v >= 12)) {
-        Reader tr(data);
+        reader tr(data);
         s.cluster_id = detail::get_nullable_string(tr, flex, v >= 12);
         detail::end_tag(r, tr);
       } else if (tag == 1 && (v >= 15)) {
-        Reader tr(data);
+        reader tr(data);
         read(tr, s.replica_state, v);
         detail::end_tag(r, tr);
       } else {
@@ -338,7 +338,7 @@ void read(Reader& r, FetchRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const FetchResponse::EpochEndOffset& s, std::int16_t v) {
+std::error_code write(writer& w, const FetchResponse::EpochEndOffset& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   if (v >= 12) {
@@ -359,7 +359,7 @@ std::error_code write(Writer& w, const FetchResponse::EpochEndOffset& s, std::in
   return {};
 }
 
-void read(Reader& r, FetchResponse::EpochEndOffset& s, std::int16_t v) {
+void read(reader& r, FetchResponse::EpochEndOffset& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   if (v >= 12) {
@@ -379,7 +379,7 @@ void read(Reader& r, FetchResponse::EpochEndOffset& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const FetchResponse::LeaderIdAndEpoch& s, std::int16_t v) {
+std::error_code write(writer& w, const FetchResponse::LeaderIdAndEpoch& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   if (v >= 12) {
@@ -400,7 +400,7 @@ std::error_code write(Writer& w, const FetchResponse::LeaderIdAndEpoch& s, std::
   return {};
 }
 
-void read(Reader& r, FetchResponse::LeaderIdAndEpoch& s, std::int16_t v) {
+void read(reader& r, FetchResponse::LeaderIdAndEpoch& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   if (v >= 12) {
@@ -420,7 +420,7 @@ void read(Reader& r, FetchResponse::LeaderIdAndEpoch& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const FetchResponse::SnapshotId& s, std::int16_t v) {
+std::error_code write(writer& w, const FetchResponse::SnapshotId& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   w.i64(s.end_offset);
@@ -433,7 +433,7 @@ std::error_code write(Writer& w, const FetchResponse::SnapshotId& s, std::int16_
   return {};
 }
 
-void read(Reader& r, FetchResponse::SnapshotId& s, std::int16_t v) {
+void read(reader& r, FetchResponse::SnapshotId& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   s.end_offset = r.i64();
@@ -449,7 +449,7 @@ void read(Reader& r, FetchResponse::SnapshotId& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const FetchResponse::AbortedTransaction& s, std::int16_t v) {
+std::error_code write(writer& w, const FetchResponse::AbortedTransaction& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   if (v >= 4) {
@@ -470,7 +470,7 @@ std::error_code write(Writer& w, const FetchResponse::AbortedTransaction& s, std
   return {};
 }
 
-void read(Reader& r, FetchResponse::AbortedTransaction& s, std::int16_t v) {
+void read(reader& r, FetchResponse::AbortedTransaction& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   if (v >= 4) {
@@ -490,7 +490,7 @@ void read(Reader& r, FetchResponse::AbortedTransaction& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const FetchResponse::PartitionData& s, std::int16_t v) {
+std::error_code write(writer& w, const FetchResponse::PartitionData& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   w.i32(s.partition_index);
@@ -507,7 +507,7 @@ std::error_code write(Writer& w, const FetchResponse::PartitionData& s, std::int
   if (!(v >= 12) && !(s.snapshot_id == FetchResponse::SnapshotId{})) return client_errc::field_not_in_version;
   if (v >= 4) {
     if (!s.aborted_transactions && !(v >= 4)) return client_errc::malformed;
-    if (auto ec = detail::put_nullable_array(w, s.aborted_transactions, flex, [&](Writer& w2, const FetchResponse::AbortedTransaction& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_nullable_array(w, s.aborted_transactions, flex, [&](writer& w2, const FetchResponse::AbortedTransaction& e) -> std::error_code { return write(w2, e, v); })) return ec;
   }
   if (v >= 11) {
     w.i32(s.preferred_read_replica);
@@ -525,7 +525,7 @@ std::error_code write(Writer& w, const FetchResponse::PartitionData& s, std::int
     if ((v >= 12) && !(s.diverging_epoch == FetchResponse::EpochEndOffset{})) {
       m.before(0);
       std::vector<std::uint8_t> buf;
-      Writer tw(buf);
+      writer tw(buf);
       if (auto ec = write(tw, s.diverging_epoch, v)) return ec;
       w.uvarint(0);
       if (auto ec = detail::put_tag_size(w, buf.size())) return ec;
@@ -534,7 +534,7 @@ std::error_code write(Writer& w, const FetchResponse::PartitionData& s, std::int
     if ((v >= 12) && !(s.current_leader == FetchResponse::LeaderIdAndEpoch{})) {
       m.before(1);
       std::vector<std::uint8_t> buf;
-      Writer tw(buf);
+      writer tw(buf);
       if (auto ec = write(tw, s.current_leader, v)) return ec;
       w.uvarint(1);
       if (auto ec = detail::put_tag_size(w, buf.size())) return ec;
@@ -543,7 +543,7 @@ std::error_code write(Writer& w, const FetchResponse::PartitionData& s, std::int
     if ((v >= 12) && !(s.snapshot_id == FetchResponse::SnapshotId{})) {
       m.before(2);
       std::vector<std::uint8_t> buf;
-      Writer tw(buf);
+      writer tw(buf);
       if (auto ec = write(tw, s.snapshot_id, v)) return ec;
       w.uvarint(2);
       if (auto ec = detail::put_tag_size(w, buf.size())) return ec;
@@ -554,7 +554,7 @@ std::error_code write(Writer& w, const FetchResponse::PartitionData& s, std::int
   return {};
 }
 
-void read(Reader& r, FetchResponse::PartitionData& s, std::int16_t v) {
+void read(reader& r, FetchResponse::PartitionData& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   s.partition_index = r.i32();
@@ -567,7 +567,7 @@ void read(Reader& r, FetchResponse::PartitionData& s, std::int16_t v) {
     s.log_start_offset = r.i64();
   }
   if (v >= 4) {
-    detail::get_nullable_array(r, s.aborted_transactions, flex, v >= 4, 16, [&](Reader& r2, FetchResponse::AbortedTransaction& e) { read(r2, e, v); });
+    detail::get_nullable_array(r, s.aborted_transactions, flex, v >= 4, 16, [&](reader& r2, FetchResponse::AbortedTransaction& e) { read(r2, e, v); });
   }
   if (v >= 11) {
     s.preferred_read_replica = r.i32();
@@ -580,15 +580,15 @@ void read(Reader& r, FetchResponse::PartitionData& s, std::int16_t v) {
       const auto data = r.raw(r.uvarint());
       if (!r.ok()) break;
       if (tag == 0 && (v >= 12)) {
-        Reader tr(data);
+        reader tr(data);
         read(tr, s.diverging_epoch, v);
         detail::end_tag(r, tr);
       } else if (tag == 1 && (v >= 12)) {
-        Reader tr(data);
+        reader tr(data);
         read(tr, s.current_leader, v);
         detail::end_tag(r, tr);
       } else if (tag == 2 && (v >= 12)) {
-        Reader tr(data);
+        reader tr(data);
         read(tr, s.snapshot_id, v);
         detail::end_tag(r, tr);
       } else {
@@ -598,7 +598,7 @@ void read(Reader& r, FetchResponse::PartitionData& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const FetchResponse::FetchableTopicResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const FetchResponse::FetchableTopicResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   if (v <= 12) {
@@ -607,7 +607,7 @@ std::error_code write(Writer& w, const FetchResponse::FetchableTopicResponse& s,
   if (v >= 13) {
     w.uuid_value(s.topic_id);
   }
-  if (auto ec = detail::put_array(w, s.partitions, flex, [&](Writer& w2, const FetchResponse::PartitionData& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.partitions, flex, [&](writer& w2, const FetchResponse::PartitionData& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -616,7 +616,7 @@ std::error_code write(Writer& w, const FetchResponse::FetchableTopicResponse& s,
   return {};
 }
 
-void read(Reader& r, FetchResponse::FetchableTopicResponse& s, std::int16_t v) {
+void read(reader& r, FetchResponse::FetchableTopicResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   if (v <= 12) {
@@ -625,7 +625,7 @@ void read(Reader& r, FetchResponse::FetchableTopicResponse& s, std::int16_t v) {
   if (v >= 13) {
     s.topic_id = r.uuid_value();
   }
-  detail::get_array(r, s.partitions, flex, 18, [&](Reader& r2, FetchResponse::PartitionData& e) { read(r2, e, v); });
+  detail::get_array(r, s.partitions, flex, 18, [&](reader& r2, FetchResponse::PartitionData& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -637,7 +637,7 @@ void read(Reader& r, FetchResponse::FetchableTopicResponse& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const FetchResponse::NodeEndpoint& s, std::int16_t v) {
+std::error_code write(writer& w, const FetchResponse::NodeEndpoint& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   if (v >= 16) {
@@ -669,7 +669,7 @@ std::error_code write(Writer& w, const FetchResponse::NodeEndpoint& s, std::int1
   return {};
 }
 
-void read(Reader& r, FetchResponse::NodeEndpoint& s, std::int16_t v) {
+void read(reader& r, FetchResponse::NodeEndpoint& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   if (v >= 16) {
@@ -695,7 +695,7 @@ void read(Reader& r, FetchResponse::NodeEndpoint& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const FetchResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const FetchResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   if (v >= 1) {
@@ -709,7 +709,7 @@ std::error_code write(Writer& w, const FetchResponse& s, std::int16_t v) {
   } else if (!(s.session_id == std::int32_t{0})) {
     return client_errc::field_not_in_version;
   }
-  if (auto ec = detail::put_array(w, s.responses, flex, [&](Writer& w2, const FetchResponse::FetchableTopicResponse& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.responses, flex, [&](writer& w2, const FetchResponse::FetchableTopicResponse& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (!(v >= 16) && !(s.node_endpoints == std::vector<FetchResponse::NodeEndpoint>{})) return client_errc::field_not_in_version;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
@@ -719,8 +719,8 @@ std::error_code write(Writer& w, const FetchResponse& s, std::int16_t v) {
     if ((v >= 16) && !(s.node_endpoints == std::vector<FetchResponse::NodeEndpoint>{})) {
       m.before(0);
       std::vector<std::uint8_t> buf;
-      Writer tw(buf);
-      if (auto ec = detail::put_array(tw, s.node_endpoints, flex, [&](Writer& w2, const FetchResponse::NodeEndpoint& e) -> std::error_code { return write(w2, e, v); })) return ec;
+      writer tw(buf);
+      if (auto ec = detail::put_array(tw, s.node_endpoints, flex, [&](writer& w2, const FetchResponse::NodeEndpoint& e) -> std::error_code { return write(w2, e, v); })) return ec;
       w.uvarint(0);
       if (auto ec = detail::put_tag_size(w, buf.size())) return ec;
       w.raw(buf);
@@ -730,7 +730,7 @@ std::error_code write(Writer& w, const FetchResponse& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, FetchResponse& s, std::int16_t v) {
+void read(reader& r, FetchResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 12;
   if (v >= 1) {
@@ -742,7 +742,7 @@ void read(Reader& r, FetchResponse& s, std::int16_t v) {
   if (v >= 7) {
     s.session_id = r.i32();
   }
-  detail::get_array(r, s.responses, flex, 3, [&](Reader& r2, FetchResponse::FetchableTopicResponse& e) { read(r2, e, v); });
+  detail::get_array(r, s.responses, flex, 3, [&](reader& r2, FetchResponse::FetchableTopicResponse& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -750,8 +750,8 @@ void read(Reader& r, FetchResponse& s, std::int16_t v) {
       const auto data = r.raw(r.uvarint());
       if (!r.ok()) break;
       if (tag == 0 && (v >= 16)) {
-        Reader tr(data);
-        detail::get_array(tr, s.node_endpoints, flex, 11, [&](Reader& r2, FetchResponse::NodeEndpoint& e) { read(r2, e, v); });
+        reader tr(data);
+        detail::get_array(tr, s.node_endpoints, flex, 11, [&](reader& r2, FetchResponse::NodeEndpoint& e) { read(r2, e, v); });
         detail::end_tag(r, tr);
       } else {
         s.unknown_tagged_fields.push_back({tag, {data.begin(), data.end()}});
@@ -765,7 +765,7 @@ void read(Reader& r, FetchResponse& s, std::int16_t v) {
 std::error_code FetchRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -773,7 +773,7 @@ std::error_code FetchRequest::encode(std::vector<std::uint8_t>& out, std::int16_
 
 std::error_code FetchRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   FetchRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -785,7 +785,7 @@ std::error_code FetchRequest::decode(std::span<const std::uint8_t> body, std::in
 std::error_code FetchResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -793,7 +793,7 @@ std::error_code FetchResponse::encode(std::vector<std::uint8_t>& out, std::int16
 
 std::error_code FetchResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   FetchResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,14 +8,14 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const FindCoordinatorRequest& s, std::int16_t v);
-void read(Reader& r, FindCoordinatorRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const FindCoordinatorResponse::Coordinator& s, std::int16_t v);
-void read(Reader& r, FindCoordinatorResponse::Coordinator& s, std::int16_t v);
-std::error_code write(Writer& w, const FindCoordinatorResponse& s, std::int16_t v);
-void read(Reader& r, FindCoordinatorResponse& s, std::int16_t v);
+std::error_code write(writer& w, const FindCoordinatorRequest& s, std::int16_t v);
+void read(reader& r, FindCoordinatorRequest& s, std::int16_t v);
+std::error_code write(writer& w, const FindCoordinatorResponse::Coordinator& s, std::int16_t v);
+void read(reader& r, FindCoordinatorResponse::Coordinator& s, std::int16_t v);
+std::error_code write(writer& w, const FindCoordinatorResponse& s, std::int16_t v);
+void read(reader& r, FindCoordinatorResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const FindCoordinatorRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const FindCoordinatorRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (v <= 3) {
@@ -29,7 +29,7 @@ std::error_code write(Writer& w, const FindCoordinatorRequest& s, std::int16_t v
     return client_errc::field_not_in_version;
   }
   if (v >= 4) {
-    if (auto ec = detail::put_array(w, s.coordinator_keys, flex, [&](Writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
+    if (auto ec = detail::put_array(w, s.coordinator_keys, flex, [&](writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
   } else if (!(s.coordinator_keys == std::vector<std::string>{})) {
     return client_errc::field_not_in_version;
   }
@@ -41,7 +41,7 @@ std::error_code write(Writer& w, const FindCoordinatorRequest& s, std::int16_t v
   return {};
 }
 
-void read(Reader& r, FindCoordinatorRequest& s, std::int16_t v) {
+void read(reader& r, FindCoordinatorRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (v <= 3) {
@@ -51,7 +51,7 @@ void read(Reader& r, FindCoordinatorRequest& s, std::int16_t v) {
     s.key_type = r.i8();
   }
   if (v >= 4) {
-    detail::get_array(r, s.coordinator_keys, flex, 1, [&](Reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
+    detail::get_array(r, s.coordinator_keys, flex, 1, [&](reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
   }
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -64,7 +64,7 @@ void read(Reader& r, FindCoordinatorRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const FindCoordinatorResponse::Coordinator& s, std::int16_t v) {
+std::error_code write(writer& w, const FindCoordinatorResponse::Coordinator& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (v >= 4) {
@@ -104,7 +104,7 @@ std::error_code write(Writer& w, const FindCoordinatorResponse::Coordinator& s, 
   return {};
 }
 
-void read(Reader& r, FindCoordinatorResponse::Coordinator& s, std::int16_t v) {
+void read(reader& r, FindCoordinatorResponse::Coordinator& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (v >= 4) {
@@ -136,7 +136,7 @@ void read(Reader& r, FindCoordinatorResponse::Coordinator& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const FindCoordinatorResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const FindCoordinatorResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (v >= 1) {
@@ -167,7 +167,7 @@ std::error_code write(Writer& w, const FindCoordinatorResponse& s, std::int16_t 
     return client_errc::field_not_in_version;
   }
   if (v >= 4) {
-    if (auto ec = detail::put_array(w, s.coordinators, flex, [&](Writer& w2, const FindCoordinatorResponse::Coordinator& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_array(w, s.coordinators, flex, [&](writer& w2, const FindCoordinatorResponse::Coordinator& e) -> std::error_code { return write(w2, e, v); })) return ec;
   } else if (!(s.coordinators == std::vector<FindCoordinatorResponse::Coordinator>{})) {
     return client_errc::field_not_in_version;
   }
@@ -179,7 +179,7 @@ std::error_code write(Writer& w, const FindCoordinatorResponse& s, std::int16_t 
   return {};
 }
 
-void read(Reader& r, FindCoordinatorResponse& s, std::int16_t v) {
+void read(reader& r, FindCoordinatorResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (v >= 1) {
@@ -201,7 +201,7 @@ void read(Reader& r, FindCoordinatorResponse& s, std::int16_t v) {
     s.port = r.i32();
   }
   if (v >= 4) {
-    detail::get_array(r, s.coordinators, flex, 14, [&](Reader& r2, FindCoordinatorResponse::Coordinator& e) { read(r2, e, v); });
+    detail::get_array(r, s.coordinators, flex, 14, [&](reader& r2, FindCoordinatorResponse::Coordinator& e) { read(r2, e, v); });
   }
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -219,7 +219,7 @@ void read(Reader& r, FindCoordinatorResponse& s, std::int16_t v) {
 std::error_code FindCoordinatorRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -227,7 +227,7 @@ std::error_code FindCoordinatorRequest::encode(std::vector<std::uint8_t>& out, s
 
 std::error_code FindCoordinatorRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   FindCoordinatorRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -239,7 +239,7 @@ std::error_code FindCoordinatorRequest::decode(std::span<const std::uint8_t> bod
 std::error_code FindCoordinatorResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -247,7 +247,7 @@ std::error_code FindCoordinatorResponse::encode(std::vector<std::uint8_t>& out, 
 
 std::error_code FindCoordinatorResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   FindCoordinatorResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,12 +8,12 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const RequestHeader& s, std::int16_t v);
-void read(Reader& r, RequestHeader& s, std::int16_t v);
-std::error_code write(Writer& w, const ResponseHeader& s, std::int16_t v);
-void read(Reader& r, ResponseHeader& s, std::int16_t v);
+std::error_code write(writer& w, const RequestHeader& s, std::int16_t v);
+void read(reader& r, RequestHeader& s, std::int16_t v);
+std::error_code write(writer& w, const ResponseHeader& s, std::int16_t v);
+void read(reader& r, ResponseHeader& s, std::int16_t v);
 
-std::error_code write(Writer& w, const RequestHeader& s, std::int16_t v) {
+std::error_code write(writer& w, const RequestHeader& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   w.i16(s.request_api_key);
@@ -31,7 +31,7 @@ std::error_code write(Writer& w, const RequestHeader& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, RequestHeader& s, std::int16_t v) {
+void read(reader& r, RequestHeader& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.request_api_key = r.i16();
@@ -51,7 +51,7 @@ void read(Reader& r, RequestHeader& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const ResponseHeader& s, std::int16_t v) {
+std::error_code write(writer& w, const ResponseHeader& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 1;
   w.i32(s.correlation_id);
@@ -63,7 +63,7 @@ std::error_code write(Writer& w, const ResponseHeader& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, ResponseHeader& s, std::int16_t v) {
+void read(reader& r, ResponseHeader& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 1;
   s.correlation_id = r.i32();
@@ -83,7 +83,7 @@ void read(Reader& r, ResponseHeader& s, std::int16_t v) {
 std::error_code RequestHeader::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -91,7 +91,7 @@ std::error_code RequestHeader::encode(std::vector<std::uint8_t>& out, std::int16
 
 std::error_code RequestHeader::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   RequestHeader m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -103,7 +103,7 @@ std::error_code RequestHeader::decode(std::span<const std::uint8_t> body, std::i
 std::error_code ResponseHeader::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -111,7 +111,7 @@ std::error_code ResponseHeader::encode(std::vector<std::uint8_t>& out, std::int1
 
 std::error_code ResponseHeader::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   ResponseHeader m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,12 +8,12 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const HeartbeatRequest& s, std::int16_t v);
-void read(Reader& r, HeartbeatRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const HeartbeatResponse& s, std::int16_t v);
-void read(Reader& r, HeartbeatResponse& s, std::int16_t v);
+std::error_code write(writer& w, const HeartbeatRequest& s, std::int16_t v);
+void read(reader& r, HeartbeatRequest& s, std::int16_t v);
+std::error_code write(writer& w, const HeartbeatResponse& s, std::int16_t v);
+void read(reader& r, HeartbeatResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const HeartbeatRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const HeartbeatRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (auto ec = detail::put_string(w, s.group_id, flex)) return ec;
@@ -33,7 +33,7 @@ std::error_code write(Writer& w, const HeartbeatRequest& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, HeartbeatRequest& s, std::int16_t v) {
+void read(reader& r, HeartbeatRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   s.group_id = detail::get_string(r, flex);
@@ -53,7 +53,7 @@ void read(Reader& r, HeartbeatRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const HeartbeatResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const HeartbeatResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (v >= 1) {
@@ -68,7 +68,7 @@ std::error_code write(Writer& w, const HeartbeatResponse& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, HeartbeatResponse& s, std::int16_t v) {
+void read(reader& r, HeartbeatResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (v >= 1) {
@@ -91,7 +91,7 @@ void read(Reader& r, HeartbeatResponse& s, std::int16_t v) {
 std::error_code HeartbeatRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -99,7 +99,7 @@ std::error_code HeartbeatRequest::encode(std::vector<std::uint8_t>& out, std::in
 
 std::error_code HeartbeatRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   HeartbeatRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -111,7 +111,7 @@ std::error_code HeartbeatRequest::decode(std::span<const std::uint8_t> body, std
 std::error_code HeartbeatResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -119,7 +119,7 @@ std::error_code HeartbeatResponse::encode(std::vector<std::uint8_t>& out, std::i
 
 std::error_code HeartbeatResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   HeartbeatResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,18 +8,18 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const IncrementalAlterConfigsRequest::AlterableConfig& s, std::int16_t v);
-void read(Reader& r, IncrementalAlterConfigsRequest::AlterableConfig& s, std::int16_t v);
-std::error_code write(Writer& w, const IncrementalAlterConfigsRequest::AlterConfigsResource& s, std::int16_t v);
-void read(Reader& r, IncrementalAlterConfigsRequest::AlterConfigsResource& s, std::int16_t v);
-std::error_code write(Writer& w, const IncrementalAlterConfigsRequest& s, std::int16_t v);
-void read(Reader& r, IncrementalAlterConfigsRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const IncrementalAlterConfigsResponse::AlterConfigsResourceResponse& s, std::int16_t v);
-void read(Reader& r, IncrementalAlterConfigsResponse::AlterConfigsResourceResponse& s, std::int16_t v);
-std::error_code write(Writer& w, const IncrementalAlterConfigsResponse& s, std::int16_t v);
-void read(Reader& r, IncrementalAlterConfigsResponse& s, std::int16_t v);
+std::error_code write(writer& w, const IncrementalAlterConfigsRequest::AlterableConfig& s, std::int16_t v);
+void read(reader& r, IncrementalAlterConfigsRequest::AlterableConfig& s, std::int16_t v);
+std::error_code write(writer& w, const IncrementalAlterConfigsRequest::AlterConfigsResource& s, std::int16_t v);
+void read(reader& r, IncrementalAlterConfigsRequest::AlterConfigsResource& s, std::int16_t v);
+std::error_code write(writer& w, const IncrementalAlterConfigsRequest& s, std::int16_t v);
+void read(reader& r, IncrementalAlterConfigsRequest& s, std::int16_t v);
+std::error_code write(writer& w, const IncrementalAlterConfigsResponse::AlterConfigsResourceResponse& s, std::int16_t v);
+void read(reader& r, IncrementalAlterConfigsResponse::AlterConfigsResourceResponse& s, std::int16_t v);
+std::error_code write(writer& w, const IncrementalAlterConfigsResponse& s, std::int16_t v);
+void read(reader& r, IncrementalAlterConfigsResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const IncrementalAlterConfigsRequest::AlterableConfig& s, std::int16_t v) {
+std::error_code write(writer& w, const IncrementalAlterConfigsRequest::AlterableConfig& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 1;
   if (auto ec = detail::put_string(w, s.name, flex)) return ec;
@@ -33,7 +33,7 @@ std::error_code write(Writer& w, const IncrementalAlterConfigsRequest::Alterable
   return {};
 }
 
-void read(Reader& r, IncrementalAlterConfigsRequest::AlterableConfig& s, std::int16_t v) {
+void read(reader& r, IncrementalAlterConfigsRequest::AlterableConfig& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 1;
   s.name = detail::get_string(r, flex);
@@ -50,12 +50,12 @@ void read(Reader& r, IncrementalAlterConfigsRequest::AlterableConfig& s, std::in
   }
 }
 
-std::error_code write(Writer& w, const IncrementalAlterConfigsRequest::AlterConfigsResource& s, std::int16_t v) {
+std::error_code write(writer& w, const IncrementalAlterConfigsRequest::AlterConfigsResource& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 1;
   w.i8(s.resource_type);
   if (auto ec = detail::put_string(w, s.resource_name, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.configs, flex, [&](Writer& w2, const IncrementalAlterConfigsRequest::AlterableConfig& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.configs, flex, [&](writer& w2, const IncrementalAlterConfigsRequest::AlterableConfig& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -64,12 +64,12 @@ std::error_code write(Writer& w, const IncrementalAlterConfigsRequest::AlterConf
   return {};
 }
 
-void read(Reader& r, IncrementalAlterConfigsRequest::AlterConfigsResource& s, std::int16_t v) {
+void read(reader& r, IncrementalAlterConfigsRequest::AlterConfigsResource& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 1;
   s.resource_type = r.i8();
   s.resource_name = detail::get_string(r, flex);
-  detail::get_array(r, s.configs, flex, 4, [&](Reader& r2, IncrementalAlterConfigsRequest::AlterableConfig& e) { read(r2, e, v); });
+  detail::get_array(r, s.configs, flex, 4, [&](reader& r2, IncrementalAlterConfigsRequest::AlterableConfig& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -81,10 +81,10 @@ void read(Reader& r, IncrementalAlterConfigsRequest::AlterConfigsResource& s, st
   }
 }
 
-std::error_code write(Writer& w, const IncrementalAlterConfigsRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const IncrementalAlterConfigsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 1;
-  if (auto ec = detail::put_array(w, s.resources, flex, [&](Writer& w2, const IncrementalAlterConfigsRequest::AlterConfigsResource& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.resources, flex, [&](writer& w2, const IncrementalAlterConfigsRequest::AlterConfigsResource& e) -> std::error_code { return write(w2, e, v); })) return ec;
   w.boolean(s.validate_only);
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
@@ -94,10 +94,10 @@ std::error_code write(Writer& w, const IncrementalAlterConfigsRequest& s, std::i
   return {};
 }
 
-void read(Reader& r, IncrementalAlterConfigsRequest& s, std::int16_t v) {
+void read(reader& r, IncrementalAlterConfigsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 1;
-  detail::get_array(r, s.resources, flex, 4, [&](Reader& r2, IncrementalAlterConfigsRequest::AlterConfigsResource& e) { read(r2, e, v); });
+  detail::get_array(r, s.resources, flex, 4, [&](reader& r2, IncrementalAlterConfigsRequest::AlterConfigsResource& e) { read(r2, e, v); });
   s.validate_only = r.boolean();
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -110,7 +110,7 @@ void read(Reader& r, IncrementalAlterConfigsRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const IncrementalAlterConfigsResponse::AlterConfigsResourceResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const IncrementalAlterConfigsResponse::AlterConfigsResourceResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 1;
   w.i16(s.error_code);
@@ -125,7 +125,7 @@ std::error_code write(Writer& w, const IncrementalAlterConfigsResponse::AlterCon
   return {};
 }
 
-void read(Reader& r, IncrementalAlterConfigsResponse::AlterConfigsResourceResponse& s, std::int16_t v) {
+void read(reader& r, IncrementalAlterConfigsResponse::AlterConfigsResourceResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 1;
   s.error_code = r.i16();
@@ -143,11 +143,11 @@ void read(Reader& r, IncrementalAlterConfigsResponse::AlterConfigsResourceRespon
   }
 }
 
-std::error_code write(Writer& w, const IncrementalAlterConfigsResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const IncrementalAlterConfigsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 1;
   w.i32(s.throttle_time_ms);
-  if (auto ec = detail::put_array(w, s.responses, flex, [&](Writer& w2, const IncrementalAlterConfigsResponse::AlterConfigsResourceResponse& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.responses, flex, [&](writer& w2, const IncrementalAlterConfigsResponse::AlterConfigsResourceResponse& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -156,11 +156,11 @@ std::error_code write(Writer& w, const IncrementalAlterConfigsResponse& s, std::
   return {};
 }
 
-void read(Reader& r, IncrementalAlterConfigsResponse& s, std::int16_t v) {
+void read(reader& r, IncrementalAlterConfigsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 1;
   s.throttle_time_ms = r.i32();
-  detail::get_array(r, s.responses, flex, 6, [&](Reader& r2, IncrementalAlterConfigsResponse::AlterConfigsResourceResponse& e) { read(r2, e, v); });
+  detail::get_array(r, s.responses, flex, 6, [&](reader& r2, IncrementalAlterConfigsResponse::AlterConfigsResourceResponse& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -177,7 +177,7 @@ void read(Reader& r, IncrementalAlterConfigsResponse& s, std::int16_t v) {
 std::error_code IncrementalAlterConfigsRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -185,7 +185,7 @@ std::error_code IncrementalAlterConfigsRequest::encode(std::vector<std::uint8_t>
 
 std::error_code IncrementalAlterConfigsRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   IncrementalAlterConfigsRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -197,7 +197,7 @@ std::error_code IncrementalAlterConfigsRequest::decode(std::span<const std::uint
 std::error_code IncrementalAlterConfigsResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -205,7 +205,7 @@ std::error_code IncrementalAlterConfigsResponse::encode(std::vector<std::uint8_t
 
 std::error_code IncrementalAlterConfigsResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   IncrementalAlterConfigsResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

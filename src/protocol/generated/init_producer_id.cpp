@@ -8,12 +8,12 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const InitProducerIdRequest& s, std::int16_t v);
-void read(Reader& r, InitProducerIdRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const InitProducerIdResponse& s, std::int16_t v);
-void read(Reader& r, InitProducerIdResponse& s, std::int16_t v);
+std::error_code write(writer& w, const InitProducerIdRequest& s, std::int16_t v);
+void read(reader& r, InitProducerIdRequest& s, std::int16_t v);
+std::error_code write(writer& w, const InitProducerIdResponse& s, std::int16_t v);
+void read(reader& r, InitProducerIdResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const InitProducerIdRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const InitProducerIdRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   if (auto ec = detail::put_nullable_string(w, s.transactional_id, flex)) return ec;
@@ -36,7 +36,7 @@ std::error_code write(Writer& w, const InitProducerIdRequest& s, std::int16_t v)
   return {};
 }
 
-void read(Reader& r, InitProducerIdRequest& s, std::int16_t v) {
+void read(reader& r, InitProducerIdRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.transactional_id = detail::get_nullable_string(r, flex, true);
@@ -58,7 +58,7 @@ void read(Reader& r, InitProducerIdRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const InitProducerIdResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const InitProducerIdResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   w.i32(s.throttle_time_ms);
@@ -73,7 +73,7 @@ std::error_code write(Writer& w, const InitProducerIdResponse& s, std::int16_t v
   return {};
 }
 
-void read(Reader& r, InitProducerIdResponse& s, std::int16_t v) {
+void read(reader& r, InitProducerIdResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.throttle_time_ms = r.i32();
@@ -96,7 +96,7 @@ void read(Reader& r, InitProducerIdResponse& s, std::int16_t v) {
 std::error_code InitProducerIdRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -104,7 +104,7 @@ std::error_code InitProducerIdRequest::encode(std::vector<std::uint8_t>& out, st
 
 std::error_code InitProducerIdRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   InitProducerIdRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -116,7 +116,7 @@ std::error_code InitProducerIdRequest::decode(std::span<const std::uint8_t> body
 std::error_code InitProducerIdResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -124,7 +124,7 @@ std::error_code InitProducerIdResponse::encode(std::vector<std::uint8_t>& out, s
 
 std::error_code InitProducerIdResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   InitProducerIdResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

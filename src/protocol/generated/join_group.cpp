@@ -8,16 +8,16 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const JoinGroupRequest::JoinGroupRequestProtocol& s, std::int16_t v);
-void read(Reader& r, JoinGroupRequest::JoinGroupRequestProtocol& s, std::int16_t v);
-std::error_code write(Writer& w, const JoinGroupRequest& s, std::int16_t v);
-void read(Reader& r, JoinGroupRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const JoinGroupResponse::JoinGroupResponseMember& s, std::int16_t v);
-void read(Reader& r, JoinGroupResponse::JoinGroupResponseMember& s, std::int16_t v);
-std::error_code write(Writer& w, const JoinGroupResponse& s, std::int16_t v);
-void read(Reader& r, JoinGroupResponse& s, std::int16_t v);
+std::error_code write(writer& w, const JoinGroupRequest::JoinGroupRequestProtocol& s, std::int16_t v);
+void read(reader& r, JoinGroupRequest::JoinGroupRequestProtocol& s, std::int16_t v);
+std::error_code write(writer& w, const JoinGroupRequest& s, std::int16_t v);
+void read(reader& r, JoinGroupRequest& s, std::int16_t v);
+std::error_code write(writer& w, const JoinGroupResponse::JoinGroupResponseMember& s, std::int16_t v);
+void read(reader& r, JoinGroupResponse::JoinGroupResponseMember& s, std::int16_t v);
+std::error_code write(writer& w, const JoinGroupResponse& s, std::int16_t v);
+void read(reader& r, JoinGroupResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const JoinGroupRequest::JoinGroupRequestProtocol& s, std::int16_t v) {
+std::error_code write(writer& w, const JoinGroupRequest::JoinGroupRequestProtocol& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (auto ec = detail::put_string(w, s.name, flex)) return ec;
@@ -30,7 +30,7 @@ std::error_code write(Writer& w, const JoinGroupRequest::JoinGroupRequestProtoco
   return {};
 }
 
-void read(Reader& r, JoinGroupRequest::JoinGroupRequestProtocol& s, std::int16_t v) {
+void read(reader& r, JoinGroupRequest::JoinGroupRequestProtocol& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   s.name = detail::get_string(r, flex);
@@ -46,7 +46,7 @@ void read(Reader& r, JoinGroupRequest::JoinGroupRequestProtocol& s, std::int16_t
   }
 }
 
-std::error_code write(Writer& w, const JoinGroupRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const JoinGroupRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (auto ec = detail::put_string(w, s.group_id, flex)) return ec;
@@ -62,7 +62,7 @@ std::error_code write(Writer& w, const JoinGroupRequest& s, std::int16_t v) {
     return client_errc::field_not_in_version;
   }
   if (auto ec = detail::put_string(w, s.protocol_type, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.protocols, flex, [&](Writer& w2, const JoinGroupRequest::JoinGroupRequestProtocol& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.protocols, flex, [&](writer& w2, const JoinGroupRequest::JoinGroupRequestProtocol& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (v >= 8) {
     if (!s.reason && !(v >= 8)) return client_errc::malformed;
     if (auto ec = detail::put_nullable_string(w, s.reason, flex)) return ec;
@@ -75,7 +75,7 @@ std::error_code write(Writer& w, const JoinGroupRequest& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, JoinGroupRequest& s, std::int16_t v) {
+void read(reader& r, JoinGroupRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   s.group_id = detail::get_string(r, flex);
@@ -88,7 +88,7 @@ void read(Reader& r, JoinGroupRequest& s, std::int16_t v) {
     s.group_instance_id = detail::get_nullable_string(r, flex, v >= 5);
   }
   s.protocol_type = detail::get_string(r, flex);
-  detail::get_array(r, s.protocols, flex, 3, [&](Reader& r2, JoinGroupRequest::JoinGroupRequestProtocol& e) { read(r2, e, v); });
+  detail::get_array(r, s.protocols, flex, 3, [&](reader& r2, JoinGroupRequest::JoinGroupRequestProtocol& e) { read(r2, e, v); });
   if (v >= 8) {
     s.reason = detail::get_nullable_string(r, flex, v >= 8);
   }
@@ -103,7 +103,7 @@ void read(Reader& r, JoinGroupRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const JoinGroupResponse::JoinGroupResponseMember& s, std::int16_t v) {
+std::error_code write(writer& w, const JoinGroupResponse::JoinGroupResponseMember& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (auto ec = detail::put_string(w, s.member_id, flex)) return ec;
@@ -120,7 +120,7 @@ std::error_code write(Writer& w, const JoinGroupResponse::JoinGroupResponseMembe
   return {};
 }
 
-void read(Reader& r, JoinGroupResponse::JoinGroupResponseMember& s, std::int16_t v) {
+void read(reader& r, JoinGroupResponse::JoinGroupResponseMember& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   s.member_id = detail::get_string(r, flex);
@@ -139,7 +139,7 @@ void read(Reader& r, JoinGroupResponse::JoinGroupResponseMember& s, std::int16_t
   }
 }
 
-std::error_code write(Writer& w, const JoinGroupResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const JoinGroupResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v >= 2) {
@@ -160,7 +160,7 @@ std::error_code write(Writer& w, const JoinGroupResponse& s, std::int16_t v) {
     return client_errc::field_not_in_version;
   }
   if (auto ec = detail::put_string(w, s.member_id, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.members, flex, [&](Writer& w2, const JoinGroupResponse::JoinGroupResponseMember& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.members, flex, [&](writer& w2, const JoinGroupResponse::JoinGroupResponseMember& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -169,7 +169,7 @@ std::error_code write(Writer& w, const JoinGroupResponse& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, JoinGroupResponse& s, std::int16_t v) {
+void read(reader& r, JoinGroupResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v >= 2) {
@@ -186,7 +186,7 @@ void read(Reader& r, JoinGroupResponse& s, std::int16_t v) {
     s.skip_assignment = r.boolean();
   }
   s.member_id = detail::get_string(r, flex);
-  detail::get_array(r, s.members, flex, 4, [&](Reader& r2, JoinGroupResponse::JoinGroupResponseMember& e) { read(r2, e, v); });
+  detail::get_array(r, s.members, flex, 4, [&](reader& r2, JoinGroupResponse::JoinGroupResponseMember& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -203,7 +203,7 @@ void read(Reader& r, JoinGroupResponse& s, std::int16_t v) {
 std::error_code JoinGroupRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -211,7 +211,7 @@ std::error_code JoinGroupRequest::encode(std::vector<std::uint8_t>& out, std::in
 
 std::error_code JoinGroupRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   JoinGroupRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -223,7 +223,7 @@ std::error_code JoinGroupRequest::decode(std::span<const std::uint8_t> body, std
 std::error_code JoinGroupResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -231,7 +231,7 @@ std::error_code JoinGroupResponse::encode(std::vector<std::uint8_t>& out, std::i
 
 std::error_code JoinGroupResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   JoinGroupResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,16 +8,16 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const LeaveGroupRequest::MemberIdentity& s, std::int16_t v);
-void read(Reader& r, LeaveGroupRequest::MemberIdentity& s, std::int16_t v);
-std::error_code write(Writer& w, const LeaveGroupRequest& s, std::int16_t v);
-void read(Reader& r, LeaveGroupRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const LeaveGroupResponse::MemberResponse& s, std::int16_t v);
-void read(Reader& r, LeaveGroupResponse::MemberResponse& s, std::int16_t v);
-std::error_code write(Writer& w, const LeaveGroupResponse& s, std::int16_t v);
-void read(Reader& r, LeaveGroupResponse& s, std::int16_t v);
+std::error_code write(writer& w, const LeaveGroupRequest::MemberIdentity& s, std::int16_t v);
+void read(reader& r, LeaveGroupRequest::MemberIdentity& s, std::int16_t v);
+std::error_code write(writer& w, const LeaveGroupRequest& s, std::int16_t v);
+void read(reader& r, LeaveGroupRequest& s, std::int16_t v);
+std::error_code write(writer& w, const LeaveGroupResponse::MemberResponse& s, std::int16_t v);
+void read(reader& r, LeaveGroupResponse::MemberResponse& s, std::int16_t v);
+std::error_code write(writer& w, const LeaveGroupResponse& s, std::int16_t v);
+void read(reader& r, LeaveGroupResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const LeaveGroupRequest::MemberIdentity& s, std::int16_t v) {
+std::error_code write(writer& w, const LeaveGroupRequest::MemberIdentity& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (v >= 3) {
@@ -43,7 +43,7 @@ std::error_code write(Writer& w, const LeaveGroupRequest::MemberIdentity& s, std
   return {};
 }
 
-void read(Reader& r, LeaveGroupRequest::MemberIdentity& s, std::int16_t v) {
+void read(reader& r, LeaveGroupRequest::MemberIdentity& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (v >= 3) {
@@ -66,7 +66,7 @@ void read(Reader& r, LeaveGroupRequest::MemberIdentity& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const LeaveGroupRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const LeaveGroupRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (auto ec = detail::put_string(w, s.group_id, flex)) return ec;
@@ -76,7 +76,7 @@ std::error_code write(Writer& w, const LeaveGroupRequest& s, std::int16_t v) {
     return client_errc::field_not_in_version;
   }
   if (v >= 3) {
-    if (auto ec = detail::put_array(w, s.members, flex, [&](Writer& w2, const LeaveGroupRequest::MemberIdentity& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_array(w, s.members, flex, [&](writer& w2, const LeaveGroupRequest::MemberIdentity& e) -> std::error_code { return write(w2, e, v); })) return ec;
   } else if (!(s.members == std::vector<LeaveGroupRequest::MemberIdentity>{})) {
     return client_errc::field_not_in_version;
   }
@@ -88,7 +88,7 @@ std::error_code write(Writer& w, const LeaveGroupRequest& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, LeaveGroupRequest& s, std::int16_t v) {
+void read(reader& r, LeaveGroupRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   s.group_id = detail::get_string(r, flex);
@@ -96,7 +96,7 @@ void read(Reader& r, LeaveGroupRequest& s, std::int16_t v) {
     s.member_id = detail::get_string(r, flex);
   }
   if (v >= 3) {
-    detail::get_array(r, s.members, flex, 3, [&](Reader& r2, LeaveGroupRequest::MemberIdentity& e) { read(r2, e, v); });
+    detail::get_array(r, s.members, flex, 3, [&](reader& r2, LeaveGroupRequest::MemberIdentity& e) { read(r2, e, v); });
   }
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -109,7 +109,7 @@ void read(Reader& r, LeaveGroupRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const LeaveGroupResponse::MemberResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const LeaveGroupResponse::MemberResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (v >= 3) {
@@ -136,7 +136,7 @@ std::error_code write(Writer& w, const LeaveGroupResponse::MemberResponse& s, st
   return {};
 }
 
-void read(Reader& r, LeaveGroupResponse::MemberResponse& s, std::int16_t v) {
+void read(reader& r, LeaveGroupResponse::MemberResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (v >= 3) {
@@ -159,7 +159,7 @@ void read(Reader& r, LeaveGroupResponse::MemberResponse& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const LeaveGroupResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const LeaveGroupResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (v >= 1) {
@@ -167,7 +167,7 @@ std::error_code write(Writer& w, const LeaveGroupResponse& s, std::int16_t v) {
   }
   w.i16(s.error_code);
   if (v >= 3) {
-    if (auto ec = detail::put_array(w, s.members, flex, [&](Writer& w2, const LeaveGroupResponse::MemberResponse& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_array(w, s.members, flex, [&](writer& w2, const LeaveGroupResponse::MemberResponse& e) -> std::error_code { return write(w2, e, v); })) return ec;
   } else if (!(s.members == std::vector<LeaveGroupResponse::MemberResponse>{})) {
     return client_errc::field_not_in_version;
   }
@@ -179,7 +179,7 @@ std::error_code write(Writer& w, const LeaveGroupResponse& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, LeaveGroupResponse& s, std::int16_t v) {
+void read(reader& r, LeaveGroupResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (v >= 1) {
@@ -187,7 +187,7 @@ void read(Reader& r, LeaveGroupResponse& s, std::int16_t v) {
   }
   s.error_code = r.i16();
   if (v >= 3) {
-    detail::get_array(r, s.members, flex, 5, [&](Reader& r2, LeaveGroupResponse::MemberResponse& e) { read(r2, e, v); });
+    detail::get_array(r, s.members, flex, 5, [&](reader& r2, LeaveGroupResponse::MemberResponse& e) { read(r2, e, v); });
   }
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -205,7 +205,7 @@ void read(Reader& r, LeaveGroupResponse& s, std::int16_t v) {
 std::error_code LeaveGroupRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -213,7 +213,7 @@ std::error_code LeaveGroupRequest::encode(std::vector<std::uint8_t>& out, std::i
 
 std::error_code LeaveGroupRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   LeaveGroupRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -225,7 +225,7 @@ std::error_code LeaveGroupRequest::decode(std::span<const std::uint8_t> body, st
 std::error_code LeaveGroupResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -233,7 +233,7 @@ std::error_code LeaveGroupResponse::encode(std::vector<std::uint8_t>& out, std::
 
 std::error_code LeaveGroupResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   LeaveGroupResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,23 +8,23 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const ListGroupsRequest& s, std::int16_t v);
-void read(Reader& r, ListGroupsRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const ListGroupsResponse::ListedGroup& s, std::int16_t v);
-void read(Reader& r, ListGroupsResponse::ListedGroup& s, std::int16_t v);
-std::error_code write(Writer& w, const ListGroupsResponse& s, std::int16_t v);
-void read(Reader& r, ListGroupsResponse& s, std::int16_t v);
+std::error_code write(writer& w, const ListGroupsRequest& s, std::int16_t v);
+void read(reader& r, ListGroupsRequest& s, std::int16_t v);
+std::error_code write(writer& w, const ListGroupsResponse::ListedGroup& s, std::int16_t v);
+void read(reader& r, ListGroupsResponse::ListedGroup& s, std::int16_t v);
+std::error_code write(writer& w, const ListGroupsResponse& s, std::int16_t v);
+void read(reader& r, ListGroupsResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const ListGroupsRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const ListGroupsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (v >= 4) {
-    if (auto ec = detail::put_array(w, s.states_filter, flex, [&](Writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
+    if (auto ec = detail::put_array(w, s.states_filter, flex, [&](writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
   } else if (!(s.states_filter == std::vector<std::string>{})) {
     return client_errc::field_not_in_version;
   }
   if (v >= 5) {
-    if (auto ec = detail::put_array(w, s.types_filter, flex, [&](Writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
+    if (auto ec = detail::put_array(w, s.types_filter, flex, [&](writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
   } else if (!(s.types_filter == std::vector<std::string>{})) {
     return client_errc::field_not_in_version;
   }
@@ -36,14 +36,14 @@ std::error_code write(Writer& w, const ListGroupsRequest& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, ListGroupsRequest& s, std::int16_t v) {
+void read(reader& r, ListGroupsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (v >= 4) {
-    detail::get_array(r, s.states_filter, flex, 1, [&](Reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
+    detail::get_array(r, s.states_filter, flex, 1, [&](reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
   }
   if (v >= 5) {
-    detail::get_array(r, s.types_filter, flex, 1, [&](Reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
+    detail::get_array(r, s.types_filter, flex, 1, [&](reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
   }
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -56,7 +56,7 @@ void read(Reader& r, ListGroupsRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const ListGroupsResponse::ListedGroup& s, std::int16_t v) {
+std::error_code write(writer& w, const ListGroupsResponse::ListedGroup& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (auto ec = detail::put_string(w, s.group_id, flex)) return ec;
@@ -75,7 +75,7 @@ std::error_code write(Writer& w, const ListGroupsResponse::ListedGroup& s, std::
   return {};
 }
 
-void read(Reader& r, ListGroupsResponse::ListedGroup& s, std::int16_t v) {
+void read(reader& r, ListGroupsResponse::ListedGroup& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   s.group_id = detail::get_string(r, flex);
@@ -97,14 +97,14 @@ void read(Reader& r, ListGroupsResponse::ListedGroup& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const ListGroupsResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const ListGroupsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (v >= 1) {
     w.i32(s.throttle_time_ms);
   }
   w.i16(s.error_code);
-  if (auto ec = detail::put_array(w, s.groups, flex, [&](Writer& w2, const ListGroupsResponse::ListedGroup& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.groups, flex, [&](writer& w2, const ListGroupsResponse::ListedGroup& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -113,14 +113,14 @@ std::error_code write(Writer& w, const ListGroupsResponse& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, ListGroupsResponse& s, std::int16_t v) {
+void read(reader& r, ListGroupsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (v >= 1) {
     s.throttle_time_ms = r.i32();
   }
   s.error_code = r.i16();
-  detail::get_array(r, s.groups, flex, 3, [&](Reader& r2, ListGroupsResponse::ListedGroup& e) { read(r2, e, v); });
+  detail::get_array(r, s.groups, flex, 3, [&](reader& r2, ListGroupsResponse::ListedGroup& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -137,7 +137,7 @@ void read(Reader& r, ListGroupsResponse& s, std::int16_t v) {
 std::error_code ListGroupsRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -145,7 +145,7 @@ std::error_code ListGroupsRequest::encode(std::vector<std::uint8_t>& out, std::i
 
 std::error_code ListGroupsRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   ListGroupsRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -157,7 +157,7 @@ std::error_code ListGroupsRequest::decode(std::span<const std::uint8_t> body, st
 std::error_code ListGroupsResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -165,7 +165,7 @@ std::error_code ListGroupsResponse::encode(std::vector<std::uint8_t>& out, std::
 
 std::error_code ListGroupsResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   ListGroupsResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,20 +8,20 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const ListOffsetsRequest::ListOffsetsPartition& s, std::int16_t v);
-void read(Reader& r, ListOffsetsRequest::ListOffsetsPartition& s, std::int16_t v);
-std::error_code write(Writer& w, const ListOffsetsRequest::ListOffsetsTopic& s, std::int16_t v);
-void read(Reader& r, ListOffsetsRequest::ListOffsetsTopic& s, std::int16_t v);
-std::error_code write(Writer& w, const ListOffsetsRequest& s, std::int16_t v);
-void read(Reader& r, ListOffsetsRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const ListOffsetsResponse::ListOffsetsPartitionResponse& s, std::int16_t v);
-void read(Reader& r, ListOffsetsResponse::ListOffsetsPartitionResponse& s, std::int16_t v);
-std::error_code write(Writer& w, const ListOffsetsResponse::ListOffsetsTopicResponse& s, std::int16_t v);
-void read(Reader& r, ListOffsetsResponse::ListOffsetsTopicResponse& s, std::int16_t v);
-std::error_code write(Writer& w, const ListOffsetsResponse& s, std::int16_t v);
-void read(Reader& r, ListOffsetsResponse& s, std::int16_t v);
+std::error_code write(writer& w, const ListOffsetsRequest::ListOffsetsPartition& s, std::int16_t v);
+void read(reader& r, ListOffsetsRequest::ListOffsetsPartition& s, std::int16_t v);
+std::error_code write(writer& w, const ListOffsetsRequest::ListOffsetsTopic& s, std::int16_t v);
+void read(reader& r, ListOffsetsRequest::ListOffsetsTopic& s, std::int16_t v);
+std::error_code write(writer& w, const ListOffsetsRequest& s, std::int16_t v);
+void read(reader& r, ListOffsetsRequest& s, std::int16_t v);
+std::error_code write(writer& w, const ListOffsetsResponse::ListOffsetsPartitionResponse& s, std::int16_t v);
+void read(reader& r, ListOffsetsResponse::ListOffsetsPartitionResponse& s, std::int16_t v);
+std::error_code write(writer& w, const ListOffsetsResponse::ListOffsetsTopicResponse& s, std::int16_t v);
+void read(reader& r, ListOffsetsResponse::ListOffsetsTopicResponse& s, std::int16_t v);
+std::error_code write(writer& w, const ListOffsetsResponse& s, std::int16_t v);
+void read(reader& r, ListOffsetsResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const ListOffsetsRequest::ListOffsetsPartition& s, std::int16_t v) {
+std::error_code write(writer& w, const ListOffsetsRequest::ListOffsetsPartition& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   w.i32(s.partition_index);
@@ -42,7 +42,7 @@ std::error_code write(Writer& w, const ListOffsetsRequest::ListOffsetsPartition&
   return {};
 }
 
-void read(Reader& r, ListOffsetsRequest::ListOffsetsPartition& s, std::int16_t v) {
+void read(reader& r, ListOffsetsRequest::ListOffsetsPartition& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   s.partition_index = r.i32();
@@ -64,11 +64,11 @@ void read(Reader& r, ListOffsetsRequest::ListOffsetsPartition& s, std::int16_t v
   }
 }
 
-std::error_code write(Writer& w, const ListOffsetsRequest::ListOffsetsTopic& s, std::int16_t v) {
+std::error_code write(writer& w, const ListOffsetsRequest::ListOffsetsTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (auto ec = detail::put_string(w, s.name, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.partitions, flex, [&](Writer& w2, const ListOffsetsRequest::ListOffsetsPartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.partitions, flex, [&](writer& w2, const ListOffsetsRequest::ListOffsetsPartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -77,11 +77,11 @@ std::error_code write(Writer& w, const ListOffsetsRequest::ListOffsetsTopic& s, 
   return {};
 }
 
-void read(Reader& r, ListOffsetsRequest::ListOffsetsTopic& s, std::int16_t v) {
+void read(reader& r, ListOffsetsRequest::ListOffsetsTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   s.name = detail::get_string(r, flex);
-  detail::get_array(r, s.partitions, flex, 12, [&](Reader& r2, ListOffsetsRequest::ListOffsetsPartition& e) { read(r2, e, v); });
+  detail::get_array(r, s.partitions, flex, 12, [&](reader& r2, ListOffsetsRequest::ListOffsetsPartition& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -93,7 +93,7 @@ void read(Reader& r, ListOffsetsRequest::ListOffsetsTopic& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const ListOffsetsRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const ListOffsetsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   w.i32(s.replica_id);
@@ -102,7 +102,7 @@ std::error_code write(Writer& w, const ListOffsetsRequest& s, std::int16_t v) {
   } else if (!(s.isolation_level == std::int8_t{0})) {
     return client_errc::field_not_in_version;
   }
-  if (auto ec = detail::put_array(w, s.topics, flex, [&](Writer& w2, const ListOffsetsRequest::ListOffsetsTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.topics, flex, [&](writer& w2, const ListOffsetsRequest::ListOffsetsTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (v >= 10) {
     w.i32(s.timeout_ms);
   }
@@ -114,14 +114,14 @@ std::error_code write(Writer& w, const ListOffsetsRequest& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, ListOffsetsRequest& s, std::int16_t v) {
+void read(reader& r, ListOffsetsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   s.replica_id = r.i32();
   if (v >= 2) {
     s.isolation_level = r.i8();
   }
-  detail::get_array(r, s.topics, flex, 3, [&](Reader& r2, ListOffsetsRequest::ListOffsetsTopic& e) { read(r2, e, v); });
+  detail::get_array(r, s.topics, flex, 3, [&](reader& r2, ListOffsetsRequest::ListOffsetsTopic& e) { read(r2, e, v); });
   if (v >= 10) {
     s.timeout_ms = r.i32();
   }
@@ -136,13 +136,13 @@ void read(Reader& r, ListOffsetsRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const ListOffsetsResponse::ListOffsetsPartitionResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const ListOffsetsResponse::ListOffsetsPartitionResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   w.i32(s.partition_index);
   w.i16(s.error_code);
   if (v <= 0) {
-    if (auto ec = detail::put_array(w, s.old_style_offsets, flex, [&](Writer& w2, const std::int64_t& e) -> std::error_code { w2.i64(e); return {}; })) return ec;
+    if (auto ec = detail::put_array(w, s.old_style_offsets, flex, [&](writer& w2, const std::int64_t& e) -> std::error_code { w2.i64(e); return {}; })) return ec;
   } else if (!(s.old_style_offsets == std::vector<std::int64_t>{})) {
     return client_errc::field_not_in_version;
   }
@@ -169,13 +169,13 @@ std::error_code write(Writer& w, const ListOffsetsResponse::ListOffsetsPartition
   return {};
 }
 
-void read(Reader& r, ListOffsetsResponse::ListOffsetsPartitionResponse& s, std::int16_t v) {
+void read(reader& r, ListOffsetsResponse::ListOffsetsPartitionResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   s.partition_index = r.i32();
   s.error_code = r.i16();
   if (v <= 0) {
-    detail::get_array(r, s.old_style_offsets, flex, 8, [&](Reader& r2, std::int64_t& e) { e = r2.i64(); });
+    detail::get_array(r, s.old_style_offsets, flex, 8, [&](reader& r2, std::int64_t& e) { e = r2.i64(); });
   }
   if (v >= 1) {
     s.timestamp = r.i64();
@@ -197,11 +197,11 @@ void read(Reader& r, ListOffsetsResponse::ListOffsetsPartitionResponse& s, std::
   }
 }
 
-std::error_code write(Writer& w, const ListOffsetsResponse::ListOffsetsTopicResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const ListOffsetsResponse::ListOffsetsTopicResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (auto ec = detail::put_string(w, s.name, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.partitions, flex, [&](Writer& w2, const ListOffsetsResponse::ListOffsetsPartitionResponse& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.partitions, flex, [&](writer& w2, const ListOffsetsResponse::ListOffsetsPartitionResponse& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -210,11 +210,11 @@ std::error_code write(Writer& w, const ListOffsetsResponse::ListOffsetsTopicResp
   return {};
 }
 
-void read(Reader& r, ListOffsetsResponse::ListOffsetsTopicResponse& s, std::int16_t v) {
+void read(reader& r, ListOffsetsResponse::ListOffsetsTopicResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   s.name = detail::get_string(r, flex);
-  detail::get_array(r, s.partitions, flex, 10, [&](Reader& r2, ListOffsetsResponse::ListOffsetsPartitionResponse& e) { read(r2, e, v); });
+  detail::get_array(r, s.partitions, flex, 10, [&](reader& r2, ListOffsetsResponse::ListOffsetsPartitionResponse& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -226,13 +226,13 @@ void read(Reader& r, ListOffsetsResponse::ListOffsetsTopicResponse& s, std::int1
   }
 }
 
-std::error_code write(Writer& w, const ListOffsetsResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const ListOffsetsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v >= 2) {
     w.i32(s.throttle_time_ms);
   }
-  if (auto ec = detail::put_array(w, s.topics, flex, [&](Writer& w2, const ListOffsetsResponse::ListOffsetsTopicResponse& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.topics, flex, [&](writer& w2, const ListOffsetsResponse::ListOffsetsTopicResponse& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -241,13 +241,13 @@ std::error_code write(Writer& w, const ListOffsetsResponse& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, ListOffsetsResponse& s, std::int16_t v) {
+void read(reader& r, ListOffsetsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v >= 2) {
     s.throttle_time_ms = r.i32();
   }
-  detail::get_array(r, s.topics, flex, 3, [&](Reader& r2, ListOffsetsResponse::ListOffsetsTopicResponse& e) { read(r2, e, v); });
+  detail::get_array(r, s.topics, flex, 3, [&](reader& r2, ListOffsetsResponse::ListOffsetsTopicResponse& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -264,7 +264,7 @@ void read(Reader& r, ListOffsetsResponse& s, std::int16_t v) {
 std::error_code ListOffsetsRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -272,7 +272,7 @@ std::error_code ListOffsetsRequest::encode(std::vector<std::uint8_t>& out, std::
 
 std::error_code ListOffsetsRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   ListOffsetsRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -284,7 +284,7 @@ std::error_code ListOffsetsRequest::decode(std::span<const std::uint8_t> body, s
 std::error_code ListOffsetsResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -292,7 +292,7 @@ std::error_code ListOffsetsResponse::encode(std::vector<std::uint8_t>& out, std:
 
 std::error_code ListOffsetsResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   ListOffsetsResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

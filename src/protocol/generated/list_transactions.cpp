@@ -8,18 +8,18 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const ListTransactionsRequest& s, std::int16_t v);
-void read(Reader& r, ListTransactionsRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const ListTransactionsResponse::TransactionState& s, std::int16_t v);
-void read(Reader& r, ListTransactionsResponse::TransactionState& s, std::int16_t v);
-std::error_code write(Writer& w, const ListTransactionsResponse& s, std::int16_t v);
-void read(Reader& r, ListTransactionsResponse& s, std::int16_t v);
+std::error_code write(writer& w, const ListTransactionsRequest& s, std::int16_t v);
+void read(reader& r, ListTransactionsRequest& s, std::int16_t v);
+std::error_code write(writer& w, const ListTransactionsResponse::TransactionState& s, std::int16_t v);
+void read(reader& r, ListTransactionsResponse::TransactionState& s, std::int16_t v);
+std::error_code write(writer& w, const ListTransactionsResponse& s, std::int16_t v);
+void read(reader& r, ListTransactionsResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const ListTransactionsRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const ListTransactionsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
-  if (auto ec = detail::put_array(w, s.state_filters, flex, [&](Writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
-  if (auto ec = detail::put_array(w, s.producer_id_filters, flex, [&](Writer& w2, const std::int64_t& e) -> std::error_code { w2.i64(e); return {}; })) return ec;
+  if (auto ec = detail::put_array(w, s.state_filters, flex, [&](writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
+  if (auto ec = detail::put_array(w, s.producer_id_filters, flex, [&](writer& w2, const std::int64_t& e) -> std::error_code { w2.i64(e); return {}; })) return ec;
   if (v >= 1) {
     w.i64(s.duration_filter);
   } else if (!(s.duration_filter == std::int64_t{-1})) {
@@ -33,11 +33,11 @@ std::error_code write(Writer& w, const ListTransactionsRequest& s, std::int16_t 
   return {};
 }
 
-void read(Reader& r, ListTransactionsRequest& s, std::int16_t v) {
+void read(reader& r, ListTransactionsRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
-  detail::get_array(r, s.state_filters, flex, 1, [&](Reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
-  detail::get_array(r, s.producer_id_filters, flex, 8, [&](Reader& r2, std::int64_t& e) { e = r2.i64(); });
+  detail::get_array(r, s.state_filters, flex, 1, [&](reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
+  detail::get_array(r, s.producer_id_filters, flex, 8, [&](reader& r2, std::int64_t& e) { e = r2.i64(); });
   if (v >= 1) {
     s.duration_filter = r.i64();
   }
@@ -52,7 +52,7 @@ void read(Reader& r, ListTransactionsRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const ListTransactionsResponse::TransactionState& s, std::int16_t v) {
+std::error_code write(writer& w, const ListTransactionsResponse::TransactionState& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   if (auto ec = detail::put_string(w, s.transactional_id, flex)) return ec;
@@ -66,7 +66,7 @@ std::error_code write(Writer& w, const ListTransactionsResponse::TransactionStat
   return {};
 }
 
-void read(Reader& r, ListTransactionsResponse::TransactionState& s, std::int16_t v) {
+void read(reader& r, ListTransactionsResponse::TransactionState& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   s.transactional_id = detail::get_string(r, flex);
@@ -83,13 +83,13 @@ void read(Reader& r, ListTransactionsResponse::TransactionState& s, std::int16_t
   }
 }
 
-std::error_code write(Writer& w, const ListTransactionsResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const ListTransactionsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   w.i32(s.throttle_time_ms);
   w.i16(s.error_code);
-  if (auto ec = detail::put_array(w, s.unknown_state_filters, flex, [&](Writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
-  if (auto ec = detail::put_array(w, s.transaction_states, flex, [&](Writer& w2, const ListTransactionsResponse::TransactionState& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.unknown_state_filters, flex, [&](writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, flex); })) return ec;
+  if (auto ec = detail::put_array(w, s.transaction_states, flex, [&](writer& w2, const ListTransactionsResponse::TransactionState& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -98,13 +98,13 @@ std::error_code write(Writer& w, const ListTransactionsResponse& s, std::int16_t
   return {};
 }
 
-void read(Reader& r, ListTransactionsResponse& s, std::int16_t v) {
+void read(reader& r, ListTransactionsResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = true;
   s.throttle_time_ms = r.i32();
   s.error_code = r.i16();
-  detail::get_array(r, s.unknown_state_filters, flex, 1, [&](Reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
-  detail::get_array(r, s.transaction_states, flex, 11, [&](Reader& r2, ListTransactionsResponse::TransactionState& e) { read(r2, e, v); });
+  detail::get_array(r, s.unknown_state_filters, flex, 1, [&](reader& r2, std::string& e) { e = detail::get_string(r2, flex); });
+  detail::get_array(r, s.transaction_states, flex, 11, [&](reader& r2, ListTransactionsResponse::TransactionState& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -121,7 +121,7 @@ void read(Reader& r, ListTransactionsResponse& s, std::int16_t v) {
 std::error_code ListTransactionsRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -129,7 +129,7 @@ std::error_code ListTransactionsRequest::encode(std::vector<std::uint8_t>& out, 
 
 std::error_code ListTransactionsRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   ListTransactionsRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -141,7 +141,7 @@ std::error_code ListTransactionsRequest::decode(std::span<const std::uint8_t> bo
 std::error_code ListTransactionsResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -149,7 +149,7 @@ std::error_code ListTransactionsResponse::encode(std::vector<std::uint8_t>& out,
 
 std::error_code ListTransactionsResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   ListTransactionsResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,20 +8,20 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const MetadataRequest::MetadataRequestTopic& s, std::int16_t v);
-void read(Reader& r, MetadataRequest::MetadataRequestTopic& s, std::int16_t v);
-std::error_code write(Writer& w, const MetadataRequest& s, std::int16_t v);
-void read(Reader& r, MetadataRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const MetadataResponse::MetadataResponseBroker& s, std::int16_t v);
-void read(Reader& r, MetadataResponse::MetadataResponseBroker& s, std::int16_t v);
-std::error_code write(Writer& w, const MetadataResponse::MetadataResponsePartition& s, std::int16_t v);
-void read(Reader& r, MetadataResponse::MetadataResponsePartition& s, std::int16_t v);
-std::error_code write(Writer& w, const MetadataResponse::MetadataResponseTopic& s, std::int16_t v);
-void read(Reader& r, MetadataResponse::MetadataResponseTopic& s, std::int16_t v);
-std::error_code write(Writer& w, const MetadataResponse& s, std::int16_t v);
-void read(Reader& r, MetadataResponse& s, std::int16_t v);
+std::error_code write(writer& w, const MetadataRequest::MetadataRequestTopic& s, std::int16_t v);
+void read(reader& r, MetadataRequest::MetadataRequestTopic& s, std::int16_t v);
+std::error_code write(writer& w, const MetadataRequest& s, std::int16_t v);
+void read(reader& r, MetadataRequest& s, std::int16_t v);
+std::error_code write(writer& w, const MetadataResponse::MetadataResponseBroker& s, std::int16_t v);
+void read(reader& r, MetadataResponse::MetadataResponseBroker& s, std::int16_t v);
+std::error_code write(writer& w, const MetadataResponse::MetadataResponsePartition& s, std::int16_t v);
+void read(reader& r, MetadataResponse::MetadataResponsePartition& s, std::int16_t v);
+std::error_code write(writer& w, const MetadataResponse::MetadataResponseTopic& s, std::int16_t v);
+void read(reader& r, MetadataResponse::MetadataResponseTopic& s, std::int16_t v);
+std::error_code write(writer& w, const MetadataResponse& s, std::int16_t v);
+void read(reader& r, MetadataResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const MetadataRequest::MetadataRequestTopic& s, std::int16_t v) {
+std::error_code write(writer& w, const MetadataRequest::MetadataRequestTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   if (v >= 10) {
@@ -37,7 +37,7 @@ std::error_code write(Writer& w, const MetadataRequest::MetadataRequestTopic& s,
   return {};
 }
 
-void read(Reader& r, MetadataRequest::MetadataRequestTopic& s, std::int16_t v) {
+void read(reader& r, MetadataRequest::MetadataRequestTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   if (v >= 10) {
@@ -55,11 +55,11 @@ void read(Reader& r, MetadataRequest::MetadataRequestTopic& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const MetadataRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const MetadataRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   if (!s.topics && !(v >= 1)) return client_errc::malformed;
-  if (auto ec = detail::put_nullable_array(w, s.topics, flex, [&](Writer& w2, const MetadataRequest::MetadataRequestTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_nullable_array(w, s.topics, flex, [&](writer& w2, const MetadataRequest::MetadataRequestTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (v >= 4) {
     w.boolean(s.allow_auto_topic_creation);
   } else if (!(s.allow_auto_topic_creation == bool{true})) {
@@ -83,10 +83,10 @@ std::error_code write(Writer& w, const MetadataRequest& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, MetadataRequest& s, std::int16_t v) {
+void read(reader& r, MetadataRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
-  detail::get_nullable_array(r, s.topics, flex, v >= 1, 2, [&](Reader& r2, MetadataRequest::MetadataRequestTopic& e) { read(r2, e, v); });
+  detail::get_nullable_array(r, s.topics, flex, v >= 1, 2, [&](reader& r2, MetadataRequest::MetadataRequestTopic& e) { read(r2, e, v); });
   if (v >= 4) {
     s.allow_auto_topic_creation = r.boolean();
   }
@@ -107,7 +107,7 @@ void read(Reader& r, MetadataRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const MetadataResponse::MetadataResponseBroker& s, std::int16_t v) {
+std::error_code write(writer& w, const MetadataResponse::MetadataResponseBroker& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   w.i32(s.node_id);
@@ -125,7 +125,7 @@ std::error_code write(Writer& w, const MetadataResponse::MetadataResponseBroker&
   return {};
 }
 
-void read(Reader& r, MetadataResponse::MetadataResponseBroker& s, std::int16_t v) {
+void read(reader& r, MetadataResponse::MetadataResponseBroker& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   s.node_id = r.i32();
@@ -145,7 +145,7 @@ void read(Reader& r, MetadataResponse::MetadataResponseBroker& s, std::int16_t v
   }
 }
 
-std::error_code write(Writer& w, const MetadataResponse::MetadataResponsePartition& s, std::int16_t v) {
+std::error_code write(writer& w, const MetadataResponse::MetadataResponsePartition& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   w.i16(s.error_code);
@@ -154,10 +154,10 @@ std::error_code write(Writer& w, const MetadataResponse::MetadataResponsePartiti
   if (v >= 7) {
     w.i32(s.leader_epoch);
   }
-  if (auto ec = detail::put_array(w, s.replica_nodes, flex, [&](Writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
-  if (auto ec = detail::put_array(w, s.isr_nodes, flex, [&](Writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
+  if (auto ec = detail::put_array(w, s.replica_nodes, flex, [&](writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
+  if (auto ec = detail::put_array(w, s.isr_nodes, flex, [&](writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
   if (v >= 5) {
-    if (auto ec = detail::put_array(w, s.offline_replicas, flex, [&](Writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
+    if (auto ec = detail::put_array(w, s.offline_replicas, flex, [&](writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
   }
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
@@ -167,7 +167,7 @@ std::error_code write(Writer& w, const MetadataResponse::MetadataResponsePartiti
   return {};
 }
 
-void read(Reader& r, MetadataResponse::MetadataResponsePartition& s, std::int16_t v) {
+void read(reader& r, MetadataResponse::MetadataResponsePartition& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   s.error_code = r.i16();
@@ -176,10 +176,10 @@ void read(Reader& r, MetadataResponse::MetadataResponsePartition& s, std::int16_
   if (v >= 7) {
     s.leader_epoch = r.i32();
   }
-  detail::get_array(r, s.replica_nodes, flex, 4, [&](Reader& r2, std::int32_t& e) { e = r2.i32(); });
-  detail::get_array(r, s.isr_nodes, flex, 4, [&](Reader& r2, std::int32_t& e) { e = r2.i32(); });
+  detail::get_array(r, s.replica_nodes, flex, 4, [&](reader& r2, std::int32_t& e) { e = r2.i32(); });
+  detail::get_array(r, s.isr_nodes, flex, 4, [&](reader& r2, std::int32_t& e) { e = r2.i32(); });
   if (v >= 5) {
-    detail::get_array(r, s.offline_replicas, flex, 4, [&](Reader& r2, std::int32_t& e) { e = r2.i32(); });
+    detail::get_array(r, s.offline_replicas, flex, 4, [&](reader& r2, std::int32_t& e) { e = r2.i32(); });
   }
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -192,7 +192,7 @@ void read(Reader& r, MetadataResponse::MetadataResponsePartition& s, std::int16_
   }
 }
 
-std::error_code write(Writer& w, const MetadataResponse::MetadataResponseTopic& s, std::int16_t v) {
+std::error_code write(writer& w, const MetadataResponse::MetadataResponseTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   w.i16(s.error_code);
@@ -204,7 +204,7 @@ std::error_code write(Writer& w, const MetadataResponse::MetadataResponseTopic& 
   if (v >= 1) {
     w.boolean(s.is_internal);
   }
-  if (auto ec = detail::put_array(w, s.partitions, flex, [&](Writer& w2, const MetadataResponse::MetadataResponsePartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.partitions, flex, [&](writer& w2, const MetadataResponse::MetadataResponsePartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (v >= 8) {
     w.i32(s.topic_authorized_operations);
   } else if (!(s.topic_authorized_operations == std::int32_t{std::numeric_limits<std::int32_t>::min()})) {
@@ -218,7 +218,7 @@ std::error_code write(Writer& w, const MetadataResponse::MetadataResponseTopic& 
   return {};
 }
 
-void read(Reader& r, MetadataResponse::MetadataResponseTopic& s, std::int16_t v) {
+void read(reader& r, MetadataResponse::MetadataResponseTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   s.error_code = r.i16();
@@ -229,7 +229,7 @@ void read(Reader& r, MetadataResponse::MetadataResponseTopic& s, std::int16_t v)
   if (v >= 1) {
     s.is_internal = r.boolean();
   }
-  detail::get_array(r, s.partitions, flex, 18, [&](Reader& r2, MetadataResponse::MetadataResponsePartition& e) { read(r2, e, v); });
+  detail::get_array(r, s.partitions, flex, 18, [&](reader& r2, MetadataResponse::MetadataResponsePartition& e) { read(r2, e, v); });
   if (v >= 8) {
     s.topic_authorized_operations = r.i32();
   }
@@ -244,13 +244,13 @@ void read(Reader& r, MetadataResponse::MetadataResponseTopic& s, std::int16_t v)
   }
 }
 
-std::error_code write(Writer& w, const MetadataResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const MetadataResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   if (v >= 3) {
     w.i32(s.throttle_time_ms);
   }
-  if (auto ec = detail::put_array(w, s.brokers, flex, [&](Writer& w2, const MetadataResponse::MetadataResponseBroker& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.brokers, flex, [&](writer& w2, const MetadataResponse::MetadataResponseBroker& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (v >= 2) {
     if (!s.cluster_id && !(v >= 2)) return client_errc::malformed;
     if (auto ec = detail::put_nullable_string(w, s.cluster_id, flex)) return ec;
@@ -258,7 +258,7 @@ std::error_code write(Writer& w, const MetadataResponse& s, std::int16_t v) {
   if (v >= 1) {
     w.i32(s.controller_id);
   }
-  if (auto ec = detail::put_array(w, s.topics, flex, [&](Writer& w2, const MetadataResponse::MetadataResponseTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.topics, flex, [&](writer& w2, const MetadataResponse::MetadataResponseTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (v >= 8 && v <= 10) {
     w.i32(s.cluster_authorized_operations);
   } else if (!(s.cluster_authorized_operations == std::int32_t{std::numeric_limits<std::int32_t>::min()})) {
@@ -272,20 +272,20 @@ std::error_code write(Writer& w, const MetadataResponse& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, MetadataResponse& s, std::int16_t v) {
+void read(reader& r, MetadataResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   if (v >= 3) {
     s.throttle_time_ms = r.i32();
   }
-  detail::get_array(r, s.brokers, flex, 10, [&](Reader& r2, MetadataResponse::MetadataResponseBroker& e) { read(r2, e, v); });
+  detail::get_array(r, s.brokers, flex, 10, [&](reader& r2, MetadataResponse::MetadataResponseBroker& e) { read(r2, e, v); });
   if (v >= 2) {
     s.cluster_id = detail::get_nullable_string(r, flex, v >= 2);
   }
   if (v >= 1) {
     s.controller_id = r.i32();
   }
-  detail::get_array(r, s.topics, flex, 8, [&](Reader& r2, MetadataResponse::MetadataResponseTopic& e) { read(r2, e, v); });
+  detail::get_array(r, s.topics, flex, 8, [&](reader& r2, MetadataResponse::MetadataResponseTopic& e) { read(r2, e, v); });
   if (v >= 8 && v <= 10) {
     s.cluster_authorized_operations = r.i32();
   }
@@ -305,7 +305,7 @@ void read(Reader& r, MetadataResponse& s, std::int16_t v) {
 std::error_code MetadataRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -313,7 +313,7 @@ std::error_code MetadataRequest::encode(std::vector<std::uint8_t>& out, std::int
 
 std::error_code MetadataRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   MetadataRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -325,7 +325,7 @@ std::error_code MetadataRequest::decode(std::span<const std::uint8_t> body, std:
 std::error_code MetadataResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -333,7 +333,7 @@ std::error_code MetadataResponse::encode(std::vector<std::uint8_t>& out, std::in
 
 std::error_code MetadataResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   MetadataResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,20 +8,20 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const OffsetCommitRequest::OffsetCommitRequestPartition& s, std::int16_t v);
-void read(Reader& r, OffsetCommitRequest::OffsetCommitRequestPartition& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetCommitRequest::OffsetCommitRequestTopic& s, std::int16_t v);
-void read(Reader& r, OffsetCommitRequest::OffsetCommitRequestTopic& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetCommitRequest& s, std::int16_t v);
-void read(Reader& r, OffsetCommitRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetCommitResponse::OffsetCommitResponsePartition& s, std::int16_t v);
-void read(Reader& r, OffsetCommitResponse::OffsetCommitResponsePartition& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetCommitResponse::OffsetCommitResponseTopic& s, std::int16_t v);
-void read(Reader& r, OffsetCommitResponse::OffsetCommitResponseTopic& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetCommitResponse& s, std::int16_t v);
-void read(Reader& r, OffsetCommitResponse& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetCommitRequest::OffsetCommitRequestPartition& s, std::int16_t v);
+void read(reader& r, OffsetCommitRequest::OffsetCommitRequestPartition& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetCommitRequest::OffsetCommitRequestTopic& s, std::int16_t v);
+void read(reader& r, OffsetCommitRequest::OffsetCommitRequestTopic& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetCommitRequest& s, std::int16_t v);
+void read(reader& r, OffsetCommitRequest& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetCommitResponse::OffsetCommitResponsePartition& s, std::int16_t v);
+void read(reader& r, OffsetCommitResponse::OffsetCommitResponsePartition& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetCommitResponse::OffsetCommitResponseTopic& s, std::int16_t v);
+void read(reader& r, OffsetCommitResponse::OffsetCommitResponseTopic& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetCommitResponse& s, std::int16_t v);
+void read(reader& r, OffsetCommitResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const OffsetCommitRequest::OffsetCommitRequestPartition& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetCommitRequest::OffsetCommitRequestPartition& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 8;
   w.i32(s.partition_index);
@@ -43,7 +43,7 @@ std::error_code write(Writer& w, const OffsetCommitRequest::OffsetCommitRequestP
   return {};
 }
 
-void read(Reader& r, OffsetCommitRequest::OffsetCommitRequestPartition& s, std::int16_t v) {
+void read(reader& r, OffsetCommitRequest::OffsetCommitRequestPartition& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 8;
   s.partition_index = r.i32();
@@ -66,11 +66,11 @@ void read(Reader& r, OffsetCommitRequest::OffsetCommitRequestPartition& s, std::
   }
 }
 
-std::error_code write(Writer& w, const OffsetCommitRequest::OffsetCommitRequestTopic& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetCommitRequest::OffsetCommitRequestTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 8;
   if (auto ec = detail::put_string(w, s.name, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.partitions, flex, [&](Writer& w2, const OffsetCommitRequest::OffsetCommitRequestPartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.partitions, flex, [&](writer& w2, const OffsetCommitRequest::OffsetCommitRequestPartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -79,11 +79,11 @@ std::error_code write(Writer& w, const OffsetCommitRequest::OffsetCommitRequestT
   return {};
 }
 
-void read(Reader& r, OffsetCommitRequest::OffsetCommitRequestTopic& s, std::int16_t v) {
+void read(reader& r, OffsetCommitRequest::OffsetCommitRequestTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 8;
   s.name = detail::get_string(r, flex);
-  detail::get_array(r, s.partitions, flex, 14, [&](Reader& r2, OffsetCommitRequest::OffsetCommitRequestPartition& e) { read(r2, e, v); });
+  detail::get_array(r, s.partitions, flex, 14, [&](reader& r2, OffsetCommitRequest::OffsetCommitRequestPartition& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -95,7 +95,7 @@ void read(Reader& r, OffsetCommitRequest::OffsetCommitRequestTopic& s, std::int1
   }
 }
 
-std::error_code write(Writer& w, const OffsetCommitRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetCommitRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 8;
   if (auto ec = detail::put_string(w, s.group_id, flex)) return ec;
@@ -114,7 +114,7 @@ std::error_code write(Writer& w, const OffsetCommitRequest& s, std::int16_t v) {
   if (v >= 2 && v <= 4) {
     w.i64(s.retention_time_ms);
   }
-  if (auto ec = detail::put_array(w, s.topics, flex, [&](Writer& w2, const OffsetCommitRequest::OffsetCommitRequestTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.topics, flex, [&](writer& w2, const OffsetCommitRequest::OffsetCommitRequestTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -123,7 +123,7 @@ std::error_code write(Writer& w, const OffsetCommitRequest& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, OffsetCommitRequest& s, std::int16_t v) {
+void read(reader& r, OffsetCommitRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 8;
   s.group_id = detail::get_string(r, flex);
@@ -139,7 +139,7 @@ void read(Reader& r, OffsetCommitRequest& s, std::int16_t v) {
   if (v >= 2 && v <= 4) {
     s.retention_time_ms = r.i64();
   }
-  detail::get_array(r, s.topics, flex, 3, [&](Reader& r2, OffsetCommitRequest::OffsetCommitRequestTopic& e) { read(r2, e, v); });
+  detail::get_array(r, s.topics, flex, 3, [&](reader& r2, OffsetCommitRequest::OffsetCommitRequestTopic& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -151,7 +151,7 @@ void read(Reader& r, OffsetCommitRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const OffsetCommitResponse::OffsetCommitResponsePartition& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetCommitResponse::OffsetCommitResponsePartition& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 8;
   w.i32(s.partition_index);
@@ -164,7 +164,7 @@ std::error_code write(Writer& w, const OffsetCommitResponse::OffsetCommitRespons
   return {};
 }
 
-void read(Reader& r, OffsetCommitResponse::OffsetCommitResponsePartition& s, std::int16_t v) {
+void read(reader& r, OffsetCommitResponse::OffsetCommitResponsePartition& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 8;
   s.partition_index = r.i32();
@@ -180,11 +180,11 @@ void read(Reader& r, OffsetCommitResponse::OffsetCommitResponsePartition& s, std
   }
 }
 
-std::error_code write(Writer& w, const OffsetCommitResponse::OffsetCommitResponseTopic& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetCommitResponse::OffsetCommitResponseTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 8;
   if (auto ec = detail::put_string(w, s.name, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.partitions, flex, [&](Writer& w2, const OffsetCommitResponse::OffsetCommitResponsePartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.partitions, flex, [&](writer& w2, const OffsetCommitResponse::OffsetCommitResponsePartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -193,11 +193,11 @@ std::error_code write(Writer& w, const OffsetCommitResponse::OffsetCommitRespons
   return {};
 }
 
-void read(Reader& r, OffsetCommitResponse::OffsetCommitResponseTopic& s, std::int16_t v) {
+void read(reader& r, OffsetCommitResponse::OffsetCommitResponseTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 8;
   s.name = detail::get_string(r, flex);
-  detail::get_array(r, s.partitions, flex, 6, [&](Reader& r2, OffsetCommitResponse::OffsetCommitResponsePartition& e) { read(r2, e, v); });
+  detail::get_array(r, s.partitions, flex, 6, [&](reader& r2, OffsetCommitResponse::OffsetCommitResponsePartition& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -209,13 +209,13 @@ void read(Reader& r, OffsetCommitResponse::OffsetCommitResponseTopic& s, std::in
   }
 }
 
-std::error_code write(Writer& w, const OffsetCommitResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetCommitResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 8;
   if (v >= 3) {
     w.i32(s.throttle_time_ms);
   }
-  if (auto ec = detail::put_array(w, s.topics, flex, [&](Writer& w2, const OffsetCommitResponse::OffsetCommitResponseTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.topics, flex, [&](writer& w2, const OffsetCommitResponse::OffsetCommitResponseTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -224,13 +224,13 @@ std::error_code write(Writer& w, const OffsetCommitResponse& s, std::int16_t v) 
   return {};
 }
 
-void read(Reader& r, OffsetCommitResponse& s, std::int16_t v) {
+void read(reader& r, OffsetCommitResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 8;
   if (v >= 3) {
     s.throttle_time_ms = r.i32();
   }
-  detail::get_array(r, s.topics, flex, 3, [&](Reader& r2, OffsetCommitResponse::OffsetCommitResponseTopic& e) { read(r2, e, v); });
+  detail::get_array(r, s.topics, flex, 3, [&](reader& r2, OffsetCommitResponse::OffsetCommitResponseTopic& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -247,7 +247,7 @@ void read(Reader& r, OffsetCommitResponse& s, std::int16_t v) {
 std::error_code OffsetCommitRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -255,7 +255,7 @@ std::error_code OffsetCommitRequest::encode(std::vector<std::uint8_t>& out, std:
 
 std::error_code OffsetCommitRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   OffsetCommitRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -267,7 +267,7 @@ std::error_code OffsetCommitRequest::decode(std::span<const std::uint8_t> body, 
 std::error_code OffsetCommitResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -275,7 +275,7 @@ std::error_code OffsetCommitResponse::encode(std::vector<std::uint8_t>& out, std
 
 std::error_code OffsetCommitResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   OffsetCommitResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

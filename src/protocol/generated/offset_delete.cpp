@@ -8,95 +8,95 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const OffsetDeleteRequest::OffsetDeleteRequestPartition& s, std::int16_t v);
-void read(Reader& r, OffsetDeleteRequest::OffsetDeleteRequestPartition& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetDeleteRequest::OffsetDeleteRequestTopic& s, std::int16_t v);
-void read(Reader& r, OffsetDeleteRequest::OffsetDeleteRequestTopic& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetDeleteRequest& s, std::int16_t v);
-void read(Reader& r, OffsetDeleteRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetDeleteResponse::OffsetDeleteResponsePartition& s, std::int16_t v);
-void read(Reader& r, OffsetDeleteResponse::OffsetDeleteResponsePartition& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetDeleteResponse::OffsetDeleteResponseTopic& s, std::int16_t v);
-void read(Reader& r, OffsetDeleteResponse::OffsetDeleteResponseTopic& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetDeleteResponse& s, std::int16_t v);
-void read(Reader& r, OffsetDeleteResponse& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetDeleteRequest::OffsetDeleteRequestPartition& s, std::int16_t v);
+void read(reader& r, OffsetDeleteRequest::OffsetDeleteRequestPartition& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetDeleteRequest::OffsetDeleteRequestTopic& s, std::int16_t v);
+void read(reader& r, OffsetDeleteRequest::OffsetDeleteRequestTopic& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetDeleteRequest& s, std::int16_t v);
+void read(reader& r, OffsetDeleteRequest& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetDeleteResponse::OffsetDeleteResponsePartition& s, std::int16_t v);
+void read(reader& r, OffsetDeleteResponse::OffsetDeleteResponsePartition& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetDeleteResponse::OffsetDeleteResponseTopic& s, std::int16_t v);
+void read(reader& r, OffsetDeleteResponse::OffsetDeleteResponseTopic& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetDeleteResponse& s, std::int16_t v);
+void read(reader& r, OffsetDeleteResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const OffsetDeleteRequest::OffsetDeleteRequestPartition& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetDeleteRequest::OffsetDeleteRequestPartition& s, std::int16_t v) {
   (void)v;
   w.i32(s.partition_index);
   return {};
 }
 
-void read(Reader& r, OffsetDeleteRequest::OffsetDeleteRequestPartition& s, std::int16_t v) {
+void read(reader& r, OffsetDeleteRequest::OffsetDeleteRequestPartition& s, std::int16_t v) {
   (void)v;
   s.partition_index = r.i32();
 }
 
-std::error_code write(Writer& w, const OffsetDeleteRequest::OffsetDeleteRequestTopic& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetDeleteRequest::OffsetDeleteRequestTopic& s, std::int16_t v) {
   (void)v;
   if (auto ec = detail::put_string(w, s.name, false)) return ec;
-  if (auto ec = detail::put_array(w, s.partitions, false, [&](Writer& w2, const OffsetDeleteRequest::OffsetDeleteRequestPartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.partitions, false, [&](writer& w2, const OffsetDeleteRequest::OffsetDeleteRequestPartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
   return {};
 }
 
-void read(Reader& r, OffsetDeleteRequest::OffsetDeleteRequestTopic& s, std::int16_t v) {
+void read(reader& r, OffsetDeleteRequest::OffsetDeleteRequestTopic& s, std::int16_t v) {
   (void)v;
   s.name = detail::get_string(r, false);
-  detail::get_array(r, s.partitions, false, 4, [&](Reader& r2, OffsetDeleteRequest::OffsetDeleteRequestPartition& e) { read(r2, e, v); });
+  detail::get_array(r, s.partitions, false, 4, [&](reader& r2, OffsetDeleteRequest::OffsetDeleteRequestPartition& e) { read(r2, e, v); });
 }
 
-std::error_code write(Writer& w, const OffsetDeleteRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetDeleteRequest& s, std::int16_t v) {
   (void)v;
   if (auto ec = detail::put_string(w, s.group_id, false)) return ec;
-  if (auto ec = detail::put_array(w, s.topics, false, [&](Writer& w2, const OffsetDeleteRequest::OffsetDeleteRequestTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.topics, false, [&](writer& w2, const OffsetDeleteRequest::OffsetDeleteRequestTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
   return {};
 }
 
-void read(Reader& r, OffsetDeleteRequest& s, std::int16_t v) {
+void read(reader& r, OffsetDeleteRequest& s, std::int16_t v) {
   (void)v;
   s.group_id = detail::get_string(r, false);
-  detail::get_array(r, s.topics, false, 6, [&](Reader& r2, OffsetDeleteRequest::OffsetDeleteRequestTopic& e) { read(r2, e, v); });
+  detail::get_array(r, s.topics, false, 6, [&](reader& r2, OffsetDeleteRequest::OffsetDeleteRequestTopic& e) { read(r2, e, v); });
 }
 
-std::error_code write(Writer& w, const OffsetDeleteResponse::OffsetDeleteResponsePartition& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetDeleteResponse::OffsetDeleteResponsePartition& s, std::int16_t v) {
   (void)v;
   w.i32(s.partition_index);
   w.i16(s.error_code);
   return {};
 }
 
-void read(Reader& r, OffsetDeleteResponse::OffsetDeleteResponsePartition& s, std::int16_t v) {
+void read(reader& r, OffsetDeleteResponse::OffsetDeleteResponsePartition& s, std::int16_t v) {
   (void)v;
   s.partition_index = r.i32();
   s.error_code = r.i16();
 }
 
-std::error_code write(Writer& w, const OffsetDeleteResponse::OffsetDeleteResponseTopic& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetDeleteResponse::OffsetDeleteResponseTopic& s, std::int16_t v) {
   (void)v;
   if (auto ec = detail::put_string(w, s.name, false)) return ec;
-  if (auto ec = detail::put_array(w, s.partitions, false, [&](Writer& w2, const OffsetDeleteResponse::OffsetDeleteResponsePartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.partitions, false, [&](writer& w2, const OffsetDeleteResponse::OffsetDeleteResponsePartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
   return {};
 }
 
-void read(Reader& r, OffsetDeleteResponse::OffsetDeleteResponseTopic& s, std::int16_t v) {
+void read(reader& r, OffsetDeleteResponse::OffsetDeleteResponseTopic& s, std::int16_t v) {
   (void)v;
   s.name = detail::get_string(r, false);
-  detail::get_array(r, s.partitions, false, 6, [&](Reader& r2, OffsetDeleteResponse::OffsetDeleteResponsePartition& e) { read(r2, e, v); });
+  detail::get_array(r, s.partitions, false, 6, [&](reader& r2, OffsetDeleteResponse::OffsetDeleteResponsePartition& e) { read(r2, e, v); });
 }
 
-std::error_code write(Writer& w, const OffsetDeleteResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetDeleteResponse& s, std::int16_t v) {
   (void)v;
   w.i16(s.error_code);
   w.i32(s.throttle_time_ms);
-  if (auto ec = detail::put_array(w, s.topics, false, [&](Writer& w2, const OffsetDeleteResponse::OffsetDeleteResponseTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.topics, false, [&](writer& w2, const OffsetDeleteResponse::OffsetDeleteResponseTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
   return {};
 }
 
-void read(Reader& r, OffsetDeleteResponse& s, std::int16_t v) {
+void read(reader& r, OffsetDeleteResponse& s, std::int16_t v) {
   (void)v;
   s.error_code = r.i16();
   s.throttle_time_ms = r.i32();
-  detail::get_array(r, s.topics, false, 6, [&](Reader& r2, OffsetDeleteResponse::OffsetDeleteResponseTopic& e) { read(r2, e, v); });
+  detail::get_array(r, s.topics, false, 6, [&](reader& r2, OffsetDeleteResponse::OffsetDeleteResponseTopic& e) { read(r2, e, v); });
 }
 
 }  // namespace
@@ -104,7 +104,7 @@ void read(Reader& r, OffsetDeleteResponse& s, std::int16_t v) {
 std::error_code OffsetDeleteRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -112,7 +112,7 @@ std::error_code OffsetDeleteRequest::encode(std::vector<std::uint8_t>& out, std:
 
 std::error_code OffsetDeleteRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   OffsetDeleteRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -124,7 +124,7 @@ std::error_code OffsetDeleteRequest::decode(std::span<const std::uint8_t> body, 
 std::error_code OffsetDeleteResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -132,7 +132,7 @@ std::error_code OffsetDeleteResponse::encode(std::vector<std::uint8_t>& out, std
 
 std::error_code OffsetDeleteResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   OffsetDeleteResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

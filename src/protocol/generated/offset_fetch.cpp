@@ -8,28 +8,28 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const OffsetFetchRequest::OffsetFetchRequestTopic& s, std::int16_t v);
-void read(Reader& r, OffsetFetchRequest::OffsetFetchRequestTopic& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetFetchRequest::OffsetFetchRequestTopics& s, std::int16_t v);
-void read(Reader& r, OffsetFetchRequest::OffsetFetchRequestTopics& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetFetchRequest::OffsetFetchRequestGroup& s, std::int16_t v);
-void read(Reader& r, OffsetFetchRequest::OffsetFetchRequestGroup& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetFetchRequest& s, std::int16_t v);
-void read(Reader& r, OffsetFetchRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetFetchResponse::OffsetFetchResponsePartition& s, std::int16_t v);
-void read(Reader& r, OffsetFetchResponse::OffsetFetchResponsePartition& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetFetchResponse::OffsetFetchResponseTopic& s, std::int16_t v);
-void read(Reader& r, OffsetFetchResponse::OffsetFetchResponseTopic& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetFetchResponse::OffsetFetchResponsePartitions& s, std::int16_t v);
-void read(Reader& r, OffsetFetchResponse::OffsetFetchResponsePartitions& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetFetchResponse::OffsetFetchResponseTopics& s, std::int16_t v);
-void read(Reader& r, OffsetFetchResponse::OffsetFetchResponseTopics& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetFetchResponse::OffsetFetchResponseGroup& s, std::int16_t v);
-void read(Reader& r, OffsetFetchResponse::OffsetFetchResponseGroup& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetFetchResponse& s, std::int16_t v);
-void read(Reader& r, OffsetFetchResponse& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetFetchRequest::OffsetFetchRequestTopic& s, std::int16_t v);
+void read(reader& r, OffsetFetchRequest::OffsetFetchRequestTopic& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetFetchRequest::OffsetFetchRequestTopics& s, std::int16_t v);
+void read(reader& r, OffsetFetchRequest::OffsetFetchRequestTopics& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetFetchRequest::OffsetFetchRequestGroup& s, std::int16_t v);
+void read(reader& r, OffsetFetchRequest::OffsetFetchRequestGroup& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetFetchRequest& s, std::int16_t v);
+void read(reader& r, OffsetFetchRequest& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetFetchResponse::OffsetFetchResponsePartition& s, std::int16_t v);
+void read(reader& r, OffsetFetchResponse::OffsetFetchResponsePartition& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetFetchResponse::OffsetFetchResponseTopic& s, std::int16_t v);
+void read(reader& r, OffsetFetchResponse::OffsetFetchResponseTopic& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetFetchResponse::OffsetFetchResponsePartitions& s, std::int16_t v);
+void read(reader& r, OffsetFetchResponse::OffsetFetchResponsePartitions& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetFetchResponse::OffsetFetchResponseTopics& s, std::int16_t v);
+void read(reader& r, OffsetFetchResponse::OffsetFetchResponseTopics& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetFetchResponse::OffsetFetchResponseGroup& s, std::int16_t v);
+void read(reader& r, OffsetFetchResponse::OffsetFetchResponseGroup& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetFetchResponse& s, std::int16_t v);
+void read(reader& r, OffsetFetchResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const OffsetFetchRequest::OffsetFetchRequestTopic& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetFetchRequest::OffsetFetchRequestTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v <= 7) {
@@ -38,7 +38,7 @@ std::error_code write(Writer& w, const OffsetFetchRequest::OffsetFetchRequestTop
     return client_errc::field_not_in_version;
   }
   if (v <= 7) {
-    if (auto ec = detail::put_array(w, s.partition_indexes, flex, [&](Writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
+    if (auto ec = detail::put_array(w, s.partition_indexes, flex, [&](writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
   } else if (!(s.partition_indexes == std::vector<std::int32_t>{})) {
     return client_errc::field_not_in_version;
   }
@@ -50,14 +50,14 @@ std::error_code write(Writer& w, const OffsetFetchRequest::OffsetFetchRequestTop
   return {};
 }
 
-void read(Reader& r, OffsetFetchRequest::OffsetFetchRequestTopic& s, std::int16_t v) {
+void read(reader& r, OffsetFetchRequest::OffsetFetchRequestTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v <= 7) {
     s.name = detail::get_string(r, flex);
   }
   if (v <= 7) {
-    detail::get_array(r, s.partition_indexes, flex, 4, [&](Reader& r2, std::int32_t& e) { e = r2.i32(); });
+    detail::get_array(r, s.partition_indexes, flex, 4, [&](reader& r2, std::int32_t& e) { e = r2.i32(); });
   }
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -70,7 +70,7 @@ void read(Reader& r, OffsetFetchRequest::OffsetFetchRequestTopic& s, std::int16_
   }
 }
 
-std::error_code write(Writer& w, const OffsetFetchRequest::OffsetFetchRequestTopics& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetFetchRequest::OffsetFetchRequestTopics& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v >= 8) {
@@ -79,7 +79,7 @@ std::error_code write(Writer& w, const OffsetFetchRequest::OffsetFetchRequestTop
     return client_errc::field_not_in_version;
   }
   if (v >= 8) {
-    if (auto ec = detail::put_array(w, s.partition_indexes, flex, [&](Writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
+    if (auto ec = detail::put_array(w, s.partition_indexes, flex, [&](writer& w2, const std::int32_t& e) -> std::error_code { w2.i32(e); return {}; })) return ec;
   } else if (!(s.partition_indexes == std::vector<std::int32_t>{})) {
     return client_errc::field_not_in_version;
   }
@@ -91,14 +91,14 @@ std::error_code write(Writer& w, const OffsetFetchRequest::OffsetFetchRequestTop
   return {};
 }
 
-void read(Reader& r, OffsetFetchRequest::OffsetFetchRequestTopics& s, std::int16_t v) {
+void read(reader& r, OffsetFetchRequest::OffsetFetchRequestTopics& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v >= 8) {
     s.name = detail::get_string(r, flex);
   }
   if (v >= 8) {
-    detail::get_array(r, s.partition_indexes, flex, 4, [&](Reader& r2, std::int32_t& e) { e = r2.i32(); });
+    detail::get_array(r, s.partition_indexes, flex, 4, [&](reader& r2, std::int32_t& e) { e = r2.i32(); });
   }
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -111,7 +111,7 @@ void read(Reader& r, OffsetFetchRequest::OffsetFetchRequestTopics& s, std::int16
   }
 }
 
-std::error_code write(Writer& w, const OffsetFetchRequest::OffsetFetchRequestGroup& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetFetchRequest::OffsetFetchRequestGroup& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v >= 8) {
@@ -128,7 +128,7 @@ std::error_code write(Writer& w, const OffsetFetchRequest::OffsetFetchRequestGro
   }
   if (v >= 8) {
     if (!s.topics && !(v >= 8)) return client_errc::malformed;
-    if (auto ec = detail::put_nullable_array(w, s.topics, flex, [&](Writer& w2, const OffsetFetchRequest::OffsetFetchRequestTopics& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_nullable_array(w, s.topics, flex, [&](writer& w2, const OffsetFetchRequest::OffsetFetchRequestTopics& e) -> std::error_code { return write(w2, e, v); })) return ec;
   } else if (!(s.topics == std::optional<std::vector<OffsetFetchRequest::OffsetFetchRequestTopics>>{std::vector<OffsetFetchRequest::OffsetFetchRequestTopics>{}})) {
     return client_errc::field_not_in_version;
   }
@@ -140,7 +140,7 @@ std::error_code write(Writer& w, const OffsetFetchRequest::OffsetFetchRequestGro
   return {};
 }
 
-void read(Reader& r, OffsetFetchRequest::OffsetFetchRequestGroup& s, std::int16_t v) {
+void read(reader& r, OffsetFetchRequest::OffsetFetchRequestGroup& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v >= 8) {
@@ -153,7 +153,7 @@ void read(Reader& r, OffsetFetchRequest::OffsetFetchRequestGroup& s, std::int16_
     s.member_epoch = r.i32();
   }
   if (v >= 8) {
-    detail::get_nullable_array(r, s.topics, flex, v >= 8, 3, [&](Reader& r2, OffsetFetchRequest::OffsetFetchRequestTopics& e) { read(r2, e, v); });
+    detail::get_nullable_array(r, s.topics, flex, v >= 8, 3, [&](reader& r2, OffsetFetchRequest::OffsetFetchRequestTopics& e) { read(r2, e, v); });
   }
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -166,7 +166,7 @@ void read(Reader& r, OffsetFetchRequest::OffsetFetchRequestGroup& s, std::int16_
   }
 }
 
-std::error_code write(Writer& w, const OffsetFetchRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetFetchRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v <= 7) {
@@ -176,12 +176,12 @@ std::error_code write(Writer& w, const OffsetFetchRequest& s, std::int16_t v) {
   }
   if (v <= 7) {
     if (!s.topics && !(v >= 2 && v <= 7)) return client_errc::malformed;
-    if (auto ec = detail::put_nullable_array(w, s.topics, flex, [&](Writer& w2, const OffsetFetchRequest::OffsetFetchRequestTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_nullable_array(w, s.topics, flex, [&](writer& w2, const OffsetFetchRequest::OffsetFetchRequestTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
   } else if (!(s.topics == std::optional<std::vector<OffsetFetchRequest::OffsetFetchRequestTopic>>{std::vector<OffsetFetchRequest::OffsetFetchRequestTopic>{}})) {
     return client_errc::field_not_in_version;
   }
   if (v >= 8) {
-    if (auto ec = detail::put_array(w, s.groups, flex, [&](Writer& w2, const OffsetFetchRequest::OffsetFetchRequestGroup& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_array(w, s.groups, flex, [&](writer& w2, const OffsetFetchRequest::OffsetFetchRequestGroup& e) -> std::error_code { return write(w2, e, v); })) return ec;
   } else if (!(s.groups == std::vector<OffsetFetchRequest::OffsetFetchRequestGroup>{})) {
     return client_errc::field_not_in_version;
   }
@@ -198,17 +198,17 @@ std::error_code write(Writer& w, const OffsetFetchRequest& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, OffsetFetchRequest& s, std::int16_t v) {
+void read(reader& r, OffsetFetchRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v <= 7) {
     s.group_id = detail::get_string(r, flex);
   }
   if (v <= 7) {
-    detail::get_nullable_array(r, s.topics, flex, v >= 2 && v <= 7, 3, [&](Reader& r2, OffsetFetchRequest::OffsetFetchRequestTopic& e) { read(r2, e, v); });
+    detail::get_nullable_array(r, s.topics, flex, v >= 2 && v <= 7, 3, [&](reader& r2, OffsetFetchRequest::OffsetFetchRequestTopic& e) { read(r2, e, v); });
   }
   if (v >= 8) {
-    detail::get_array(r, s.groups, flex, 3, [&](Reader& r2, OffsetFetchRequest::OffsetFetchRequestGroup& e) { read(r2, e, v); });
+    detail::get_array(r, s.groups, flex, 3, [&](reader& r2, OffsetFetchRequest::OffsetFetchRequestGroup& e) { read(r2, e, v); });
   }
   if (v >= 7) {
     s.require_stable = r.boolean();
@@ -224,7 +224,7 @@ void read(Reader& r, OffsetFetchRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const OffsetFetchResponse::OffsetFetchResponsePartition& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetFetchResponse::OffsetFetchResponsePartition& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v <= 7) {
@@ -259,7 +259,7 @@ std::error_code write(Writer& w, const OffsetFetchResponse::OffsetFetchResponseP
   return {};
 }
 
-void read(Reader& r, OffsetFetchResponse::OffsetFetchResponsePartition& s, std::int16_t v) {
+void read(reader& r, OffsetFetchResponse::OffsetFetchResponsePartition& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v <= 7) {
@@ -288,7 +288,7 @@ void read(Reader& r, OffsetFetchResponse::OffsetFetchResponsePartition& s, std::
   }
 }
 
-std::error_code write(Writer& w, const OffsetFetchResponse::OffsetFetchResponseTopic& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetFetchResponse::OffsetFetchResponseTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v <= 7) {
@@ -297,7 +297,7 @@ std::error_code write(Writer& w, const OffsetFetchResponse::OffsetFetchResponseT
     return client_errc::field_not_in_version;
   }
   if (v <= 7) {
-    if (auto ec = detail::put_array(w, s.partitions, flex, [&](Writer& w2, const OffsetFetchResponse::OffsetFetchResponsePartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_array(w, s.partitions, flex, [&](writer& w2, const OffsetFetchResponse::OffsetFetchResponsePartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
   } else if (!(s.partitions == std::vector<OffsetFetchResponse::OffsetFetchResponsePartition>{})) {
     return client_errc::field_not_in_version;
   }
@@ -309,14 +309,14 @@ std::error_code write(Writer& w, const OffsetFetchResponse::OffsetFetchResponseT
   return {};
 }
 
-void read(Reader& r, OffsetFetchResponse::OffsetFetchResponseTopic& s, std::int16_t v) {
+void read(reader& r, OffsetFetchResponse::OffsetFetchResponseTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v <= 7) {
     s.name = detail::get_string(r, flex);
   }
   if (v <= 7) {
-    detail::get_array(r, s.partitions, flex, 16, [&](Reader& r2, OffsetFetchResponse::OffsetFetchResponsePartition& e) { read(r2, e, v); });
+    detail::get_array(r, s.partitions, flex, 16, [&](reader& r2, OffsetFetchResponse::OffsetFetchResponsePartition& e) { read(r2, e, v); });
   }
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -329,7 +329,7 @@ void read(Reader& r, OffsetFetchResponse::OffsetFetchResponseTopic& s, std::int1
   }
 }
 
-std::error_code write(Writer& w, const OffsetFetchResponse::OffsetFetchResponsePartitions& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetFetchResponse::OffsetFetchResponsePartitions& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v >= 8) {
@@ -364,7 +364,7 @@ std::error_code write(Writer& w, const OffsetFetchResponse::OffsetFetchResponseP
   return {};
 }
 
-void read(Reader& r, OffsetFetchResponse::OffsetFetchResponsePartitions& s, std::int16_t v) {
+void read(reader& r, OffsetFetchResponse::OffsetFetchResponsePartitions& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v >= 8) {
@@ -393,7 +393,7 @@ void read(Reader& r, OffsetFetchResponse::OffsetFetchResponsePartitions& s, std:
   }
 }
 
-std::error_code write(Writer& w, const OffsetFetchResponse::OffsetFetchResponseTopics& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetFetchResponse::OffsetFetchResponseTopics& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v >= 8) {
@@ -402,7 +402,7 @@ std::error_code write(Writer& w, const OffsetFetchResponse::OffsetFetchResponseT
     return client_errc::field_not_in_version;
   }
   if (v >= 8) {
-    if (auto ec = detail::put_array(w, s.partitions, flex, [&](Writer& w2, const OffsetFetchResponse::OffsetFetchResponsePartitions& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_array(w, s.partitions, flex, [&](writer& w2, const OffsetFetchResponse::OffsetFetchResponsePartitions& e) -> std::error_code { return write(w2, e, v); })) return ec;
   } else if (!(s.partitions == std::vector<OffsetFetchResponse::OffsetFetchResponsePartitions>{})) {
     return client_errc::field_not_in_version;
   }
@@ -414,14 +414,14 @@ std::error_code write(Writer& w, const OffsetFetchResponse::OffsetFetchResponseT
   return {};
 }
 
-void read(Reader& r, OffsetFetchResponse::OffsetFetchResponseTopics& s, std::int16_t v) {
+void read(reader& r, OffsetFetchResponse::OffsetFetchResponseTopics& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v >= 8) {
     s.name = detail::get_string(r, flex);
   }
   if (v >= 8) {
-    detail::get_array(r, s.partitions, flex, 20, [&](Reader& r2, OffsetFetchResponse::OffsetFetchResponsePartitions& e) { read(r2, e, v); });
+    detail::get_array(r, s.partitions, flex, 20, [&](reader& r2, OffsetFetchResponse::OffsetFetchResponsePartitions& e) { read(r2, e, v); });
   }
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -434,7 +434,7 @@ void read(Reader& r, OffsetFetchResponse::OffsetFetchResponseTopics& s, std::int
   }
 }
 
-std::error_code write(Writer& w, const OffsetFetchResponse::OffsetFetchResponseGroup& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetFetchResponse::OffsetFetchResponseGroup& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v >= 8) {
@@ -443,7 +443,7 @@ std::error_code write(Writer& w, const OffsetFetchResponse::OffsetFetchResponseG
     return client_errc::field_not_in_version;
   }
   if (v >= 8) {
-    if (auto ec = detail::put_array(w, s.topics, flex, [&](Writer& w2, const OffsetFetchResponse::OffsetFetchResponseTopics& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_array(w, s.topics, flex, [&](writer& w2, const OffsetFetchResponse::OffsetFetchResponseTopics& e) -> std::error_code { return write(w2, e, v); })) return ec;
   } else if (!(s.topics == std::vector<OffsetFetchResponse::OffsetFetchResponseTopics>{})) {
     return client_errc::field_not_in_version;
   }
@@ -460,14 +460,14 @@ std::error_code write(Writer& w, const OffsetFetchResponse::OffsetFetchResponseG
   return {};
 }
 
-void read(Reader& r, OffsetFetchResponse::OffsetFetchResponseGroup& s, std::int16_t v) {
+void read(reader& r, OffsetFetchResponse::OffsetFetchResponseGroup& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v >= 8) {
     s.group_id = detail::get_string(r, flex);
   }
   if (v >= 8) {
-    detail::get_array(r, s.topics, flex, 3, [&](Reader& r2, OffsetFetchResponse::OffsetFetchResponseTopics& e) { read(r2, e, v); });
+    detail::get_array(r, s.topics, flex, 3, [&](reader& r2, OffsetFetchResponse::OffsetFetchResponseTopics& e) { read(r2, e, v); });
   }
   if (v >= 8) {
     s.error_code = r.i16();
@@ -483,14 +483,14 @@ void read(Reader& r, OffsetFetchResponse::OffsetFetchResponseGroup& s, std::int1
   }
 }
 
-std::error_code write(Writer& w, const OffsetFetchResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetFetchResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v >= 3) {
     w.i32(s.throttle_time_ms);
   }
   if (v <= 7) {
-    if (auto ec = detail::put_array(w, s.topics, flex, [&](Writer& w2, const OffsetFetchResponse::OffsetFetchResponseTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_array(w, s.topics, flex, [&](writer& w2, const OffsetFetchResponse::OffsetFetchResponseTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
   } else if (!(s.topics == std::vector<OffsetFetchResponse::OffsetFetchResponseTopic>{})) {
     return client_errc::field_not_in_version;
   }
@@ -498,7 +498,7 @@ std::error_code write(Writer& w, const OffsetFetchResponse& s, std::int16_t v) {
     w.i16(s.error_code);
   }
   if (v >= 8) {
-    if (auto ec = detail::put_array(w, s.groups, flex, [&](Writer& w2, const OffsetFetchResponse::OffsetFetchResponseGroup& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_array(w, s.groups, flex, [&](writer& w2, const OffsetFetchResponse::OffsetFetchResponseGroup& e) -> std::error_code { return write(w2, e, v); })) return ec;
   } else if (!(s.groups == std::vector<OffsetFetchResponse::OffsetFetchResponseGroup>{})) {
     return client_errc::field_not_in_version;
   }
@@ -510,20 +510,20 @@ std::error_code write(Writer& w, const OffsetFetchResponse& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, OffsetFetchResponse& s, std::int16_t v) {
+void read(reader& r, OffsetFetchResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 6;
   if (v >= 3) {
     s.throttle_time_ms = r.i32();
   }
   if (v <= 7) {
-    detail::get_array(r, s.topics, flex, 3, [&](Reader& r2, OffsetFetchResponse::OffsetFetchResponseTopic& e) { read(r2, e, v); });
+    detail::get_array(r, s.topics, flex, 3, [&](reader& r2, OffsetFetchResponse::OffsetFetchResponseTopic& e) { read(r2, e, v); });
   }
   if (v >= 2 && v <= 7) {
     s.error_code = r.i16();
   }
   if (v >= 8) {
-    detail::get_array(r, s.groups, flex, 5, [&](Reader& r2, OffsetFetchResponse::OffsetFetchResponseGroup& e) { read(r2, e, v); });
+    detail::get_array(r, s.groups, flex, 5, [&](reader& r2, OffsetFetchResponse::OffsetFetchResponseGroup& e) { read(r2, e, v); });
   }
   if (flex) {
     const std::uint32_t n = r.uvarint();
@@ -541,7 +541,7 @@ void read(Reader& r, OffsetFetchResponse& s, std::int16_t v) {
 std::error_code OffsetFetchRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -549,7 +549,7 @@ std::error_code OffsetFetchRequest::encode(std::vector<std::uint8_t>& out, std::
 
 std::error_code OffsetFetchRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   OffsetFetchRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -561,7 +561,7 @@ std::error_code OffsetFetchRequest::decode(std::span<const std::uint8_t> body, s
 std::error_code OffsetFetchResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -569,7 +569,7 @@ std::error_code OffsetFetchResponse::encode(std::vector<std::uint8_t>& out, std:
 
 std::error_code OffsetFetchResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   OffsetFetchResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,20 +8,20 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const OffsetForLeaderEpochRequest::OffsetForLeaderPartition& s, std::int16_t v);
-void read(Reader& r, OffsetForLeaderEpochRequest::OffsetForLeaderPartition& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetForLeaderEpochRequest::OffsetForLeaderTopic& s, std::int16_t v);
-void read(Reader& r, OffsetForLeaderEpochRequest::OffsetForLeaderTopic& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetForLeaderEpochRequest& s, std::int16_t v);
-void read(Reader& r, OffsetForLeaderEpochRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetForLeaderEpochResponse::EpochEndOffset& s, std::int16_t v);
-void read(Reader& r, OffsetForLeaderEpochResponse::EpochEndOffset& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult& s, std::int16_t v);
-void read(Reader& r, OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult& s, std::int16_t v);
-std::error_code write(Writer& w, const OffsetForLeaderEpochResponse& s, std::int16_t v);
-void read(Reader& r, OffsetForLeaderEpochResponse& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetForLeaderEpochRequest::OffsetForLeaderPartition& s, std::int16_t v);
+void read(reader& r, OffsetForLeaderEpochRequest::OffsetForLeaderPartition& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetForLeaderEpochRequest::OffsetForLeaderTopic& s, std::int16_t v);
+void read(reader& r, OffsetForLeaderEpochRequest::OffsetForLeaderTopic& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetForLeaderEpochRequest& s, std::int16_t v);
+void read(reader& r, OffsetForLeaderEpochRequest& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetForLeaderEpochResponse::EpochEndOffset& s, std::int16_t v);
+void read(reader& r, OffsetForLeaderEpochResponse::EpochEndOffset& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult& s, std::int16_t v);
+void read(reader& r, OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult& s, std::int16_t v);
+std::error_code write(writer& w, const OffsetForLeaderEpochResponse& s, std::int16_t v);
+void read(reader& r, OffsetForLeaderEpochResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const OffsetForLeaderEpochRequest::OffsetForLeaderPartition& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetForLeaderEpochRequest::OffsetForLeaderPartition& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   w.i32(s.partition);
@@ -37,7 +37,7 @@ std::error_code write(Writer& w, const OffsetForLeaderEpochRequest::OffsetForLea
   return {};
 }
 
-void read(Reader& r, OffsetForLeaderEpochRequest::OffsetForLeaderPartition& s, std::int16_t v) {
+void read(reader& r, OffsetForLeaderEpochRequest::OffsetForLeaderPartition& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   s.partition = r.i32();
@@ -56,11 +56,11 @@ void read(Reader& r, OffsetForLeaderEpochRequest::OffsetForLeaderPartition& s, s
   }
 }
 
-std::error_code write(Writer& w, const OffsetForLeaderEpochRequest::OffsetForLeaderTopic& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetForLeaderEpochRequest::OffsetForLeaderTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (auto ec = detail::put_string(w, s.topic, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.partitions, flex, [&](Writer& w2, const OffsetForLeaderEpochRequest::OffsetForLeaderPartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.partitions, flex, [&](writer& w2, const OffsetForLeaderEpochRequest::OffsetForLeaderPartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -69,11 +69,11 @@ std::error_code write(Writer& w, const OffsetForLeaderEpochRequest::OffsetForLea
   return {};
 }
 
-void read(Reader& r, OffsetForLeaderEpochRequest::OffsetForLeaderTopic& s, std::int16_t v) {
+void read(reader& r, OffsetForLeaderEpochRequest::OffsetForLeaderTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   s.topic = detail::get_string(r, flex);
-  detail::get_array(r, s.partitions, flex, 8, [&](Reader& r2, OffsetForLeaderEpochRequest::OffsetForLeaderPartition& e) { read(r2, e, v); });
+  detail::get_array(r, s.partitions, flex, 8, [&](reader& r2, OffsetForLeaderEpochRequest::OffsetForLeaderPartition& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -85,13 +85,13 @@ void read(Reader& r, OffsetForLeaderEpochRequest::OffsetForLeaderTopic& s, std::
   }
 }
 
-std::error_code write(Writer& w, const OffsetForLeaderEpochRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetForLeaderEpochRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (v >= 3) {
     w.i32(s.replica_id);
   }
-  if (auto ec = detail::put_array(w, s.topics, flex, [&](Writer& w2, const OffsetForLeaderEpochRequest::OffsetForLeaderTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.topics, flex, [&](writer& w2, const OffsetForLeaderEpochRequest::OffsetForLeaderTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -100,13 +100,13 @@ std::error_code write(Writer& w, const OffsetForLeaderEpochRequest& s, std::int1
   return {};
 }
 
-void read(Reader& r, OffsetForLeaderEpochRequest& s, std::int16_t v) {
+void read(reader& r, OffsetForLeaderEpochRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (v >= 3) {
     s.replica_id = r.i32();
   }
-  detail::get_array(r, s.topics, flex, 3, [&](Reader& r2, OffsetForLeaderEpochRequest::OffsetForLeaderTopic& e) { read(r2, e, v); });
+  detail::get_array(r, s.topics, flex, 3, [&](reader& r2, OffsetForLeaderEpochRequest::OffsetForLeaderTopic& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -118,7 +118,7 @@ void read(Reader& r, OffsetForLeaderEpochRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const OffsetForLeaderEpochResponse::EpochEndOffset& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetForLeaderEpochResponse::EpochEndOffset& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   w.i16(s.error_code);
@@ -135,7 +135,7 @@ std::error_code write(Writer& w, const OffsetForLeaderEpochResponse::EpochEndOff
   return {};
 }
 
-void read(Reader& r, OffsetForLeaderEpochResponse::EpochEndOffset& s, std::int16_t v) {
+void read(reader& r, OffsetForLeaderEpochResponse::EpochEndOffset& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   s.error_code = r.i16();
@@ -155,11 +155,11 @@ void read(Reader& r, OffsetForLeaderEpochResponse::EpochEndOffset& s, std::int16
   }
 }
 
-std::error_code write(Writer& w, const OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (auto ec = detail::put_string(w, s.topic, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.partitions, flex, [&](Writer& w2, const OffsetForLeaderEpochResponse::EpochEndOffset& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.partitions, flex, [&](writer& w2, const OffsetForLeaderEpochResponse::EpochEndOffset& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -168,11 +168,11 @@ std::error_code write(Writer& w, const OffsetForLeaderEpochResponse::OffsetForLe
   return {};
 }
 
-void read(Reader& r, OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult& s, std::int16_t v) {
+void read(reader& r, OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   s.topic = detail::get_string(r, flex);
-  detail::get_array(r, s.partitions, flex, 14, [&](Reader& r2, OffsetForLeaderEpochResponse::EpochEndOffset& e) { read(r2, e, v); });
+  detail::get_array(r, s.partitions, flex, 14, [&](reader& r2, OffsetForLeaderEpochResponse::EpochEndOffset& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -184,13 +184,13 @@ void read(Reader& r, OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult& s
   }
 }
 
-std::error_code write(Writer& w, const OffsetForLeaderEpochResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const OffsetForLeaderEpochResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (v >= 2) {
     w.i32(s.throttle_time_ms);
   }
-  if (auto ec = detail::put_array(w, s.topics, flex, [&](Writer& w2, const OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.topics, flex, [&](writer& w2, const OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -199,13 +199,13 @@ std::error_code write(Writer& w, const OffsetForLeaderEpochResponse& s, std::int
   return {};
 }
 
-void read(Reader& r, OffsetForLeaderEpochResponse& s, std::int16_t v) {
+void read(reader& r, OffsetForLeaderEpochResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (v >= 2) {
     s.throttle_time_ms = r.i32();
   }
-  detail::get_array(r, s.topics, flex, 3, [&](Reader& r2, OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult& e) { read(r2, e, v); });
+  detail::get_array(r, s.topics, flex, 3, [&](reader& r2, OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -222,7 +222,7 @@ void read(Reader& r, OffsetForLeaderEpochResponse& s, std::int16_t v) {
 std::error_code OffsetForLeaderEpochRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -230,7 +230,7 @@ std::error_code OffsetForLeaderEpochRequest::encode(std::vector<std::uint8_t>& o
 
 std::error_code OffsetForLeaderEpochRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   OffsetForLeaderEpochRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -242,7 +242,7 @@ std::error_code OffsetForLeaderEpochRequest::decode(std::span<const std::uint8_t
 std::error_code OffsetForLeaderEpochResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -250,7 +250,7 @@ std::error_code OffsetForLeaderEpochResponse::encode(std::vector<std::uint8_t>& 
 
 std::error_code OffsetForLeaderEpochResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   OffsetForLeaderEpochResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,26 +8,26 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const ProduceRequest::PartitionProduceData& s, std::int16_t v);
-void read(Reader& r, ProduceRequest::PartitionProduceData& s, std::int16_t v);
-std::error_code write(Writer& w, const ProduceRequest::TopicProduceData& s, std::int16_t v);
-void read(Reader& r, ProduceRequest::TopicProduceData& s, std::int16_t v);
-std::error_code write(Writer& w, const ProduceRequest& s, std::int16_t v);
-void read(Reader& r, ProduceRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const ProduceResponse::BatchIndexAndErrorMessage& s, std::int16_t v);
-void read(Reader& r, ProduceResponse::BatchIndexAndErrorMessage& s, std::int16_t v);
-std::error_code write(Writer& w, const ProduceResponse::LeaderIdAndEpoch& s, std::int16_t v);
-void read(Reader& r, ProduceResponse::LeaderIdAndEpoch& s, std::int16_t v);
-std::error_code write(Writer& w, const ProduceResponse::PartitionProduceResponse& s, std::int16_t v);
-void read(Reader& r, ProduceResponse::PartitionProduceResponse& s, std::int16_t v);
-std::error_code write(Writer& w, const ProduceResponse::TopicProduceResponse& s, std::int16_t v);
-void read(Reader& r, ProduceResponse::TopicProduceResponse& s, std::int16_t v);
-std::error_code write(Writer& w, const ProduceResponse::NodeEndpoint& s, std::int16_t v);
-void read(Reader& r, ProduceResponse::NodeEndpoint& s, std::int16_t v);
-std::error_code write(Writer& w, const ProduceResponse& s, std::int16_t v);
-void read(Reader& r, ProduceResponse& s, std::int16_t v);
+std::error_code write(writer& w, const ProduceRequest::PartitionProduceData& s, std::int16_t v);
+void read(reader& r, ProduceRequest::PartitionProduceData& s, std::int16_t v);
+std::error_code write(writer& w, const ProduceRequest::TopicProduceData& s, std::int16_t v);
+void read(reader& r, ProduceRequest::TopicProduceData& s, std::int16_t v);
+std::error_code write(writer& w, const ProduceRequest& s, std::int16_t v);
+void read(reader& r, ProduceRequest& s, std::int16_t v);
+std::error_code write(writer& w, const ProduceResponse::BatchIndexAndErrorMessage& s, std::int16_t v);
+void read(reader& r, ProduceResponse::BatchIndexAndErrorMessage& s, std::int16_t v);
+std::error_code write(writer& w, const ProduceResponse::LeaderIdAndEpoch& s, std::int16_t v);
+void read(reader& r, ProduceResponse::LeaderIdAndEpoch& s, std::int16_t v);
+std::error_code write(writer& w, const ProduceResponse::PartitionProduceResponse& s, std::int16_t v);
+void read(reader& r, ProduceResponse::PartitionProduceResponse& s, std::int16_t v);
+std::error_code write(writer& w, const ProduceResponse::TopicProduceResponse& s, std::int16_t v);
+void read(reader& r, ProduceResponse::TopicProduceResponse& s, std::int16_t v);
+std::error_code write(writer& w, const ProduceResponse::NodeEndpoint& s, std::int16_t v);
+void read(reader& r, ProduceResponse::NodeEndpoint& s, std::int16_t v);
+std::error_code write(writer& w, const ProduceResponse& s, std::int16_t v);
+void read(reader& r, ProduceResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const ProduceRequest::PartitionProduceData& s, std::int16_t v) {
+std::error_code write(writer& w, const ProduceRequest::PartitionProduceData& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   w.i32(s.index);
@@ -40,7 +40,7 @@ std::error_code write(Writer& w, const ProduceRequest::PartitionProduceData& s, 
   return {};
 }
 
-void read(Reader& r, ProduceRequest::PartitionProduceData& s, std::int16_t v) {
+void read(reader& r, ProduceRequest::PartitionProduceData& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   s.index = r.i32();
@@ -56,11 +56,11 @@ void read(Reader& r, ProduceRequest::PartitionProduceData& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const ProduceRequest::TopicProduceData& s, std::int16_t v) {
+std::error_code write(writer& w, const ProduceRequest::TopicProduceData& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   if (auto ec = detail::put_string(w, s.name, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.partition_data, flex, [&](Writer& w2, const ProduceRequest::PartitionProduceData& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.partition_data, flex, [&](writer& w2, const ProduceRequest::PartitionProduceData& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -69,11 +69,11 @@ std::error_code write(Writer& w, const ProduceRequest::TopicProduceData& s, std:
   return {};
 }
 
-void read(Reader& r, ProduceRequest::TopicProduceData& s, std::int16_t v) {
+void read(reader& r, ProduceRequest::TopicProduceData& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   s.name = detail::get_string(r, flex);
-  detail::get_array(r, s.partition_data, flex, 6, [&](Reader& r2, ProduceRequest::PartitionProduceData& e) { read(r2, e, v); });
+  detail::get_array(r, s.partition_data, flex, 6, [&](reader& r2, ProduceRequest::PartitionProduceData& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -85,7 +85,7 @@ void read(Reader& r, ProduceRequest::TopicProduceData& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const ProduceRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const ProduceRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   if (v >= 3) {
@@ -96,7 +96,7 @@ std::error_code write(Writer& w, const ProduceRequest& s, std::int16_t v) {
   }
   w.i16(s.acks);
   w.i32(s.timeout_ms);
-  if (auto ec = detail::put_array(w, s.topic_data, flex, [&](Writer& w2, const ProduceRequest::TopicProduceData& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.topic_data, flex, [&](writer& w2, const ProduceRequest::TopicProduceData& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -105,7 +105,7 @@ std::error_code write(Writer& w, const ProduceRequest& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, ProduceRequest& s, std::int16_t v) {
+void read(reader& r, ProduceRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   if (v >= 3) {
@@ -113,7 +113,7 @@ void read(Reader& r, ProduceRequest& s, std::int16_t v) {
   }
   s.acks = r.i16();
   s.timeout_ms = r.i32();
-  detail::get_array(r, s.topic_data, flex, 3, [&](Reader& r2, ProduceRequest::TopicProduceData& e) { read(r2, e, v); });
+  detail::get_array(r, s.topic_data, flex, 3, [&](reader& r2, ProduceRequest::TopicProduceData& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -125,7 +125,7 @@ void read(Reader& r, ProduceRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const ProduceResponse::BatchIndexAndErrorMessage& s, std::int16_t v) {
+std::error_code write(writer& w, const ProduceResponse::BatchIndexAndErrorMessage& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   if (v >= 8) {
@@ -147,7 +147,7 @@ std::error_code write(Writer& w, const ProduceResponse::BatchIndexAndErrorMessag
   return {};
 }
 
-void read(Reader& r, ProduceResponse::BatchIndexAndErrorMessage& s, std::int16_t v) {
+void read(reader& r, ProduceResponse::BatchIndexAndErrorMessage& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   if (v >= 8) {
@@ -167,7 +167,7 @@ void read(Reader& r, ProduceResponse::BatchIndexAndErrorMessage& s, std::int16_t
   }
 }
 
-std::error_code write(Writer& w, const ProduceResponse::LeaderIdAndEpoch& s, std::int16_t v) {
+std::error_code write(writer& w, const ProduceResponse::LeaderIdAndEpoch& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   if (v >= 10) {
@@ -188,7 +188,7 @@ std::error_code write(Writer& w, const ProduceResponse::LeaderIdAndEpoch& s, std
   return {};
 }
 
-void read(Reader& r, ProduceResponse::LeaderIdAndEpoch& s, std::int16_t v) {
+void read(reader& r, ProduceResponse::LeaderIdAndEpoch& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   if (v >= 10) {
@@ -208,7 +208,7 @@ void read(Reader& r, ProduceResponse::LeaderIdAndEpoch& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const ProduceResponse::PartitionProduceResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const ProduceResponse::PartitionProduceResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   w.i32(s.index);
@@ -221,7 +221,7 @@ std::error_code write(Writer& w, const ProduceResponse::PartitionProduceResponse
     w.i64(s.log_start_offset);
   }
   if (v >= 8) {
-    if (auto ec = detail::put_array(w, s.record_errors, flex, [&](Writer& w2, const ProduceResponse::BatchIndexAndErrorMessage& e) -> std::error_code { return write(w2, e, v); })) return ec;
+    if (auto ec = detail::put_array(w, s.record_errors, flex, [&](writer& w2, const ProduceResponse::BatchIndexAndErrorMessage& e) -> std::error_code { return write(w2, e, v); })) return ec;
   }
   if (v >= 8) {
     if (!s.error_message && !(v >= 8)) return client_errc::malformed;
@@ -236,7 +236,7 @@ std::error_code write(Writer& w, const ProduceResponse::PartitionProduceResponse
     if ((v >= 10) && !(s.current_leader == ProduceResponse::LeaderIdAndEpoch{})) {
       m.before(0);
       std::vector<std::uint8_t> buf;
-      Writer tw(buf);
+      writer tw(buf);
       if (auto ec = write(tw, s.current_leader, v)) return ec;
       w.uvarint(0);
       if (auto ec = detail::put_tag_size(w, buf.size())) return ec;
@@ -247,7 +247,7 @@ std::error_code write(Writer& w, const ProduceResponse::PartitionProduceResponse
   return {};
 }
 
-void read(Reader& r, ProduceResponse::PartitionProduceResponse& s, std::int16_t v) {
+void read(reader& r, ProduceResponse::PartitionProduceResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   s.index = r.i32();
@@ -260,7 +260,7 @@ void read(Reader& r, ProduceResponse::PartitionProduceResponse& s, std::int16_t 
     s.log_start_offset = r.i64();
   }
   if (v >= 8) {
-    detail::get_array(r, s.record_errors, flex, 6, [&](Reader& r2, ProduceResponse::BatchIndexAndErrorMessage& e) { read(r2, e, v); });
+    detail::get_array(r, s.record_errors, flex, 6, [&](reader& r2, ProduceResponse::BatchIndexAndErrorMessage& e) { read(r2, e, v); });
   }
   if (v >= 8) {
     s.error_message = detail::get_nullable_string(r, flex, v >= 8);
@@ -272,7 +272,7 @@ void read(Reader& r, ProduceResponse::PartitionProduceResponse& s, std::int16_t 
       const auto data = r.raw(r.uvarint());
       if (!r.ok()) break;
       if (tag == 0 && (v >= 10)) {
-        Reader tr(data);
+        reader tr(data);
         read(tr, s.current_leader, v);
         detail::end_tag(r, tr);
       } else {
@@ -282,11 +282,11 @@ void read(Reader& r, ProduceResponse::PartitionProduceResponse& s, std::int16_t 
   }
 }
 
-std::error_code write(Writer& w, const ProduceResponse::TopicProduceResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const ProduceResponse::TopicProduceResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   if (auto ec = detail::put_string(w, s.name, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.partition_responses, flex, [&](Writer& w2, const ProduceResponse::PartitionProduceResponse& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.partition_responses, flex, [&](writer& w2, const ProduceResponse::PartitionProduceResponse& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -295,11 +295,11 @@ std::error_code write(Writer& w, const ProduceResponse::TopicProduceResponse& s,
   return {};
 }
 
-void read(Reader& r, ProduceResponse::TopicProduceResponse& s, std::int16_t v) {
+void read(reader& r, ProduceResponse::TopicProduceResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   s.name = detail::get_string(r, flex);
-  detail::get_array(r, s.partition_responses, flex, 14, [&](Reader& r2, ProduceResponse::PartitionProduceResponse& e) { read(r2, e, v); });
+  detail::get_array(r, s.partition_responses, flex, 14, [&](reader& r2, ProduceResponse::PartitionProduceResponse& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -311,7 +311,7 @@ void read(Reader& r, ProduceResponse::TopicProduceResponse& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const ProduceResponse::NodeEndpoint& s, std::int16_t v) {
+std::error_code write(writer& w, const ProduceResponse::NodeEndpoint& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   if (v >= 10) {
@@ -343,7 +343,7 @@ std::error_code write(Writer& w, const ProduceResponse::NodeEndpoint& s, std::in
   return {};
 }
 
-void read(Reader& r, ProduceResponse::NodeEndpoint& s, std::int16_t v) {
+void read(reader& r, ProduceResponse::NodeEndpoint& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
   if (v >= 10) {
@@ -369,10 +369,10 @@ void read(Reader& r, ProduceResponse::NodeEndpoint& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const ProduceResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const ProduceResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
-  if (auto ec = detail::put_array(w, s.responses, flex, [&](Writer& w2, const ProduceResponse::TopicProduceResponse& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.responses, flex, [&](writer& w2, const ProduceResponse::TopicProduceResponse& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (v >= 1) {
     w.i32(s.throttle_time_ms);
   }
@@ -385,8 +385,8 @@ std::error_code write(Writer& w, const ProduceResponse& s, std::int16_t v) {
     if ((v >= 10) && !(s.node_endpoints == std::vector<ProduceResponse::NodeEndpoint>{})) {
       m.before(0);
       std::vector<std::uint8_t> buf;
-      Writer tw(buf);
-      if (auto ec = detail::put_array(tw, s.node_endpoints, flex, [&](Writer& w2, const ProduceResponse::NodeEndpoint& e) -> std::error_code { return write(w2, e, v); })) return ec;
+      writer tw(buf);
+      if (auto ec = detail::put_array(tw, s.node_endpoints, flex, [&](writer& w2, const ProduceResponse::NodeEndpoint& e) -> std::error_code { return write(w2, e, v); })) return ec;
       w.uvarint(0);
       if (auto ec = detail::put_tag_size(w, buf.size())) return ec;
       w.raw(buf);
@@ -396,10 +396,10 @@ std::error_code write(Writer& w, const ProduceResponse& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, ProduceResponse& s, std::int16_t v) {
+void read(reader& r, ProduceResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 9;
-  detail::get_array(r, s.responses, flex, 3, [&](Reader& r2, ProduceResponse::TopicProduceResponse& e) { read(r2, e, v); });
+  detail::get_array(r, s.responses, flex, 3, [&](reader& r2, ProduceResponse::TopicProduceResponse& e) { read(r2, e, v); });
   if (v >= 1) {
     s.throttle_time_ms = r.i32();
   }
@@ -410,8 +410,8 @@ void read(Reader& r, ProduceResponse& s, std::int16_t v) {
       const auto data = r.raw(r.uvarint());
       if (!r.ok()) break;
       if (tag == 0 && (v >= 10)) {
-        Reader tr(data);
-        detail::get_array(tr, s.node_endpoints, flex, 11, [&](Reader& r2, ProduceResponse::NodeEndpoint& e) { read(r2, e, v); });
+        reader tr(data);
+        detail::get_array(tr, s.node_endpoints, flex, 11, [&](reader& r2, ProduceResponse::NodeEndpoint& e) { read(r2, e, v); });
         detail::end_tag(r, tr);
       } else {
         s.unknown_tagged_fields.push_back({tag, {data.begin(), data.end()}});
@@ -425,7 +425,7 @@ void read(Reader& r, ProduceResponse& s, std::int16_t v) {
 std::error_code ProduceRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -433,7 +433,7 @@ std::error_code ProduceRequest::encode(std::vector<std::uint8_t>& out, std::int1
 
 std::error_code ProduceRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   ProduceRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -445,7 +445,7 @@ std::error_code ProduceRequest::decode(std::span<const std::uint8_t> body, std::
 std::error_code ProduceResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -453,7 +453,7 @@ std::error_code ProduceResponse::encode(std::vector<std::uint8_t>& out, std::int
 
 std::error_code ProduceResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   ProduceResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,12 +8,12 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const SaslAuthenticateRequest& s, std::int16_t v);
-void read(Reader& r, SaslAuthenticateRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const SaslAuthenticateResponse& s, std::int16_t v);
-void read(Reader& r, SaslAuthenticateResponse& s, std::int16_t v);
+std::error_code write(writer& w, const SaslAuthenticateRequest& s, std::int16_t v);
+void read(reader& r, SaslAuthenticateRequest& s, std::int16_t v);
+std::error_code write(writer& w, const SaslAuthenticateResponse& s, std::int16_t v);
+void read(reader& r, SaslAuthenticateResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const SaslAuthenticateRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const SaslAuthenticateRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   if (auto ec = detail::put_bytes(w, s.auth_bytes, flex)) return ec;
@@ -25,7 +25,7 @@ std::error_code write(Writer& w, const SaslAuthenticateRequest& s, std::int16_t 
   return {};
 }
 
-void read(Reader& r, SaslAuthenticateRequest& s, std::int16_t v) {
+void read(reader& r, SaslAuthenticateRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.auth_bytes = detail::get_bytes(r, flex);
@@ -40,7 +40,7 @@ void read(Reader& r, SaslAuthenticateRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const SaslAuthenticateResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const SaslAuthenticateResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   w.i16(s.error_code);
@@ -57,7 +57,7 @@ std::error_code write(Writer& w, const SaslAuthenticateResponse& s, std::int16_t
   return {};
 }
 
-void read(Reader& r, SaslAuthenticateResponse& s, std::int16_t v) {
+void read(reader& r, SaslAuthenticateResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 2;
   s.error_code = r.i16();
@@ -82,7 +82,7 @@ void read(Reader& r, SaslAuthenticateResponse& s, std::int16_t v) {
 std::error_code SaslAuthenticateRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -90,7 +90,7 @@ std::error_code SaslAuthenticateRequest::encode(std::vector<std::uint8_t>& out, 
 
 std::error_code SaslAuthenticateRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   SaslAuthenticateRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -102,7 +102,7 @@ std::error_code SaslAuthenticateRequest::decode(std::span<const std::uint8_t> bo
 std::error_code SaslAuthenticateResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -110,7 +110,7 @@ std::error_code SaslAuthenticateResponse::encode(std::vector<std::uint8_t>& out,
 
 std::error_code SaslAuthenticateResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   SaslAuthenticateResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,33 +8,33 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const SaslHandshakeRequest& s, std::int16_t v);
-void read(Reader& r, SaslHandshakeRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const SaslHandshakeResponse& s, std::int16_t v);
-void read(Reader& r, SaslHandshakeResponse& s, std::int16_t v);
+std::error_code write(writer& w, const SaslHandshakeRequest& s, std::int16_t v);
+void read(reader& r, SaslHandshakeRequest& s, std::int16_t v);
+std::error_code write(writer& w, const SaslHandshakeResponse& s, std::int16_t v);
+void read(reader& r, SaslHandshakeResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const SaslHandshakeRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const SaslHandshakeRequest& s, std::int16_t v) {
   (void)v;
   if (auto ec = detail::put_string(w, s.mechanism, false)) return ec;
   return {};
 }
 
-void read(Reader& r, SaslHandshakeRequest& s, std::int16_t v) {
+void read(reader& r, SaslHandshakeRequest& s, std::int16_t v) {
   (void)v;
   s.mechanism = detail::get_string(r, false);
 }
 
-std::error_code write(Writer& w, const SaslHandshakeResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const SaslHandshakeResponse& s, std::int16_t v) {
   (void)v;
   w.i16(s.error_code);
-  if (auto ec = detail::put_array(w, s.mechanisms, false, [&](Writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, false); })) return ec;
+  if (auto ec = detail::put_array(w, s.mechanisms, false, [&](writer& w2, const std::string& e) -> std::error_code { return detail::put_string(w2, e, false); })) return ec;
   return {};
 }
 
-void read(Reader& r, SaslHandshakeResponse& s, std::int16_t v) {
+void read(reader& r, SaslHandshakeResponse& s, std::int16_t v) {
   (void)v;
   s.error_code = r.i16();
-  detail::get_array(r, s.mechanisms, false, 2, [&](Reader& r2, std::string& e) { e = detail::get_string(r2, false); });
+  detail::get_array(r, s.mechanisms, false, 2, [&](reader& r2, std::string& e) { e = detail::get_string(r2, false); });
 }
 
 }  // namespace
@@ -42,7 +42,7 @@ void read(Reader& r, SaslHandshakeResponse& s, std::int16_t v) {
 std::error_code SaslHandshakeRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -50,7 +50,7 @@ std::error_code SaslHandshakeRequest::encode(std::vector<std::uint8_t>& out, std
 
 std::error_code SaslHandshakeRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   SaslHandshakeRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -62,7 +62,7 @@ std::error_code SaslHandshakeRequest::decode(std::span<const std::uint8_t> body,
 std::error_code SaslHandshakeResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -70,7 +70,7 @@ std::error_code SaslHandshakeResponse::encode(std::vector<std::uint8_t>& out, st
 
 std::error_code SaslHandshakeResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   SaslHandshakeResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

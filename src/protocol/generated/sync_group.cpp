@@ -8,14 +8,14 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const SyncGroupRequest::SyncGroupRequestAssignment& s, std::int16_t v);
-void read(Reader& r, SyncGroupRequest::SyncGroupRequestAssignment& s, std::int16_t v);
-std::error_code write(Writer& w, const SyncGroupRequest& s, std::int16_t v);
-void read(Reader& r, SyncGroupRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const SyncGroupResponse& s, std::int16_t v);
-void read(Reader& r, SyncGroupResponse& s, std::int16_t v);
+std::error_code write(writer& w, const SyncGroupRequest::SyncGroupRequestAssignment& s, std::int16_t v);
+void read(reader& r, SyncGroupRequest::SyncGroupRequestAssignment& s, std::int16_t v);
+std::error_code write(writer& w, const SyncGroupRequest& s, std::int16_t v);
+void read(reader& r, SyncGroupRequest& s, std::int16_t v);
+std::error_code write(writer& w, const SyncGroupResponse& s, std::int16_t v);
+void read(reader& r, SyncGroupResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const SyncGroupRequest::SyncGroupRequestAssignment& s, std::int16_t v) {
+std::error_code write(writer& w, const SyncGroupRequest::SyncGroupRequestAssignment& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (auto ec = detail::put_string(w, s.member_id, flex)) return ec;
@@ -28,7 +28,7 @@ std::error_code write(Writer& w, const SyncGroupRequest::SyncGroupRequestAssignm
   return {};
 }
 
-void read(Reader& r, SyncGroupRequest::SyncGroupRequestAssignment& s, std::int16_t v) {
+void read(reader& r, SyncGroupRequest::SyncGroupRequestAssignment& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   s.member_id = detail::get_string(r, flex);
@@ -44,7 +44,7 @@ void read(Reader& r, SyncGroupRequest::SyncGroupRequestAssignment& s, std::int16
   }
 }
 
-std::error_code write(Writer& w, const SyncGroupRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const SyncGroupRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (auto ec = detail::put_string(w, s.group_id, flex)) return ec;
@@ -64,7 +64,7 @@ std::error_code write(Writer& w, const SyncGroupRequest& s, std::int16_t v) {
     if (!s.protocol_name && !(v >= 5)) return client_errc::malformed;
     if (auto ec = detail::put_nullable_string(w, s.protocol_name, flex)) return ec;
   }
-  if (auto ec = detail::put_array(w, s.assignments, flex, [&](Writer& w2, const SyncGroupRequest::SyncGroupRequestAssignment& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.assignments, flex, [&](writer& w2, const SyncGroupRequest::SyncGroupRequestAssignment& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -73,7 +73,7 @@ std::error_code write(Writer& w, const SyncGroupRequest& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, SyncGroupRequest& s, std::int16_t v) {
+void read(reader& r, SyncGroupRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   s.group_id = detail::get_string(r, flex);
@@ -88,7 +88,7 @@ void read(Reader& r, SyncGroupRequest& s, std::int16_t v) {
   if (v >= 5) {
     s.protocol_name = detail::get_nullable_string(r, flex, v >= 5);
   }
-  detail::get_array(r, s.assignments, flex, 3, [&](Reader& r2, SyncGroupRequest::SyncGroupRequestAssignment& e) { read(r2, e, v); });
+  detail::get_array(r, s.assignments, flex, 3, [&](reader& r2, SyncGroupRequest::SyncGroupRequestAssignment& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -100,7 +100,7 @@ void read(Reader& r, SyncGroupRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const SyncGroupResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const SyncGroupResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (v >= 1) {
@@ -124,7 +124,7 @@ std::error_code write(Writer& w, const SyncGroupResponse& s, std::int16_t v) {
   return {};
 }
 
-void read(Reader& r, SyncGroupResponse& s, std::int16_t v) {
+void read(reader& r, SyncGroupResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 4;
   if (v >= 1) {
@@ -154,7 +154,7 @@ void read(Reader& r, SyncGroupResponse& s, std::int16_t v) {
 std::error_code SyncGroupRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -162,7 +162,7 @@ std::error_code SyncGroupRequest::encode(std::vector<std::uint8_t>& out, std::in
 
 std::error_code SyncGroupRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   SyncGroupRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -174,7 +174,7 @@ std::error_code SyncGroupRequest::decode(std::span<const std::uint8_t> body, std
 std::error_code SyncGroupResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -182,7 +182,7 @@ std::error_code SyncGroupResponse::encode(std::vector<std::uint8_t>& out, std::i
 
 std::error_code SyncGroupResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   SyncGroupResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();

@@ -8,20 +8,20 @@
 namespace asiokafka::protocol::messages {
 namespace {
 
-std::error_code write(Writer& w, const TxnOffsetCommitRequest::TxnOffsetCommitRequestPartition& s, std::int16_t v);
-void read(Reader& r, TxnOffsetCommitRequest::TxnOffsetCommitRequestPartition& s, std::int16_t v);
-std::error_code write(Writer& w, const TxnOffsetCommitRequest::TxnOffsetCommitRequestTopic& s, std::int16_t v);
-void read(Reader& r, TxnOffsetCommitRequest::TxnOffsetCommitRequestTopic& s, std::int16_t v);
-std::error_code write(Writer& w, const TxnOffsetCommitRequest& s, std::int16_t v);
-void read(Reader& r, TxnOffsetCommitRequest& s, std::int16_t v);
-std::error_code write(Writer& w, const TxnOffsetCommitResponse::TxnOffsetCommitResponsePartition& s, std::int16_t v);
-void read(Reader& r, TxnOffsetCommitResponse::TxnOffsetCommitResponsePartition& s, std::int16_t v);
-std::error_code write(Writer& w, const TxnOffsetCommitResponse::TxnOffsetCommitResponseTopic& s, std::int16_t v);
-void read(Reader& r, TxnOffsetCommitResponse::TxnOffsetCommitResponseTopic& s, std::int16_t v);
-std::error_code write(Writer& w, const TxnOffsetCommitResponse& s, std::int16_t v);
-void read(Reader& r, TxnOffsetCommitResponse& s, std::int16_t v);
+std::error_code write(writer& w, const TxnOffsetCommitRequest::TxnOffsetCommitRequestPartition& s, std::int16_t v);
+void read(reader& r, TxnOffsetCommitRequest::TxnOffsetCommitRequestPartition& s, std::int16_t v);
+std::error_code write(writer& w, const TxnOffsetCommitRequest::TxnOffsetCommitRequestTopic& s, std::int16_t v);
+void read(reader& r, TxnOffsetCommitRequest::TxnOffsetCommitRequestTopic& s, std::int16_t v);
+std::error_code write(writer& w, const TxnOffsetCommitRequest& s, std::int16_t v);
+void read(reader& r, TxnOffsetCommitRequest& s, std::int16_t v);
+std::error_code write(writer& w, const TxnOffsetCommitResponse::TxnOffsetCommitResponsePartition& s, std::int16_t v);
+void read(reader& r, TxnOffsetCommitResponse::TxnOffsetCommitResponsePartition& s, std::int16_t v);
+std::error_code write(writer& w, const TxnOffsetCommitResponse::TxnOffsetCommitResponseTopic& s, std::int16_t v);
+void read(reader& r, TxnOffsetCommitResponse::TxnOffsetCommitResponseTopic& s, std::int16_t v);
+std::error_code write(writer& w, const TxnOffsetCommitResponse& s, std::int16_t v);
+void read(reader& r, TxnOffsetCommitResponse& s, std::int16_t v);
 
-std::error_code write(Writer& w, const TxnOffsetCommitRequest::TxnOffsetCommitRequestPartition& s, std::int16_t v) {
+std::error_code write(writer& w, const TxnOffsetCommitRequest::TxnOffsetCommitRequestPartition& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   w.i32(s.partition_index);
@@ -38,7 +38,7 @@ std::error_code write(Writer& w, const TxnOffsetCommitRequest::TxnOffsetCommitRe
   return {};
 }
 
-void read(Reader& r, TxnOffsetCommitRequest::TxnOffsetCommitRequestPartition& s, std::int16_t v) {
+void read(reader& r, TxnOffsetCommitRequest::TxnOffsetCommitRequestPartition& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   s.partition_index = r.i32();
@@ -58,11 +58,11 @@ void read(Reader& r, TxnOffsetCommitRequest::TxnOffsetCommitRequestPartition& s,
   }
 }
 
-std::error_code write(Writer& w, const TxnOffsetCommitRequest::TxnOffsetCommitRequestTopic& s, std::int16_t v) {
+std::error_code write(writer& w, const TxnOffsetCommitRequest::TxnOffsetCommitRequestTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (auto ec = detail::put_string(w, s.name, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.partitions, flex, [&](Writer& w2, const TxnOffsetCommitRequest::TxnOffsetCommitRequestPartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.partitions, flex, [&](writer& w2, const TxnOffsetCommitRequest::TxnOffsetCommitRequestPartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -71,11 +71,11 @@ std::error_code write(Writer& w, const TxnOffsetCommitRequest::TxnOffsetCommitRe
   return {};
 }
 
-void read(Reader& r, TxnOffsetCommitRequest::TxnOffsetCommitRequestTopic& s, std::int16_t v) {
+void read(reader& r, TxnOffsetCommitRequest::TxnOffsetCommitRequestTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   s.name = detail::get_string(r, flex);
-  detail::get_array(r, s.partitions, flex, 14, [&](Reader& r2, TxnOffsetCommitRequest::TxnOffsetCommitRequestPartition& e) { read(r2, e, v); });
+  detail::get_array(r, s.partitions, flex, 14, [&](reader& r2, TxnOffsetCommitRequest::TxnOffsetCommitRequestPartition& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -87,7 +87,7 @@ void read(Reader& r, TxnOffsetCommitRequest::TxnOffsetCommitRequestTopic& s, std
   }
 }
 
-std::error_code write(Writer& w, const TxnOffsetCommitRequest& s, std::int16_t v) {
+std::error_code write(writer& w, const TxnOffsetCommitRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (auto ec = detail::put_string(w, s.transactional_id, flex)) return ec;
@@ -110,7 +110,7 @@ std::error_code write(Writer& w, const TxnOffsetCommitRequest& s, std::int16_t v
   } else if (!(s.group_instance_id == std::optional<std::string>{})) {
     return client_errc::field_not_in_version;
   }
-  if (auto ec = detail::put_array(w, s.topics, flex, [&](Writer& w2, const TxnOffsetCommitRequest::TxnOffsetCommitRequestTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.topics, flex, [&](writer& w2, const TxnOffsetCommitRequest::TxnOffsetCommitRequestTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -119,7 +119,7 @@ std::error_code write(Writer& w, const TxnOffsetCommitRequest& s, std::int16_t v
   return {};
 }
 
-void read(Reader& r, TxnOffsetCommitRequest& s, std::int16_t v) {
+void read(reader& r, TxnOffsetCommitRequest& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   s.transactional_id = detail::get_string(r, flex);
@@ -135,7 +135,7 @@ void read(Reader& r, TxnOffsetCommitRequest& s, std::int16_t v) {
   if (v >= 3) {
     s.group_instance_id = detail::get_nullable_string(r, flex, v >= 3);
   }
-  detail::get_array(r, s.topics, flex, 3, [&](Reader& r2, TxnOffsetCommitRequest::TxnOffsetCommitRequestTopic& e) { read(r2, e, v); });
+  detail::get_array(r, s.topics, flex, 3, [&](reader& r2, TxnOffsetCommitRequest::TxnOffsetCommitRequestTopic& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -147,7 +147,7 @@ void read(Reader& r, TxnOffsetCommitRequest& s, std::int16_t v) {
   }
 }
 
-std::error_code write(Writer& w, const TxnOffsetCommitResponse::TxnOffsetCommitResponsePartition& s, std::int16_t v) {
+std::error_code write(writer& w, const TxnOffsetCommitResponse::TxnOffsetCommitResponsePartition& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   w.i32(s.partition_index);
@@ -160,7 +160,7 @@ std::error_code write(Writer& w, const TxnOffsetCommitResponse::TxnOffsetCommitR
   return {};
 }
 
-void read(Reader& r, TxnOffsetCommitResponse::TxnOffsetCommitResponsePartition& s, std::int16_t v) {
+void read(reader& r, TxnOffsetCommitResponse::TxnOffsetCommitResponsePartition& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   s.partition_index = r.i32();
@@ -176,11 +176,11 @@ void read(Reader& r, TxnOffsetCommitResponse::TxnOffsetCommitResponsePartition& 
   }
 }
 
-std::error_code write(Writer& w, const TxnOffsetCommitResponse::TxnOffsetCommitResponseTopic& s, std::int16_t v) {
+std::error_code write(writer& w, const TxnOffsetCommitResponse::TxnOffsetCommitResponseTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   if (auto ec = detail::put_string(w, s.name, flex)) return ec;
-  if (auto ec = detail::put_array(w, s.partitions, flex, [&](Writer& w2, const TxnOffsetCommitResponse::TxnOffsetCommitResponsePartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.partitions, flex, [&](writer& w2, const TxnOffsetCommitResponse::TxnOffsetCommitResponsePartition& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -189,11 +189,11 @@ std::error_code write(Writer& w, const TxnOffsetCommitResponse::TxnOffsetCommitR
   return {};
 }
 
-void read(Reader& r, TxnOffsetCommitResponse::TxnOffsetCommitResponseTopic& s, std::int16_t v) {
+void read(reader& r, TxnOffsetCommitResponse::TxnOffsetCommitResponseTopic& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   s.name = detail::get_string(r, flex);
-  detail::get_array(r, s.partitions, flex, 6, [&](Reader& r2, TxnOffsetCommitResponse::TxnOffsetCommitResponsePartition& e) { read(r2, e, v); });
+  detail::get_array(r, s.partitions, flex, 6, [&](reader& r2, TxnOffsetCommitResponse::TxnOffsetCommitResponsePartition& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -205,11 +205,11 @@ void read(Reader& r, TxnOffsetCommitResponse::TxnOffsetCommitResponseTopic& s, s
   }
 }
 
-std::error_code write(Writer& w, const TxnOffsetCommitResponse& s, std::int16_t v) {
+std::error_code write(writer& w, const TxnOffsetCommitResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   w.i32(s.throttle_time_ms);
-  if (auto ec = detail::put_array(w, s.topics, flex, [&](Writer& w2, const TxnOffsetCommitResponse::TxnOffsetCommitResponseTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
+  if (auto ec = detail::put_array(w, s.topics, flex, [&](writer& w2, const TxnOffsetCommitResponse::TxnOffsetCommitResponseTopic& e) -> std::error_code { return write(w2, e, v); })) return ec;
   if (flex) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     w.uvarint(n);
@@ -218,11 +218,11 @@ std::error_code write(Writer& w, const TxnOffsetCommitResponse& s, std::int16_t 
   return {};
 }
 
-void read(Reader& r, TxnOffsetCommitResponse& s, std::int16_t v) {
+void read(reader& r, TxnOffsetCommitResponse& s, std::int16_t v) {
   (void)v;
   const bool flex = v >= 3;
   s.throttle_time_ms = r.i32();
-  detail::get_array(r, s.topics, flex, 3, [&](Reader& r2, TxnOffsetCommitResponse::TxnOffsetCommitResponseTopic& e) { read(r2, e, v); });
+  detail::get_array(r, s.topics, flex, 3, [&](reader& r2, TxnOffsetCommitResponse::TxnOffsetCommitResponseTopic& e) { read(r2, e, v); });
   if (flex) {
     const std::uint32_t n = r.uvarint();
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -239,7 +239,7 @@ void read(Reader& r, TxnOffsetCommitResponse& s, std::int16_t v) {
 std::error_code TxnOffsetCommitRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -247,7 +247,7 @@ std::error_code TxnOffsetCommitRequest::encode(std::vector<std::uint8_t>& out, s
 
 std::error_code TxnOffsetCommitRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   TxnOffsetCommitRequest m;
   read(r, m, version);
   if (!r.ok()) return r.error();
@@ -259,7 +259,7 @@ std::error_code TxnOffsetCommitRequest::decode(std::span<const std::uint8_t> bod
 std::error_code TxnOffsetCommitResponse::encode(std::vector<std::uint8_t>& out, std::int16_t version) const {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   const std::size_t start = out.size();
-  Writer w(out);
+  writer w(out);
   auto ec = write(w, *this, version);
   if (ec) out.resize(start);
   return ec;
@@ -267,7 +267,7 @@ std::error_code TxnOffsetCommitResponse::encode(std::vector<std::uint8_t>& out, 
 
 std::error_code TxnOffsetCommitResponse::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
-  Reader r(body);
+  reader r(body);
   TxnOffsetCommitResponse m;
   read(r, m, version);
   if (!r.ok()) return r.error();
