@@ -278,6 +278,25 @@ ASIOKAFKA_CLMUL_TARGET inline std::uint32_t reduce128(__m128i a) noexcept {
   return static_cast<std::uint32_t>(_mm_crc32_u64(_mm_crc32_u64(0, lo), hi));
 }
 
+// The tail both folding paths share: the remaining 16-byte chunks folded into `a`, reduced to
+// a CRC register, then the last 0..15 bytes with the crc32 instruction.
+ASIOKAFKA_CLMUL_TARGET inline std::uint32_t fold_tail(__m128i a, __m128i k128, const std::uint8_t* p,
+                                                      std::size_t n) noexcept {
+  while (n >= 16) {
+    a = fold16(a, k128, load128(p));
+    p += 16;
+    n -= 16;
+  }
+  std::uint32_t crc = reduce128(a);
+  while (n >= 8) {
+    crc = hw_u64(crc, load_le64(p));
+    p += 8;
+    n -= 8;
+  }
+  while (n-- > 0) crc = hw_u8(crc, *p++);
+  return crc;
+}
+
 constexpr std::size_t kClmulMin = 256;  // below this the crc32-instruction path is as fast
 
 ASIOKAFKA_CLMUL_TARGET std::uint32_t clmul_raw(std::uint32_t crc, const std::uint8_t* p, std::size_t n) noexcept {
@@ -310,19 +329,7 @@ ASIOKAFKA_CLMUL_TARGET std::uint32_t clmul_raw(std::uint32_t crc, const std::uin
   a = fold16(a, k128, x5);
   a = fold16(a, k128, x6);
   a = fold16(a, k128, x7);
-  while (n >= 16) {
-    a = fold16(a, k128, load128(p));
-    p += 16;
-    n -= 16;
-  }
-  crc = reduce128(a);
-  while (n >= 8) {
-    crc = hw_u64(crc, load_le64(p));
-    p += 8;
-    n -= 8;
-  }
-  while (n-- > 0) crc = hw_u8(crc, *p++);
-  return crc;
+  return fold_tail(a, k128, p, n);
 }
 
 // The same folding on 512-bit registers (VPCLMULQDQ): each register holds four 16-byte
@@ -469,19 +476,7 @@ ASIOKAFKA_VCLMUL_TARGET inline std::uint32_t fold_wide(std::uint32_t crc, const 
   __m128i r = fold16(load128(lanes), k128, load128(lanes + 16));
   r = fold16(r, k128, load128(lanes + 32));
   r = fold16(r, k128, load128(lanes + 48));
-  while (n >= 16) {
-    r = fold16(r, k128, load128(p));
-    p += 16;
-    n -= 16;
-  }
-  crc = reduce128(r);
-  while (n >= 8) {
-    crc = hw_u64(crc, load_le64(p));
-    p += 8;
-    n -= 8;
-  }
-  while (n-- > 0) crc = hw_u8(crc, *p++);
-  return crc;
+  return fold_tail(r, k128, p, n);
 }
 
 ASIOKAFKA_VCLMUL_TARGET std::uint32_t wide_clmul_raw(std::uint32_t crc, const std::uint8_t* p, std::size_t n) noexcept {
