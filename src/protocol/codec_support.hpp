@@ -118,7 +118,7 @@ inline void put_unknown_tags(writer& w, const std::vector<TaggedField>& tags) {
 }
 
 /// Writes the preserved unknown tags in tag order around the known ones.
-struct TagMerger {
+struct tag_merger {
   writer& w;
   const std::vector<TaggedField>& unknown;
   std::size_t next = 0;

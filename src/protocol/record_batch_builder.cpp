@@ -94,7 +94,7 @@ inline std::size_t body_size(std::int64_t timestamp_delta, std::int32_t offset_d
 
 }  // namespace
 
-void ByteBuffer::reserve(std::size_t n) {
+void byte_buffer::reserve(std::size_t n) {
   if (n <= capacity_) return;
   const std::size_t cap = std::max(n, capacity_ * 2);
   std::unique_ptr<std::uint8_t[]> bigger(new std::uint8_t[cap]);
@@ -103,7 +103,7 @@ void ByteBuffer::reserve(std::size_t n) {
   capacity_ = cap;
 }
 
-void record_batch_builder::reset(const BatchOptions& options, std::size_t expected_bytes) {
+void record_batch_builder::reset(const batch_options& options, std::size_t expected_bytes) {
   options_ = options;
   count_ = 0;
   base_timestamp_ = -1;

@@ -18,7 +18,7 @@
 
 namespace asiokafka::protocol {
 
-struct BatchOptions {
+struct batch_options {
   CompressionType compression = CompressionType::none;
   std::optional<int> compression_level;  ///< nullopt: the codec's default
   std::int64_t base_offset = 0;          ///< 0 for produce; the broker assigns offsets
@@ -32,7 +32,7 @@ struct BatchOptions {
 };
 
 /// A growable byte buffer that does not zero what it adds (the encoder overwrites it all).
-class ByteBuffer {
+class byte_buffer {
  public:
   std::uint8_t* data() noexcept { return data_.get(); }
   const std::uint8_t* data() const noexcept { return data_.get(); }
@@ -58,7 +58,7 @@ class record_batch_builder {
  public:
   record_batch_builder() { reset({}); }
   /// Starts a new, empty batch; keeps the buffers' capacity.
-  void reset(const BatchOptions& options, std::size_t expected_bytes = 0);
+  void reset(const batch_options& options, std::size_t expected_bytes = 0);
 
   /// Appends a record; its offset delta is the number of records appended before it.
   void append(std::int64_t timestamp, const std::optional<byte_view>& key, const std::optional<byte_view>& value,
@@ -80,11 +80,11 @@ class record_batch_builder {
   std::span<const std::uint8_t> data() const noexcept { return {out_.data(), out_.size()}; }
 
  private:
-  ByteBuffer& records_buffer() noexcept { return options_.compression == CompressionType::none ? out_ : plain_; }
+  byte_buffer& records_buffer() noexcept { return options_.compression == CompressionType::none ? out_ : plain_; }
 
-  BatchOptions options_;
-  ByteBuffer out_;     ///< the batch: header, then records (compressed or not)
-  ByteBuffer plain_;   ///< uncompressed records when compressing
+  batch_options options_;
+  byte_buffer out_;     ///< the batch: header, then records (compressed or not)
+  byte_buffer plain_;   ///< uncompressed records when compressing
   bytes compressed_;   ///< compressor output, reused
   std::int32_t count_ = 0;
   std::int64_t base_timestamp_ = -1;

@@ -46,7 +46,7 @@ std::vector<Expected> sample_records() {
   };
 }
 
-bytes build(const std::vector<Expected>& recs, BatchOptions o) {
+bytes build(const std::vector<Expected>& recs, batch_options o) {
   record_batch_builder b;
   b.reset(o);
   for (const auto& r : recs) {

@@ -526,7 +526,7 @@ class Gen:
                 out.append(f"    if ({c}) ++n;")
             out.append("    w.uvarint(n);")
             if tagged:
-                out.append("    detail::TagMerger m{w, s.unknown_tagged_fields};")
+                out.append("    detail::tag_merger m{w, s.unknown_tagged_fields};")
                 for f, c in zip(tagged, conds):
                     out.append(f"    if ({c}) {{")
                     out.append(f"      m.before({f.tag});")

@@ -61,7 +61,7 @@ std::vector<sample> many_records(int n) {
   return out;
 }
 
-bytes build(const std::vector<sample>& records, const pr::BatchOptions& options) {
+bytes build(const std::vector<sample>& records, const pr::batch_options& options) {
   pr::record_batch_builder b;
   b.reset(options);
   for (const auto& r : records) {

@@ -200,7 +200,7 @@ std::error_code write(writer& w, const ApiVersionsResponse& s, std::int16_t v) {
     if ((v >= 3) && !(s.finalized_features == std::vector<ApiVersionsResponse::FinalizedFeatureKey>{})) ++n;
     if ((v >= 3) && !(s.zk_migration_ready == bool{false})) ++n;
     w.uvarint(n);
-    detail::TagMerger m{w, s.unknown_tagged_fields};
+    detail::tag_merger m{w, s.unknown_tagged_fields};
     if ((v >= 3) && !(s.supported_features == std::vector<ApiVersionsResponse::SupportedFeatureKey>{})) {
       m.before(0);
       std::vector<std::uint8_t> buf;

@@ -242,7 +242,7 @@ std::error_code write(writer& w, const CreateTopicsResponse::CreatableTopicResul
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     if ((v >= 5) && !(s.topic_config_error_code == std::int16_t{0})) ++n;
     w.uvarint(n);
-    detail::TagMerger m{w, s.unknown_tagged_fields};
+    detail::tag_merger m{w, s.unknown_tagged_fields};
     if ((v >= 5) && !(s.topic_config_error_code == std::int16_t{0})) {
       m.before(0);
       std::vector<std::uint8_t> buf;

@@ -97,7 +97,7 @@ std::error_code write(writer& w, const FetchRequest::FetchPartition& s, std::int
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     if ((v >= 17) && !(s.replica_directory_id == uuid{})) ++n;
     w.uvarint(n);
-    detail::TagMerger m{w, s.unknown_tagged_fields};
+    detail::tag_merger m{w, s.unknown_tagged_fields};
     if ((v >= 17) && !(s.replica_directory_id == uuid{})) {
       m.before(0);
       std::vector<std::uint8_t> buf;
@@ -265,7 +265,7 @@ std::error_code write(writer& w, const FetchRequest& s, std::int16_t v) {
     if ((v >= 12) && !(s.cluster_id == std::optional<std::string>{})) ++n;
     if ((v >= 15) && !(s.replica_state == FetchRequest::ReplicaState{})) ++n;
     w.uvarint(n);
-    detail::TagMerger m{w, s.unknown_tagged_fields};
+    detail::tag_merger m{w, s.unknown_tagged_fields};
     if ((v >= 12) && !(s.cluster_id == std::optional<std::string>{})) {
       m.before(0);
       std::vector<std::uint8_t> buf;
@@ -521,7 +521,7 @@ std::error_code write(writer& w, const FetchResponse::PartitionData& s, std::int
     if ((v >= 12) && !(s.current_leader == FetchResponse::LeaderIdAndEpoch{})) ++n;
     if ((v >= 12) && !(s.snapshot_id == FetchResponse::SnapshotId{})) ++n;
     w.uvarint(n);
-    detail::TagMerger m{w, s.unknown_tagged_fields};
+    detail::tag_merger m{w, s.unknown_tagged_fields};
     if ((v >= 12) && !(s.diverging_epoch == FetchResponse::EpochEndOffset{})) {
       m.before(0);
       std::vector<std::uint8_t> buf;
@@ -715,7 +715,7 @@ std::error_code write(writer& w, const FetchResponse& s, std::int16_t v) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     if ((v >= 16) && !(s.node_endpoints == std::vector<FetchResponse::NodeEndpoint>{})) ++n;
     w.uvarint(n);
-    detail::TagMerger m{w, s.unknown_tagged_fields};
+    detail::tag_merger m{w, s.unknown_tagged_fields};
     if ((v >= 16) && !(s.node_endpoints == std::vector<FetchResponse::NodeEndpoint>{})) {
       m.before(0);
       std::vector<std::uint8_t> buf;

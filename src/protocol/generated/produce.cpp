@@ -232,7 +232,7 @@ std::error_code write(writer& w, const ProduceResponse::PartitionProduceResponse
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     if ((v >= 10) && !(s.current_leader == ProduceResponse::LeaderIdAndEpoch{})) ++n;
     w.uvarint(n);
-    detail::TagMerger m{w, s.unknown_tagged_fields};
+    detail::tag_merger m{w, s.unknown_tagged_fields};
     if ((v >= 10) && !(s.current_leader == ProduceResponse::LeaderIdAndEpoch{})) {
       m.before(0);
       std::vector<std::uint8_t> buf;
@@ -381,7 +381,7 @@ std::error_code write(writer& w, const ProduceResponse& s, std::int16_t v) {
     std::uint32_t n = static_cast<std::uint32_t>(s.unknown_tagged_fields.size());
     if ((v >= 10) && !(s.node_endpoints == std::vector<ProduceResponse::NodeEndpoint>{})) ++n;
     w.uvarint(n);
-    detail::TagMerger m{w, s.unknown_tagged_fields};
+    detail::tag_merger m{w, s.unknown_tagged_fields};
     if ((v >= 10) && !(s.node_endpoints == std::vector<ProduceResponse::NodeEndpoint>{})) {
       m.before(0);
       std::vector<std::uint8_t> buf;
