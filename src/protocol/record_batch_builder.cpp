@@ -108,6 +108,7 @@ void record_batch_builder::reset(const batch_options& options, std::size_t expec
   count_ = 0;
   base_timestamp_ = -1;
   max_timestamp_ = -1;
+  finished_ = false;
   out_.clear();
   plain_.clear();
   out_.reserve(record_batch_header_size + expected_bytes);
@@ -189,7 +190,21 @@ std::error_code record_batch_builder::finish() {
   put_be(h + 57, static_cast<std::uint32_t>(count_), 4);
   const std::uint32_t crc = crc32c(byte_view(h + 21, out_.size() - 21));
   put_be(h + 17, crc, 4);
+  finished_ = true;
   return {};
+}
+
+void record_batch_builder::stamp(std::int64_t producer_id, std::int16_t producer_epoch,
+                                 std::int32_t base_sequence) noexcept {
+  options_.producer_id = producer_id;
+  options_.producer_epoch = producer_epoch;
+  options_.base_sequence = base_sequence;
+  if (!finished_) return;
+  std::uint8_t* h = out_.data();
+  put_be(h + 43, static_cast<std::uint64_t>(producer_id), 8);
+  put_be(h + 51, static_cast<std::uint16_t>(producer_epoch), 2);
+  put_be(h + 53, static_cast<std::uint32_t>(base_sequence), 4);
+  put_be(h + 17, crc32c(byte_view(h + 21, out_.size() - 21)), 4);
 }
 
 }  // namespace asiokafka::protocol

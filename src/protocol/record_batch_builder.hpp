@@ -77,6 +77,11 @@ class record_batch_builder {
 
   /// Compresses (if configured) and patches the header. The batch is data() until reset().
   std::error_code finish();
+  /// Sets the idempotent producer's fields (producer id, epoch, base sequence). After
+  /// finish() it rewrites them in data() and recomputes the CRC, without compressing again:
+  /// a producer numbers a batch when it first sends it and renumbers it after an epoch bump.
+  void stamp(std::int64_t producer_id, std::int16_t producer_epoch, std::int32_t base_sequence) noexcept;
+  bool finished() const noexcept { return finished_; }
   std::span<const std::uint8_t> data() const noexcept { return {out_.data(), out_.size()}; }
 
  private:
@@ -89,6 +94,7 @@ class record_batch_builder {
   std::int32_t count_ = 0;
   std::int64_t base_timestamp_ = -1;
   std::int64_t max_timestamp_ = -1;
+  bool finished_ = false;
 };
 
 }  // namespace asiokafka::protocol

@@ -115,6 +115,46 @@ TEST(RecordBatch, RoundTripEveryCodec) {
   }
 }
 
+// stamp() after finish() renumbers a finished (compressed) batch in place: the new producer
+// fields read back, the CRC is valid again and the records are untouched; before finish() the
+// fields go in with it.
+TEST(RecordBatch, StampRenumbersAFinishedBatch) {
+  const auto recs = sample_records();
+  for (auto codec : kAll) {
+    SCOPED_TRACE(static_cast<int>(codec));
+    record_batch_builder b;
+    b.reset({.compression = codec});
+    for (const auto& r : recs) b.append(r.ts, opt(r.key), opt(r.value));
+    b.stamp(11, 1, 100);
+    EXPECT_FALSE(b.finished());
+    ASSERT_FALSE(b.finish());
+    EXPECT_TRUE(b.finished());
+    const bytes first(b.data().begin(), b.data().end());
+    b.stamp(12, 2, 7);
+    const bytes second(b.data().begin(), b.data().end());
+    ASSERT_EQ(first.size(), second.size());
+    for (const bytes* batch : {&first, &second}) {
+      EXPECT_FALSE(validate_records(*batch)) << "the CRC must match the stamped fields";
+      RecordsReader rd(*batch);
+      ASSERT_TRUE(rd.next_batch()) << rd.error().message();
+      const bool renumbered = batch == &second;
+      EXPECT_EQ(rd.batch().producer_id, renumbered ? 12 : 11);
+      EXPECT_EQ(rd.batch().producer_epoch, renumbered ? 2 : 1);
+      EXPECT_EQ(rd.batch().base_sequence, renumbered ? 7 : 100);
+      Record rec;
+      for (std::size_t i = 0; i < recs.size(); ++i) {
+        ASSERT_TRUE(rd.next_record(rec)) << rd.error().message();
+        EXPECT_EQ(str(rec.value), recs[i].value.value_or("<null>"));
+      }
+    }
+    // Only the producer fields (bytes 43..56) and the CRC (17..20) changed.
+    for (std::size_t i = 0; i < first.size(); ++i) {
+      if ((i >= 17 && i < 21) || (i >= 43 && i < 57)) continue;
+      ASSERT_EQ(first[i], second[i]) << "byte " << i;
+    }
+  }
+}
+
 // The encoder's layout checked field by field with the generic wire reader.
 TEST(RecordBatch, EncodedLayoutMatchesTheSpec) {
   const bytes batch = build({{50, "a", "bc", {{"h", "v"}}}, {49, std::nullopt, "d", {}}},

@@ -1,0 +1,272 @@
+#include "producer/sansio/accumulator.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "asiokafka/error.hpp"
+
+namespace asiokafka::producer {
+namespace {
+
+// An upper bound of a record's encoded size in any batch: record_size() with a zero timestamp
+// delta plus the longest a zigzag varint of the real delta can add.
+constexpr std::size_t timestamp_delta_slack = 10;
+// Completed batches kept for their buffers (each at most max_batch_size of capacity).
+constexpr std::size_t max_spare_batches = 64;
+
+std::int32_t sequence_after(std::int32_t sequence, std::int32_t count) noexcept {
+  // Sequences wrap from INT32_MAX to 0 (the broker does the same).
+  const std::int64_t next = static_cast<std::int64_t>(sequence) + count;
+  return static_cast<std::int32_t>(next % (static_cast<std::int64_t>(std::numeric_limits<std::int32_t>::max()) + 1));
+}
+
+}  // namespace
+
+accumulator::accumulator(accumulator_options options) : options_(std::move(options)) {}
+
+accumulator::~accumulator() = default;
+
+accumulator::partition_queue& accumulator::queue_of(std::string_view topic, std::int32_t partition) {
+  auto it = topics_.find(topic);
+  if (it == topics_.end()) it = topics_.emplace(std::string(topic), std::vector<std::unique_ptr<partition_queue>>{}).first;
+  auto& parts = it->second;
+  const auto p = static_cast<std::size_t>(partition);
+  if (p >= parts.size()) parts.resize(p + 1);
+  if (!parts[p]) {
+    parts[p] = std::make_unique<partition_queue>();
+    parts[p]->topic = it->first;
+    parts[p]->partition = partition;
+    parts[p]->index = queues_.size();
+    queues_.push_back(parts[p].get());
+  }
+  return *parts[p];
+}
+
+batch* accumulator::new_batch(partition_queue& q, std::size_t reserve, time_point now) {
+  if (!spare_.empty()) {
+    live_.splice(live_.end(), spare_, spare_.begin());
+  } else {
+    live_.push_back(std::make_unique<batch>());
+  }
+  batch* b = live_.back().get();
+  b->self = std::prev(live_.end());
+  b->topic = q.topic;
+  b->partition = q.partition;
+  b->builder.reset({.compression = options_.compression, .compression_level = options_.compression_level},
+                   reserve - protocol::record_batch_header_size);
+  b->result = options_.make_result ? options_.make_result() : std::make_shared<batch_result>();
+  b->reserved = reserve;
+  b->created = now;
+  b->not_before = now;
+  b->attempts = 0;
+  b->base_sequence = -1;
+  b->stamped_epoch = -1;
+  b->ordinal = q.next_ordinal++;
+  b->queue = q.index;
+  b->closed = false;
+  b->in_flight = false;
+  used_ += reserve;
+  q.batches.push_back(b);
+  return b;
+}
+
+append_result accumulator::append(std::string_view topic, std::int32_t partition, const record_view& record,
+                                  time_point now, bool may_allocate) {
+  append_result r;
+  partition_queue& q = queue_of(topic, partition);
+  batch* open = !q.batches.empty() && !q.batches.back()->closed ? q.batches.back() : nullptr;
+  const std::int32_t index = open ? open->builder.record_count() : 0;
+  r.size = protocol::record_batch_builder::record_size(0, index, record.key, record.value, record.headers) +
+           timestamp_delta_slack;
+  const std::size_t alone = protocol::record_batch_header_size + r.size;
+  if (alone > options_.max_request_size || alone > options_.buffer_memory) {
+    r.status = append_status::too_large;
+    return r;
+  }
+  if (open && (index == 0 || open->builder.uncompressed_size() + r.size <= options_.max_batch_size)) {
+    open->builder.append(record.timestamp, record.key, record.value, record.headers);
+    r.b = open;
+    r.index = index;
+    return r;
+  }
+  if (open) {
+    open->closed = true;
+    r.batch_closed = true;
+  }
+  const std::size_t reserve = std::max(options_.max_batch_size, alone);
+  if (!may_allocate || reserve > options_.buffer_memory - used_) {
+    r.status = append_status::no_memory;
+    r.needed = reserve;
+    return r;
+  }
+  batch* b = new_batch(q, reserve, now);
+  b->builder.append(record.timestamp, record.key, record.value, record.headers);
+  r.b = b;
+  return r;
+}
+
+void accumulator::close_open(std::string_view topic, std::int32_t partition) {
+  partition_queue& q = queue_of(topic, partition);
+  if (!q.batches.empty()) q.batches.back()->closed = true;
+}
+
+bool accumulator::sendable(const partition_queue& q, const batch& b, time_point now, bool exhausted,
+                           time_point& next) const {
+  if (q.in_flight >= options_.max_in_flight_per_partition) return false;  // a response wakes it
+  // A retried, numbered batch goes only when its partition has nothing in flight: the broker
+  // must see its sequences in order.
+  if (b.base_sequence >= 0 && q.in_flight > 0) return false;
+  if (b.not_before > now) {
+    next = std::min(next, b.not_before);
+    return false;
+  }
+  if (b.closed || flushing_ > 0 || exhausted) return true;
+  const time_point lingered = b.created + options_.linger;
+  if (lingered <= now) return true;
+  next = std::min(next, lingered);
+  return false;
+}
+
+drain_result accumulator::drain(time_point now,
+                                const std::function<std::int32_t(std::string_view, std::int32_t)>& leader_of,
+                                const std::function<bool(std::int32_t)>& node_accepts, bool exhausted) {
+  drain_result r;
+  std::vector<std::size_t> request_bytes;
+  const std::size_t n = queues_.size();
+  for (std::size_t k = 0; k < n; ++k) {
+    partition_queue& q = *queues_[(drain_start_ + k) % n];
+    while (!q.batches.empty()) {
+      batch& b = *q.batches.front();
+      if (!sendable(q, b, now, exhausted, r.next_ready)) break;
+      const std::int32_t leader = leader_of(q.topic, q.partition);
+      if (leader < 0) {
+        if (std::find(r.unknown_leaders.begin(), r.unknown_leaders.end(), q.topic) == r.unknown_leaders.end()) {
+          r.unknown_leaders.push_back(q.topic);
+        }
+        break;
+      }
+      if (!node_accepts(leader)) break;
+      auto req = std::find_if(r.requests.begin(), r.requests.end(), [&](const node_batches& x) { return x.node == leader; });
+      if (req == r.requests.end()) {
+        r.requests.push_back({leader, {}});
+        request_bytes.push_back(0);
+        req = std::prev(r.requests.end());
+      }
+      const auto slot = static_cast<std::size_t>(req - r.requests.begin());
+      b.closed = true;
+      if (!b.builder.finished()) {
+        if (const auto ec = b.builder.finish()) {
+          q.batches.pop_front();
+          r.failed.push_back(&b);
+          complete(&b, ec, "could not compress a batch for " + std::string(q.topic) + "-" + std::to_string(q.partition) +
+                               ": " + ec.message(), -1, -1, -1);
+          continue;
+        }
+      }
+      const std::size_t size = b.builder.data().size();
+      if (request_bytes[slot] > 0 && request_bytes[slot] + size > options_.max_request_size) break;
+      if (options_.idempotent && (b.base_sequence < 0 || b.stamped_epoch != producer_epoch_)) {
+        b.base_sequence = q.next_sequence;
+        b.stamped_epoch = producer_epoch_;
+        q.next_sequence = sequence_after(q.next_sequence, b.builder.record_count());
+        b.builder.stamp(producer_id_, producer_epoch_, b.base_sequence);
+      }
+      q.batches.pop_front();
+      b.in_flight = true;
+      ++b.attempts;
+      ++q.in_flight;
+      ++in_flight_;
+      request_bytes[slot] += size;
+      req->batches.push_back(&b);
+    }
+  }
+  if (n != 0) drain_start_ = (drain_start_ + 1) % n;
+  return r;
+}
+
+void accumulator::complete(batch* b, std::error_code error, std::string message, std::int64_t base_offset,
+                           std::int64_t log_append_time, std::int64_t log_start_offset) {
+  partition_queue& q = *queues_[b->queue];
+  if (b->in_flight) {
+    b->in_flight = false;
+    --q.in_flight;
+    --in_flight_;
+  } else if (const auto it = std::find(q.batches.begin(), q.batches.end(), b); it != q.batches.end()) {
+    q.batches.erase(it);
+  }
+  const std::shared_ptr<batch_result> result = std::move(b->result);
+  result->error = error;
+  result->message = std::move(message);
+  result->base_offset = base_offset;
+  result->log_append_time = log_append_time;
+  result->log_start_offset = log_start_offset;
+  result->done = true;
+  finish_batch(b);
+  result->on_done();
+}
+
+void accumulator::finish_batch(batch* b) noexcept {
+  used_ -= b->reserved;
+  if (b->reserved <= options_.max_batch_size && spare_.size() < max_spare_batches) {
+    spare_.splice(spare_.end(), live_, b->self);
+  } else {
+    live_.erase(b->self);
+  }
+}
+
+void accumulator::retry(batch* b, time_point not_before) {
+  partition_queue& q = *queues_[b->queue];
+  if (b->in_flight) {
+    b->in_flight = false;
+    --q.in_flight;
+    --in_flight_;
+  }
+  b->not_before = not_before;
+  // Back in creation order: in front of every batch of the partition created after it.
+  const auto at = std::find_if(q.batches.begin(), q.batches.end(), [&](const batch* x) { return x->ordinal > b->ordinal; });
+  q.batches.insert(at, b);
+}
+
+accumulator::expired accumulator::expire(time_point deadline, std::error_code error, const std::string& message) {
+  expired out;
+  for (partition_queue* q : queues_) {
+    // Oldest first: the first batch still within its deadline ends the partition's scan.
+    while (!q->batches.empty() && q->batches.front()->created <= deadline) {
+      batch* b = q->batches.front();
+      out.numbered = out.numbered || b->base_sequence >= 0;
+      ++out.batches;
+      complete(b, error, message + " (" + std::string(q->topic) + "-" + std::to_string(q->partition) + ", " +
+                             std::to_string(b->builder.record_count()) + " records)",
+               -1, -1, -1);
+    }
+  }
+  return out;
+}
+
+std::size_t accumulator::fail_all(std::error_code error, const std::string& message) {
+  std::size_t failed = 0;
+  for (partition_queue* q : queues_) {
+    while (!q->batches.empty()) {
+      complete(q->batches.front(), error, message, -1, -1, -1);
+      ++failed;
+    }
+  }
+  return failed;
+}
+
+void accumulator::set_producer(std::int64_t producer_id, std::int16_t epoch) noexcept {
+  producer_id_ = producer_id;
+  producer_epoch_ = epoch;
+}
+
+bool accumulator::reset_sequences() {
+  if (in_flight_ != 0) return false;
+  for (partition_queue* q : queues_) {
+    q->next_sequence = 0;
+    for (batch* b : q->batches) b->base_sequence = -1;
+  }
+  return true;
+}
+
+}  // namespace asiokafka::producer

@@ -1,0 +1,218 @@
+// The producer's record accumulator, sans-I/O: per-partition queues of record batches, the
+// memory budget (buffer_memory), when a batch is ready to send (full, lingered, flushing,
+// memory exhausted), draining ready batches into one request per broker with per-partition
+// in-flight limits and idempotent sequence numbers, retries in sequence order and expiry.
+// Time is an argument; the producer's Asio shell awaits and calls in. docs/design.md
+// ("Producer") states the invariants.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <list>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <unordered_map>
+#include <vector>
+
+#include "asiokafka/protocol/records.hpp"
+#include "net/sansio/time.hpp"
+#include "protocol/record_batch_builder.hpp"
+
+namespace asiokafka::producer {
+
+using net::time_point;
+using duration = net::clock::duration;
+
+/// How one batch ended, shared by the delivery handles of its records. The shell derives
+/// from it to add its waiters (make_result in accumulator_options).
+struct batch_result {
+  virtual ~batch_result() = default;
+  /// Called once, when the batch completes (after the fields below are set).
+  virtual void on_done() {}
+
+  bool done = false;
+  std::error_code error;
+  std::string message;
+  std::int64_t base_offset = -1;      ///< offset of the batch's first record (-1 with acks=0)
+  std::int64_t log_append_time = -1;  ///< the broker's time when the topic uses LogAppendTime
+  std::int64_t log_start_offset = -1;
+};
+
+/// One record batch of one partition, from its first record until its response.
+struct batch {
+  std::string_view topic;  ///< the accumulator's copy: valid while the accumulator lives
+  std::int32_t partition = 0;
+  protocol::record_batch_builder builder;
+  std::shared_ptr<batch_result> result;
+  std::size_t reserved = 0;  ///< bytes counted against buffer_memory
+  time_point created{};      ///< first record: linger and delivery timeout count from here
+  time_point not_before{};   ///< retry backoff
+  int attempts = 0;          ///< requests that carried it
+  std::int32_t base_sequence = -1;
+  std::int16_t stamped_epoch = -1;  ///< the producer epoch base_sequence belongs to
+  std::uint64_t ordinal = 0;        ///< creation order within the partition: queue order
+  std::size_t queue = 0;            ///< the accumulator's index of its partition queue
+  bool closed = false;     ///< takes no more records
+  bool in_flight = false;  ///< in a request without a response yet
+  std::list<std::unique_ptr<batch>>::iterator self;  ///< the accumulator's handle on it
+};
+
+struct accumulator_options {
+  std::size_t max_batch_size = 16384;
+  std::size_t max_request_size = 1048576;
+  std::size_t buffer_memory = 32 * 1024 * 1024;
+  duration linger = std::chrono::milliseconds(5);
+  protocol::CompressionType compression = protocol::CompressionType::none;
+  std::optional<int> compression_level;
+  /// Batches of one partition in flight at once: 1 keeps order without idempotence, up to 5
+  /// with it (sequence numbers keep the order across retries).
+  int max_in_flight_per_partition = 5;
+  bool idempotent = true;
+  /// Makes each batch's shared result (the shell's type, with its waiters).
+  std::function<std::shared_ptr<batch_result>()> make_result;
+};
+
+/// A record to append; the bytes are copied into the batch.
+struct record_view {
+  std::int64_t timestamp = 0;
+  std::optional<protocol::byte_view> key;
+  std::optional<protocol::byte_view> value;
+  std::span<const protocol::RecordHeader> headers;
+};
+
+enum class append_status {
+  appended,   ///< in `batch` at `index`
+  no_memory,  ///< a new batch is needed and buffer_memory has no room for it (or
+              ///< may_allocate was false): wait for release and try again
+  too_large,  ///< larger than max_request_size or buffer_memory on its own: never fits
+};
+
+struct append_result {
+  append_status status = append_status::appended;
+  batch* b = nullptr;
+  std::int32_t index = 0;    ///< the record's offset delta in its batch
+  std::size_t needed = 0;    ///< with no_memory: the bytes a new batch reserves
+  std::size_t size = 0;      ///< the record's encoded size (too_large: compare to the limits)
+  bool batch_closed = false; ///< a batch of this partition closed (the sticky partitioner moves on)
+};
+
+/// The batches for one broker, in one ProduceRequest.
+struct node_batches {
+  std::int32_t node = -1;
+  std::vector<batch*> batches;
+};
+
+struct drain_result {
+  std::vector<node_batches> requests;
+  /// When something not ready now becomes ready (a linger or a backoff ends); max() if
+  /// nothing is waiting on time.
+  time_point next_ready = time_point::max();
+  /// Topics with queued batches and no known leader for some partition: refresh metadata.
+  std::vector<std::string_view> unknown_leaders;
+  /// Failures while finishing batches (a compression error): each failed its batch.
+  std::vector<batch*> failed;
+};
+
+class accumulator {
+ public:
+  explicit accumulator(accumulator_options options);
+  ~accumulator();
+  accumulator(const accumulator&) = delete;
+  accumulator& operator=(const accumulator&) = delete;
+
+  /// Appends to the partition's open batch or, when it is full or absent, to a new one
+  /// (reserving max(max_batch_size, the record's own batch) from buffer_memory; with
+  /// may_allocate false a new batch is refused as no_memory, so the caller can keep its
+  /// place behind earlier waiters).
+  append_result append(std::string_view topic, std::int32_t partition, const record_view& record, time_point now,
+                       bool may_allocate = true);
+
+  /// Closes the partition's open batch (a user-built batch follows it, or the partition goes).
+  void close_open(std::string_view topic, std::int32_t partition);
+
+  /// Takes the ready batches of partitions whose leader `leader_of` knows and whose broker
+  /// `node_accepts` (its connection has room), at most max_request_size per broker (a batch
+  /// larger than that goes alone). A batch is ready when closed, lingered, flushing, or when
+  /// `exhausted` (senders wait for memory); not before its backoff, and only within the
+  /// partition's in-flight limit (a retried batch only when nothing of its partition is in
+  /// flight, so sequences reach the broker in order). Taken batches are finished
+  /// (compressed), numbered when idempotent, and in flight.
+  drain_result drain(time_point now, const std::function<std::int32_t(std::string_view, std::int32_t)>& leader_of,
+                     const std::function<bool(std::int32_t)>& node_accepts, bool exhausted);
+
+  /// The batch's response or final failure: completes its result, frees its memory. With
+  /// `error` set the partition's later sequences are left to the caller (reset_sequences).
+  void complete(batch* b, std::error_code error, std::string message, std::int64_t base_offset,
+                std::int64_t log_append_time, std::int64_t log_start_offset);
+  /// The batch goes back to its partition's queue, in sequence order, not before `not_before`.
+  void retry(batch* b, time_point not_before);
+  struct expired {
+    std::size_t batches = 0;
+    bool numbered = false;  ///< one had a sequence: the partition has a gap (bump the epoch)
+  };
+  /// Fails (with `error`) every queued batch created at or before `deadline`; in-flight ones
+  /// end with their response (the shell checks their deadline then).
+  expired expire(time_point deadline, std::error_code error, const std::string& message);
+  /// Fails every queued batch (stop without flushing, or a fatal producer error).
+  std::size_t fail_all(std::error_code error, const std::string& message);
+
+  /// The idempotent producer's identity, stamped on batches when they are first sent.
+  void set_producer(std::int64_t producer_id, std::int16_t epoch) noexcept;
+  /// After an epoch bump (KIP-360), with nothing in flight: every partition's sequences
+  /// restart at 0 and queued batches are numbered afresh, in order, when next sent. False
+  /// (and nothing changed) while batches are in flight.
+  bool reset_sequences();
+
+  /// While > 0 every batch is ready regardless of linger (flush()).
+  void begin_flush() noexcept { ++flushing_; }
+  void end_flush() noexcept { --flushing_; }
+
+  std::size_t memory_used() const noexcept { return used_; }
+  std::size_t memory_available() const noexcept { return options_.buffer_memory - used_; }
+  /// Batches not yet completed (queued or in flight).
+  std::size_t incomplete() const noexcept { return live_.size(); }
+  std::size_t in_flight() const noexcept { return in_flight_; }
+  const accumulator_options& options() const noexcept { return options_; }
+
+ private:
+  struct partition_queue {
+    std::string_view topic;      ///< the key in topics_
+    std::int32_t partition = 0;
+    std::deque<batch*> batches;  ///< queued, oldest first; only the last may be open
+    int in_flight = 0;
+    std::int32_t next_sequence = 0;
+    std::uint64_t next_ordinal = 0;
+    std::size_t index = 0;  ///< in queues_
+  };
+  struct hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  using batch_list = std::list<std::unique_ptr<batch>>;
+
+  partition_queue& queue_of(std::string_view topic, std::int32_t partition);
+  batch* new_batch(partition_queue& q, std::size_t reserve, time_point now);
+  void finish_batch(batch* b) noexcept;
+  bool sendable(const partition_queue& q, const batch& b, time_point now, bool exhausted, time_point& next) const;
+
+  accumulator_options options_;
+  /// Per topic, its partitions' queues by partition number (created on first use).
+  std::unordered_map<std::string, std::vector<std::unique_ptr<partition_queue>>, hash, std::equal_to<>> topics_;
+  std::vector<partition_queue*> queues_;  ///< every queue, in creation order (drain rotates over it)
+  batch_list live_;                       ///< every batch not completed; a batch's `self` points here
+  batch_list spare_;                      ///< completed batches kept for their buffers
+  std::size_t used_ = 0;
+  std::size_t in_flight_ = 0;
+  int flushing_ = 0;
+  std::int64_t producer_id_ = -1;
+  std::int16_t producer_epoch_ = -1;
+  std::size_t drain_start_ = 0;
+};
+
+}  // namespace asiokafka::producer
