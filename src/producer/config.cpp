@@ -87,7 +87,7 @@ void validate_compression(const ProducerConfig& c) {
     case CompressionType::zstd: in_range(zstd_min_level, zstd_max_level); break;
     case CompressionType::none:
     case CompressionType::snappy:
-      bad_config(std::string("ProducerConfig.compression_level is set but compression_type ") + codec +
+      bad_config("ProducerConfig.compression_level is " + std::to_string(level) + " but compression_type " + codec +
                  " takes no level (leave it unset)");
   }
 }
