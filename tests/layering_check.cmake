@@ -47,6 +47,12 @@ check(RULE "the sans-I/O core" GLOBS "${src}/net/sansio/*.hpp" "${src}/net/sansi
   FORBID "boost/asio" "::now(" "\"net/connection" "\"net/cluster" "\"net/notifier" "\"net/metadata_service"
          "\"net/coordinator_service" "\"net/sasl_config" "\"client/" "asiokafka/config.hpp" "asiokafka/sasl.hpp"
          "asiokafka/async.hpp" ${facades})
+# producer/sansio: no Asio, no clock reads, of net only its sans-I/O core (the layer view
+# shows protocol, net/sansio and producer/sansio).
+check(RULE "the producer's sans-I/O core" GLOBS "${src}/producer/sansio/*.hpp" "${src}/producer/sansio/*.cpp"
+  FORBID "boost/asio" "::now(" "\"net/connection" "\"net/cluster" "\"net/notifier" "\"net/metadata_service"
+         "\"net/coordinator_service" "\"net/sasl_config" "\"producer/producer" "\"client/" "\"consumer/" "\"admin/" "asiokafka/config.hpp"
+         "asiokafka/sasl.hpp" "asiokafka/async.hpp" ${facades})
 # net: never the facades above it.
 check(RULE "the net layer" GLOBS "${src}/net/*.hpp" "${src}/net/*.cpp"
   FORBID "\"client/" "\"producer/" "\"consumer/" "\"admin/" ${facades})
