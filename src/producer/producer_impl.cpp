@@ -335,6 +335,7 @@ asio::awaitable<op_error> producer_impl::start() {
   const time_point deadline = clock::now() + config_.max_block;
   if (auto f = co_await cluster_->start(); f.code) {
     state_ = state::stopped;
+    co_await cluster_->close();
     co_return op_error{f.code, std::move(f.message)};
   }
   if (config_.enable_idempotence) {
@@ -411,10 +412,11 @@ asio::awaitable<op_error> producer_impl::stop() {
 }
 
 void producer_impl::abandon() noexcept {
-  if (state_ == state::stopped) return;
-  state_ = state::stopped;
-  acc_.fail_all(make_error_code(client_errc::client_closed), "the producer was destroyed");
-  memory_.notify_all();
+  if (state_ != state::stopped) {
+    state_ = state::stopped;
+    acc_.fail_all(make_error_code(client_errc::client_closed), "the producer was destroyed");
+    memory_.notify_all();
+  }
   tasks_.cancel_all();
   cluster_->shutdown_now();
 }
