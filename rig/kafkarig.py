@@ -336,10 +336,21 @@ def _wait_gone(pid: int, rig: Rig, node: int, timeout: float) -> bool:
             os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
             pass
-        if not _is_our_broker(pid, rig.dir, node):
+        if not _is_our_broker(pid, rig.dir, node) and _threads_gone(pid):
             return True
         time.sleep(0.1)
     return not _is_our_broker(pid, rig.dir, node)
+
+
+def _threads_gone(pid: int) -> bool:
+    """True once no thread of pid is left but a zombie leader. A SIGKILLed JVM's leader
+    turns zombie while its other threads still exit, and its sockets close only with the last
+    of them: until then the kernel may still accept a connection on its listeners."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return True
+    return len(tasks) <= 1
 
 
 def terminate_node(rig: Rig, node: int, hard: bool = False, timeout: float = STOP_DEADLINE_S) -> bool:

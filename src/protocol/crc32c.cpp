@@ -150,6 +150,17 @@ ASIOKAFKA_HW_TARGET inline std::uint32_t interleaved(std::uint32_t crc, const st
   return crc;
 }
 
+// The tail every hardware path ends with: 8-byte words, then single bytes.
+ASIOKAFKA_HW_TARGET inline std::uint32_t hw_tail(std::uint32_t crc, const std::uint8_t* p, std::size_t n) noexcept {
+  while (n >= 8) {
+    crc = hw_u64(crc, load_le64(p));
+    p += 8;
+    n -= 8;
+  }
+  while (n-- > 0) crc = hw_u8(crc, *p++);
+  return crc;
+}
+
 ASIOKAFKA_HW_TARGET std::uint32_t hardware_raw(std::uint32_t crc, const std::uint8_t* p, std::size_t n) noexcept {
   // Align to 8 bytes so that the word loads do not straddle cache lines.
   while (n > 0 && (reinterpret_cast<std::uintptr_t>(p) & 7u) != 0) {
@@ -158,13 +169,7 @@ ASIOKAFKA_HW_TARGET std::uint32_t hardware_raw(std::uint32_t crc, const std::uin
   }
   crc = interleaved(crc, p, n, kLongBlock, kShiftLong);
   crc = interleaved(crc, p, n, kShortBlock, kShiftShort);
-  while (n >= 8) {
-    crc = hw_u64(crc, load_le64(p));
-    p += 8;
-    n -= 8;
-  }
-  while (n-- > 0) crc = hw_u8(crc, *p++);
-  return crc;
+  return hw_tail(crc, p, n);
 }
 #endif
 
@@ -287,14 +292,7 @@ ASIOKAFKA_CLMUL_TARGET inline std::uint32_t fold_tail(__m128i a, __m128i k128, c
     p += 16;
     n -= 16;
   }
-  std::uint32_t crc = reduce128(a);
-  while (n >= 8) {
-    crc = hw_u64(crc, load_le64(p));
-    p += 8;
-    n -= 8;
-  }
-  while (n-- > 0) crc = hw_u8(crc, *p++);
-  return crc;
+  return hw_tail(reduce128(a), p, n);
 }
 
 constexpr std::size_t kClmulMin = 256;  // below this the crc32-instruction path is as fast

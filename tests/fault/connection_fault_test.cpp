@@ -21,6 +21,7 @@
 #include "support/async.hpp"
 #include "support/net_helpers.hpp"
 #include "support/poll.hpp"
+#include "support/restore_node.hpp"
 #include "support/rig.hpp"
 
 namespace asiokafka::test {
@@ -30,20 +31,6 @@ namespace asio = boost::asio;
 namespace msg = protocol::messages;
 using namespace std::chrono_literals;
 
-// Brings the node back whatever the test did to it, so one failure does not cascade.
-struct RestoreNode {
-  const RigNode& node;
-  ~RestoreNode() {
-    try {
-      node.resume();
-      ProbeOptions options;
-      options.timeout = 2s;
-      run_probe(node.listener("PLAINTEXT"), options, 7s);
-    } catch (...) {
-      try { node.start(); } catch (...) {}
-    }
-  }
-};
 
 using Target = HostPort;
 

@@ -17,6 +17,7 @@
 #include "asiokafka/probe.hpp"
 #include "support/async.hpp"
 #include "support/net_helpers.hpp"
+#include "support/restore_node.hpp"
 #include "support/rig.hpp"
 
 namespace asiokafka::test {
@@ -26,20 +27,6 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
-// Brings the node back whatever the test did to it, so one failure does not cascade.
-struct RestoreNode {
-  const RigNode& node;
-  ~RestoreNode() {
-    try {
-      node.resume();
-      ProbeOptions options;
-      options.timeout = 2s;
-      run_probe(node.listener("PLAINTEXT"), options, 7s);
-    } catch (...) {
-      try { node.start(); } catch (...) {}
-    }
-  }
-};
 
 struct Outcome {
   error_code send_error;
