@@ -17,7 +17,6 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
 #include "asiokafka/async.hpp"
@@ -157,9 +156,11 @@ class DeliveryHandle {
       return;
     }
     const auto ex = boost::asio::get_associated_executor(handler, state->executor());
+    // Posted, not dispatched: the producer completes batches from inside its own loops, and a
+    // handler run inline could call back into the producer there.
     state->wait(index, ts, [h = std::move(handler), ex, finish](std::error_code ec, std::string message,
                                                                 RecordMetadata md) mutable {
-      boost::asio::dispatch(ex, [h = std::move(h), finish, ec, message = std::move(message),
+      boost::asio::post(ex, [h = std::move(h), finish, ec, message = std::move(message),
                                  md = std::move(md)]() mutable { finish(h, ec, std::move(message), std::move(md)); });
     });
   }
