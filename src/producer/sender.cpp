@@ -48,7 +48,7 @@ asio::awaitable<void> producer_impl::sender_loop() {
     }
     // Queued batches expire by delivery_timeout even when nothing else wakes the loop.
     if (acc_.incomplete() > 0) wake = std::min(wake, now + std::chrono::seconds(1));
-    if (sender_dirty_) continue;
+    if (sender_dirty_ || d.more) continue;
     if (co_await sender_wake_.wait_until(wake) == net::wait_status::cancelled) break;
   }
 }
@@ -127,7 +127,11 @@ void producer_impl::handle_failure(producer::batch* b, std::error_code ec, const
   const auto cls = protocol::classify(ec);
   if (cls.stale_leader || cls.refresh_metadata) cluster_->metadata().invalidate(b->topic, b->partition, ec);
   const bool out_of_time = b->created + config_.delivery_timeout <= now + config_.retry_backoff;
-  if (cls.retriable && !out_of_time && state_ != state::stopped) {
+  // The broker refuses every batch after one it did not write (a moved leader, a timeout) as
+  // out of order: those are retried behind it, in sequence order. Only an out-of-order answer
+  // for the next expected sequence means the sequence is lost (KIP-360, not handled yet).
+  const bool echo = ec == kafka_errc::out_of_order_sequence_number && !acc_.next_in_sequence(b);
+  if ((cls.retriable || echo) && !out_of_time && state_ != state::stopped) {
     acc_.retry(b, now + config_.retry_backoff);
     return;
   }

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,24 @@ drain_result drain_all(accumulator& acc, time_point now, const leaders& l = {}) 
   return acc.drain(now, std::cref(l), [](std::int32_t) { return true; }, false);
 }
 
+// Drains as the sender does: again while a partition has another batch ready. Returns every
+// batch taken, in order, and checks that no request carries two batches of one partition.
+std::vector<batch*> drain_rounds(accumulator& acc, time_point now, const leaders& l = {}) {
+  std::vector<batch*> taken;
+  for (int round = 0; round < 100; ++round) {
+    const auto d = drain_all(acc, now, l);
+    for (const auto& req : d.requests) {
+      std::set<std::pair<std::string_view, std::int32_t>> seen;
+      for (batch* b : req.batches) {
+        EXPECT_TRUE(seen.insert({b->topic, b->partition}).second) << "two batches of one partition in a request";
+        taken.push_back(b);
+      }
+    }
+    if (!d.more) break;
+  }
+  return taken;
+}
+
 std::vector<std::string> values_in(const batch& b) {
   std::vector<std::string> out;
   protocol::RecordsReader rd(b.builder.data());
@@ -89,12 +108,16 @@ TEST(Accumulator, RecordsShareABatchUntilItIsFull) {
   }
   ASSERT_EQ(distinct.size(), 3u);
   EXPECT_EQ(acc.memory_used(), 3 * 1024u);
-  // The full batches go at once; the open one waits for its linger.
+  // The full batches go at once, one per request; the open one waits for its linger.
   auto d = drain_all(acc, t0);
   ASSERT_EQ(d.requests.size(), 1u);
-  ASSERT_EQ(d.requests[0].batches.size(), 2u);
-  EXPECT_EQ(d.requests[0].batches[0], first);
+  ASSERT_EQ(d.requests[0].batches, std::vector<batch*>{first});
+  EXPECT_TRUE(d.more);
   EXPECT_EQ(values_in(*first).size(), static_cast<std::size_t>(in_first));
+  d = drain_all(acc, t0);
+  ASSERT_EQ(d.requests.size(), 1u);
+  EXPECT_EQ(d.requests[0].batches, std::vector<batch*>{distinct[1]});
+  EXPECT_FALSE(d.more) << "the open batch is not ready yet";
   EXPECT_EQ(d.next_ready, t0 + 5ms);
   d = drain_all(acc, t0 + 5ms);
   ASSERT_EQ(d.requests.size(), 1u);
@@ -212,10 +235,9 @@ TEST(Accumulator, IdempotentBatchesAreNumberedInOrderAndKeepTheirNumbersOnRetry)
     if (made.empty() || made.back() != r.b) made.push_back(r.b);
   }
   ASSERT_EQ(made.size(), 4u) << "four records of 100 bytes to a 512-byte batch";
-  auto d = drain_all(acc, t0 + 5ms);
-  ASSERT_EQ(d.requests.size(), 1u);
-  const auto sent = d.requests[0].batches;
-  ASSERT_EQ(sent.size(), made.size()) << "up to 5 in flight per partition";
+  const auto sent = drain_rounds(acc, t0 + 5ms);
+  ASSERT_EQ(sent, made) << "up to 5 in flight per partition, in order";
+  drain_result d;
   std::int32_t expected = 0;
   for (batch* b : sent) {
     protocol::RecordsReader rd(b->builder.data());
@@ -227,8 +249,12 @@ TEST(Accumulator, IdempotentBatchesAreNumberedInOrderAndKeepTheirNumbersOnRetry)
     expected += b->builder.record_count();
   }
   // The second fails and comes back; the later ones fail (out of order) and come back too.
+  EXPECT_TRUE(acc.next_in_sequence(sent[0]));
+  EXPECT_FALSE(acc.next_in_sequence(sent[2])) << "an out-of-order answer for it echoes an earlier failure";
   for (std::size_t i = 1; i < sent.size(); ++i) acc.retry(sent[i], t0 + 10ms);
   succeed(acc, sent[0]);
+  EXPECT_TRUE(acc.next_in_sequence(sent[1])) << "the first after the acknowledged one";
+  EXPECT_FALSE(acc.next_in_sequence(sent[2]));
   EXPECT_TRUE(drain_all(acc, t0 + 9ms).requests.empty()) << "backoff";
   // Retried batches go one at a time, lowest sequence first.
   for (std::size_t i = 1; i < sent.size(); ++i) {
@@ -248,19 +274,15 @@ TEST(Accumulator, AnEpochResetRenumbersQueuedBatchesFromZero) {
   accumulator acc(small(512));
   acc.set_producer(5, 0);
   for (int i = 0; i < 8; ++i) acc.append("t", 0, record(std::string(100, 'a')), t0);
-  auto d = drain_all(acc, t0 + 5ms);
-  ASSERT_EQ(d.requests.size(), 1u);
-  const auto sent = d.requests[0].batches;
+  const auto sent = drain_rounds(acc, t0 + 5ms);
   ASSERT_EQ(sent.size(), 2u);
   EXPECT_EQ(sent[1]->base_sequence, sent[0]->builder.record_count());
   EXPECT_FALSE(acc.reset_sequences()) << "not while batches are in flight";
   for (batch* b : sent) acc.retry(b, t0);
   acc.set_producer(5, 1);
   ASSERT_TRUE(acc.reset_sequences());
-  // Numbered afresh, they go together again, from sequence 0 in the new epoch.
-  d = drain_all(acc, t0 + 5ms);
-  ASSERT_EQ(d.requests.size(), 1u);
-  ASSERT_EQ(d.requests[0].batches, sent);
+  // Numbered afresh, both go again (not one at a time), from sequence 0 in the new epoch.
+  ASSERT_EQ(drain_rounds(acc, t0 + 5ms), sent);
   std::int32_t expected = 0;
   for (batch* b : sent) {
     protocol::RecordsReader rd(b->builder.data());

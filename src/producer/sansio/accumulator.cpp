@@ -179,6 +179,9 @@ drain_result accumulator::drain(time_point now,
       ++in_flight_;
       request_bytes[slot] += size;
       req->batches.push_back(&b);
+      // One batch per partition and request: a second goes in the next request.
+      if (!q.batches.empty() && sendable(q, *q.batches.front(), now, exhausted, r.next_ready)) r.more = true;
+      break;
     }
   }
   if (n != 0) drain_start_ = (drain_start_ + 1) % n;
@@ -195,6 +198,7 @@ void accumulator::complete(batch* b, std::error_code error, std::string message,
   } else if (const auto it = std::find(q.batches.begin(), q.batches.end(), b); it != q.batches.end()) {
     q.batches.erase(it);
   }
+  if (!error && b->base_sequence >= 0) q.acked_sequence = sequence_after(b->base_sequence, b->builder.record_count());
   const std::shared_ptr<batch_result> result = std::move(b->result);
   result->error = error;
   result->message = std::move(message);
@@ -260,10 +264,15 @@ void accumulator::set_producer(std::int64_t producer_id, std::int16_t epoch) noe
   producer_epoch_ = epoch;
 }
 
+bool accumulator::next_in_sequence(const batch* b) const noexcept {
+  return b->base_sequence == queues_[b->queue]->acked_sequence;
+}
+
 bool accumulator::reset_sequences() {
   if (in_flight_ != 0) return false;
   for (partition_queue* q : queues_) {
     q->next_sequence = 0;
+    q->acked_sequence = 0;
     for (batch* b : q->batches) b->base_sequence = -1;
   }
   return true;

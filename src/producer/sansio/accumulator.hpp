@@ -117,6 +117,9 @@ struct drain_result {
   std::vector<std::string_view> unknown_leaders;
   /// Failures while finishing batches (a compression error): each failed its batch.
   std::vector<batch*> failed;
+  /// A partition has another batch sendable now: drain again (a request carries at most one
+  /// batch per partition, as the broker keeps one per partition).
+  bool more = false;
 };
 
 class accumulator {
@@ -136,7 +139,7 @@ class accumulator {
   /// Closes the partition's open batch (a user-built batch follows it, or the partition goes).
   void close_open(std::string_view topic, std::int32_t partition);
 
-  /// Takes the ready batches of partitions whose leader `leader_of` knows and whose broker
+  /// Takes the ready batches (at most one per partition) of partitions whose leader `leader_of` knows and whose broker
   /// `node_accepts` (its connection has room), at most max_request_size per broker (a batch
   /// larger than that goes alone). A batch is ready when closed, lingered, flushing, or when
   /// `exhausted` (senders wait for memory); not before its backoff, and only within the
@@ -162,6 +165,10 @@ class accumulator {
   /// Fails every queued batch (stop without flushing, or a fatal producer error).
   std::size_t fail_all(std::error_code error, const std::string& message);
 
+  /// Whether `b` carries the sequence right after the last acknowledged batch of its
+  /// partition. An OUT_OF_ORDER_SEQUENCE_NUMBER for a batch that does not is the echo of an
+  /// earlier batch's failure (retried in order); for one that does, the sequence is lost.
+  bool next_in_sequence(const batch* b) const noexcept;
   /// The idempotent producer's identity, stamped on batches when they are first sent.
   void set_producer(std::int64_t producer_id, std::int16_t epoch) noexcept;
   /// After an epoch bump (KIP-360), with nothing in flight: every partition's sequences
@@ -187,6 +194,7 @@ class accumulator {
     std::deque<batch*> batches;  ///< queued, oldest first; only the last may be open
     int in_flight = 0;
     std::int32_t next_sequence = 0;
+    std::int32_t acked_sequence = 0;  ///< the sequence after the last acknowledged batch
     std::uint64_t next_ordinal = 0;
     std::size_t index = 0;  ///< in queues_
   };
