@@ -68,24 +68,22 @@ TEST(ConnectionRequests, RequestsOfDifferentApisAreWrittenInCallOrder) {
   EXPECT_EQ(run_async(written_in_call_order(), 20s), "");
 }
 
-// Requests submitted while a re-authentication runs are held (held() counts them) and then
-// written in call order, after the re-authentication and never inside it.
-asio::awaitable<std::string> held_then_written_in_call_order() {
+// Connects with SASL to `broker`, whose re-authentication `sasl` holds, and sends `probe`
+// until the connection starts re-authenticating (the probe is held at the gate; `answered`
+// counts the requests answered before). Returns what went wrong ("" when nothing).
+asio::awaitable<std::string> hold_at_the_gate(FakeBroker& broker, held_reauth& sasl,
+                                              std::optional<net::connection>& conn, tracked& probe,
+                                              std::size_t& answered) {
   auto ex = co_await asio::this_coro::executor;
-  held_reauth sasl;
-  FakeBroker broker(ex);
   broker.on_request(sasl.handler(echo));
   net::connection_options options;
   options.sasl = plain_sasl();
   const std::string host = broker.host();
   auto connected = co_await net::connect(ex, host, broker.port(), options);
-  net::connection conn = unwrap(std::move(connected));
+  conn.emplace(unwrap(std::move(connected)));
   std::string log;
-
-  tracked probe = make_tracked(marked_api::metadata, "probe");
   std::optional<asio::awaitable<net::failure>> probe_send;
-  std::size_t answered = 0;
-  log += co_await send_until_held(conn, *probe.request, probe_send, answered, 5s);
+  log += co_await send_until_held(*conn, *probe.request, probe_send, answered, 5s);
   if (probe_send) {
     spawn_await(ex, std::move(*probe_send), [&probe](net::failure f) {
       probe.done = true;
@@ -93,6 +91,20 @@ asio::awaitable<std::string> held_then_written_in_call_order() {
     });
   }
   if (!co_await eventually_async([&] { return sasl.handshake.has_value(); }, 3s)) log += "no re-authentication; ";
+  co_return log;
+}
+
+// Requests submitted while a re-authentication runs are held (held() counts them) and then
+// written in call order, after the re-authentication and never inside it.
+asio::awaitable<std::string> held_then_written_in_call_order() {
+  auto ex = co_await asio::this_coro::executor;
+  held_reauth sasl;
+  FakeBroker broker(ex);
+  std::optional<net::connection> connection;
+  tracked probe = make_tracked(marked_api::metadata, "probe");
+  std::size_t answered = 0;
+  std::string log = co_await hold_at_the_gate(broker, sasl, connection, probe, answered);
+  net::connection& conn = *connection;
   const std::size_t mark = broker.requests().size() - 1;  // the re-authentication's SaslHandshake
 
   constexpr std::size_t n = 8;
@@ -132,25 +144,11 @@ asio::awaitable<std::string> deadline_at_the_gate() {
   auto ex = co_await asio::this_coro::executor;
   held_reauth sasl;
   FakeBroker broker(ex);
-  broker.on_request(sasl.handler(echo));
-  net::connection_options options;
-  options.sasl = plain_sasl();
-  const std::string host = broker.host();
-  auto connected = co_await net::connect(ex, host, broker.port(), options);
-  net::connection conn = unwrap(std::move(connected));
-  std::string log;
-
+  std::optional<net::connection> connection;
   tracked probe = make_tracked(marked_api::metadata, "probe");
-  std::optional<asio::awaitable<net::failure>> probe_send;
   std::size_t answered = 0;
-  log += co_await send_until_held(conn, *probe.request, probe_send, answered, 5s);
-  if (probe_send) {
-    spawn_await(ex, std::move(*probe_send), [&probe](net::failure f) {
-      probe.done = true;
-      probe.result = std::move(f);
-    });
-  }
-  if (!co_await eventually_async([&] { return sasl.handshake.has_value(); }, 3s)) log += "no re-authentication; ";
+  std::string log = co_await hold_at_the_gate(broker, sasl, connection, probe, answered);
+  net::connection& conn = *connection;
   const std::size_t mark = broker.requests().size() - 1;
 
   tracked late = make_tracked(marked_api::describe_groups, "late");
