@@ -31,6 +31,7 @@ enum class client_errc {
   invalid_config,           ///< A configuration option holds a value that is not allowed.
   no_broker_available,      ///< Every known broker is unreachable or in reconnect backoff.
   client_closed,            ///< The client was closed (or not started) when the operation ran.
+  invalid_argument,         ///< An argument of a call is not valid (e.g. a partition the topic lacks).
 };
 
 /// The category of client_errc values; its name is "asiokafka.client".

@@ -29,6 +29,7 @@ class client_category_impl final : public std::error_category {
       case client_errc::invalid_config: return "invalid configuration";
       case client_errc::no_broker_available: return "no broker available";
       case client_errc::client_closed: return "the client is closed";
+      case client_errc::invalid_argument: return "invalid argument";
     }
     return "unknown asiokafka client error " + std::to_string(ev);
   }

@@ -108,12 +108,15 @@ TEST(Accumulator, RecordsShareABatchUntilItIsFull) {
   }
   ASSERT_EQ(distinct.size(), 3u);
   EXPECT_EQ(acc.memory_used(), 3 * 1024u);
-  // The full batches go at once, one per request; the open one waits for its linger.
+  // The full batches go at once, one per request (the first of the partition alone until
+  // it is acknowledged); the open one waits for its linger.
   auto d = drain_all(acc, t0);
   ASSERT_EQ(d.requests.size(), 1u);
   ASSERT_EQ(d.requests[0].batches, std::vector<batch*>{first});
-  EXPECT_TRUE(d.more);
+  EXPECT_FALSE(d.more);
   EXPECT_EQ(values_in(*first).size(), static_cast<std::size_t>(in_first));
+  EXPECT_TRUE(drain_all(acc, t0).requests.empty());
+  succeed(acc, first);
   d = drain_all(acc, t0);
   ASSERT_EQ(d.requests.size(), 1u);
   EXPECT_EQ(d.requests[0].batches, std::vector<batch*>{distinct[1]});
@@ -235,8 +238,20 @@ TEST(Accumulator, IdempotentBatchesAreNumberedInOrderAndKeepTheirNumbersOnRetry)
     if (made.empty() || made.back() != r.b) made.push_back(r.b);
   }
   ASSERT_EQ(made.size(), 4u) << "four records of 100 bytes to a 512-byte batch";
-  const auto sent = drain_rounds(acc, t0 + 5ms);
-  ASSERT_EQ(sent, made) << "up to 5 in flight per partition, in order";
+  // Until the partition's first acknowledgement in this epoch, one batch at a time.
+  auto first = drain_rounds(acc, t0 + 5ms);
+  ASSERT_EQ(first, std::vector<batch*>{made[0]}) << "the first batch goes alone";
+  EXPECT_TRUE(drain_all(acc, t0 + 5ms).requests.empty());
+  // Failed (a leader not ready yet) and retried: still alone, with its number.
+  acc.retry(made[0], t0 + 5ms);
+  first = drain_rounds(acc, t0 + 5ms);
+  ASSERT_EQ(first, std::vector<batch*>{made[0]});
+  EXPECT_EQ(made[0]->base_sequence, 0);
+  succeed(acc, made[0]);
+  const auto rest = drain_rounds(acc, t0 + 5ms);
+  ASSERT_EQ(rest, std::vector<batch*>(made.begin() + 1, made.end())) << "then up to 5 in flight, in order";
+  std::vector<batch*> sent{made[0]};
+  sent.insert(sent.end(), rest.begin(), rest.end());
   drain_result d;
   std::int32_t expected = 0;
   for (batch* b : sent) {
@@ -249,12 +264,11 @@ TEST(Accumulator, IdempotentBatchesAreNumberedInOrderAndKeepTheirNumbersOnRetry)
     expected += b->builder.record_count();
   }
   // The second fails and comes back; the later ones fail (out of order) and come back too.
-  EXPECT_TRUE(acc.next_in_sequence(sent[0]));
-  EXPECT_FALSE(acc.next_in_sequence(sent[2])) << "an out-of-order answer for it echoes an earlier failure";
-  for (std::size_t i = 1; i < sent.size(); ++i) acc.retry(sent[i], t0 + 10ms);
-  succeed(acc, sent[0]);
-  EXPECT_TRUE(acc.next_in_sequence(sent[1])) << "the first after the acknowledged one";
-  EXPECT_FALSE(acc.next_in_sequence(sent[2]));
+  EXPECT_EQ(acc.position_of(sent[1]), sequence_position::next);
+  EXPECT_EQ(acc.position_of(sent[2]), sequence_position::ahead) << "an out-of-order answer for it echoes an earlier failure";
+  for (std::size_t i = 2; i < sent.size(); ++i) acc.retry(sent[i], t0 + 10ms);
+  acc.retry(sent[1], t0 + 10ms);
+  EXPECT_FALSE(acc.needs_epoch_bump()) << "retries leave no gap";
   EXPECT_TRUE(drain_all(acc, t0 + 9ms).requests.empty()) << "backoff";
   // Retried batches go one at a time, lowest sequence first.
   for (std::size_t i = 1; i < sent.size(); ++i) {
@@ -270,29 +284,71 @@ TEST(Accumulator, IdempotentBatchesAreNumberedInOrderAndKeepTheirNumbersOnRetry)
   EXPECT_EQ(acc.memory_used(), 0u);
 }
 
+TEST(Accumulator, AFailedNumberedBatchAsksForAnEpochBumpThatRenumbersTheRest) {
+  accumulator acc(small(512));
+  acc.set_producer(9, 0);
+  for (int i = 0; i < 12; ++i) acc.append("t", 0, record(std::string(100, 'a')), t0);
+  auto first = drain_rounds(acc, t0 + 5ms);
+  ASSERT_EQ(first.size(), 1u);
+  succeed(acc, first[0]);
+  const auto sent = drain_rounds(acc, t0 + 5ms);
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(acc.position_of(sent[0]), sequence_position::next);
+  // The broker moved past sent[0] (it acknowledged sent[1]): sent[0] can never be written.
+  succeed(acc, sent[1]);
+  EXPECT_EQ(acc.position_of(sent[0]), sequence_position::behind);
+  EXPECT_FALSE(acc.needs_epoch_bump());
+  acc.complete(sent[0], make_error_code(client_errc::timeout), "gone", -1, -1, -1);
+  EXPECT_TRUE(acc.needs_epoch_bump()) << "a numbered batch failed: the sequences have a gap";
+  acc.set_producer(9, 1);
+  ASSERT_TRUE(acc.reset_sequences());
+  EXPECT_FALSE(acc.needs_epoch_bump());
+  acc.append("t", 0, record(std::string(400, 'b')), t0);
+  const auto after = drain_rounds(acc, t0 + 5ms);
+  ASSERT_EQ(after.size(), 1u) << "a new epoch: the first batch goes alone again";
+  protocol::RecordsReader rd(after[0]->builder.data());
+  ASSERT_TRUE(rd.next_batch());
+  EXPECT_EQ(rd.batch().producer_epoch, 1);
+  EXPECT_EQ(rd.batch().base_sequence, 0);
+  // A batch failing before it was numbered leaves no gap.
+  accumulator plain(small(512));
+  plain.set_producer(9, 0);
+  const auto r = plain.append("t", 1, record("x"), t0);
+  plain.complete(r.b, make_error_code(client_errc::timeout), "expired", -1, -1, -1);
+  EXPECT_FALSE(plain.needs_epoch_bump());
+}
+
 TEST(Accumulator, AnEpochResetRenumbersQueuedBatchesFromZero) {
   accumulator acc(small(512));
   acc.set_producer(5, 0);
   for (int i = 0; i < 8; ++i) acc.append("t", 0, record(std::string(100, 'a')), t0);
-  const auto sent = drain_rounds(acc, t0 + 5ms);
-  ASSERT_EQ(sent.size(), 2u);
-  EXPECT_EQ(sent[1]->base_sequence, sent[0]->builder.record_count());
+  std::vector<batch*> sent = drain_rounds(acc, t0 + 5ms);
+  ASSERT_EQ(sent.size(), 1u) << "the first batch of an epoch goes alone";
+  acc.retry(sent[0], t0);
+  sent = drain_rounds(acc, t0 + 5ms);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0]->base_sequence, 0);
   EXPECT_FALSE(acc.reset_sequences()) << "not while batches are in flight";
-  for (batch* b : sent) acc.retry(b, t0);
+  acc.retry(sent[0], t0);
   acc.set_producer(5, 1);
   ASSERT_TRUE(acc.reset_sequences());
-  // Numbered afresh, both go again (not one at a time), from sequence 0 in the new epoch.
-  ASSERT_EQ(drain_rounds(acc, t0 + 5ms), sent);
+  // Numbered afresh from sequence 0 in the new epoch; the first alone, then the rest.
+  std::vector<batch*> all;
   std::int32_t expected = 0;
-  for (batch* b : sent) {
-    protocol::RecordsReader rd(b->builder.data());
-    ASSERT_TRUE(rd.next_batch());
-    EXPECT_EQ(rd.batch().producer_epoch, 1);
-    EXPECT_EQ(rd.batch().base_sequence, expected);
-    EXPECT_FALSE(protocol::validate_records(b->builder.data()));
-    expected += b->builder.record_count();
-    succeed(acc, b);
+  for (int round = 0; round < 4 && acc.incomplete() > 0; ++round) {
+    for (batch* b : drain_rounds(acc, t0 + 5ms)) {
+      all.push_back(b);
+      protocol::RecordsReader rd(b->builder.data());
+      ASSERT_TRUE(rd.next_batch());
+      EXPECT_EQ(rd.batch().producer_epoch, 1);
+      EXPECT_EQ(rd.batch().base_sequence, expected);
+      EXPECT_FALSE(protocol::validate_records(b->builder.data()));
+      expected += b->builder.record_count();
+      succeed(acc, b);
+    }
   }
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0], sent[0]);
 }
 
 TEST(Accumulator, ExpiryFailsQueuedBatchesPastTheirDeadlineOnly) {

@@ -117,6 +117,10 @@ bool accumulator::sendable(const partition_queue& q, const batch& b, time_point 
   // A retried, numbered batch goes only when its partition has nothing in flight: the broker
   // must see its sequences in order.
   if (b.base_sequence >= 0 && q.in_flight > 0) return false;
+  // Until the broker acknowledged a batch of this partition in the current epoch, one batch
+  // at a time: a broker without state for the producer accepts any first sequence, so a
+  // second batch could be written ahead of a first that failed (a leader not ready yet).
+  if (options_.idempotent && !q.confirmed && q.in_flight > 0) return false;
   if (b.not_before > now) {
     next = std::min(next, b.not_before);
     return false;
@@ -198,7 +202,16 @@ void accumulator::complete(batch* b, std::error_code error, std::string message,
   } else if (const auto it = std::find(q.batches.begin(), q.batches.end(), b); it != q.batches.end()) {
     q.batches.erase(it);
   }
-  if (!error && b->base_sequence >= 0) q.acked_sequence = sequence_after(b->base_sequence, b->builder.record_count());
+  if (b->base_sequence >= 0) {
+    if (!error) {
+      q.acked_sequence = sequence_after(b->base_sequence, b->builder.record_count());
+      q.confirmed = true;
+    } else if (b->stamped_epoch == producer_epoch_) {
+      // A numbered batch that will never be written leaves a gap in the partition's
+      // sequences: later batches can only go after an epoch bump (KIP-360).
+      gap_ = true;
+    }
+  }
   const std::shared_ptr<batch_result> result = std::move(b->result);
   result->error = error;
   result->message = std::move(message);
@@ -264,8 +277,11 @@ void accumulator::set_producer(std::int64_t producer_id, std::int16_t epoch) noe
   producer_epoch_ = epoch;
 }
 
-bool accumulator::next_in_sequence(const batch* b) const noexcept {
-  return b->base_sequence == queues_[b->queue]->acked_sequence;
+sequence_position accumulator::position_of(const batch* b) const noexcept {
+  constexpr std::int64_t modulus = static_cast<std::int64_t>(std::numeric_limits<std::int32_t>::max()) + 1;
+  const std::int64_t ahead = (static_cast<std::int64_t>(b->base_sequence) - queues_[b->queue]->acked_sequence + modulus) % modulus;
+  if (ahead == 0) return sequence_position::next;
+  return ahead < modulus / 2 ? sequence_position::ahead : sequence_position::behind;
 }
 
 bool accumulator::reset_sequences() {
@@ -273,8 +289,10 @@ bool accumulator::reset_sequences() {
   for (partition_queue* q : queues_) {
     q->next_sequence = 0;
     q->acked_sequence = 0;
+    q->confirmed = false;
     for (batch* b : q->batches) b->base_sequence = -1;
   }
+  gap_ = false;
   return true;
 }
 

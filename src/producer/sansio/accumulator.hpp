@@ -102,6 +102,13 @@ struct append_result {
   bool batch_closed = false; ///< a batch of this partition closed (the sticky partitioner moves on)
 };
 
+/// Where a batch's sequence stands against its partition's last acknowledged one.
+enum class sequence_position {
+  next,    ///< right after it: an out-of-order answer means the broker lost the sequence
+  ahead,   ///< later: an earlier batch is unresolved (an out-of-order answer echoes it)
+  behind,  ///< before it: the broker has moved past; this sequence can never be written
+};
+
 /// The batches for one broker, in one ProduceRequest.
 struct node_batches {
   std::int32_t node = -1;
@@ -165,15 +172,20 @@ class accumulator {
   /// Fails every queued batch (stop without flushing, or a fatal producer error).
   std::size_t fail_all(std::error_code error, const std::string& message);
 
-  /// Whether `b` carries the sequence right after the last acknowledged batch of its
-  /// partition. An OUT_OF_ORDER_SEQUENCE_NUMBER for a batch that does not is the echo of an
-  /// earlier batch's failure (retried in order); for one that does, the sequence is lost.
-  bool next_in_sequence(const batch* b) const noexcept;
+  /// Where `b`'s sequence stands (for an OUT_OF_ORDER_SEQUENCE_NUMBER answer).
+  sequence_position position_of(const batch* b) const noexcept;
+  /// A numbered batch of the current epoch failed (or the shell asked): the sequences have a
+  /// gap, so the producer must bump its epoch (KIP-360) once nothing is in flight, then
+  /// reset_sequences().
+  bool needs_epoch_bump() const noexcept { return gap_; }
+  void request_epoch_bump() noexcept { gap_ = true; }
   /// The idempotent producer's identity, stamped on batches when they are first sent.
   void set_producer(std::int64_t producer_id, std::int16_t epoch) noexcept;
+  std::int64_t producer_id() const noexcept { return producer_id_; }
+  std::int16_t producer_epoch() const noexcept { return producer_epoch_; }
   /// After an epoch bump (KIP-360), with nothing in flight: every partition's sequences
-  /// restart at 0 and queued batches are numbered afresh, in order, when next sent. False
-  /// (and nothing changed) while batches are in flight.
+  /// restart at 0, queued batches are numbered afresh, in order, when next sent, and the
+  /// bump request clears. False (and nothing changed) while batches are in flight.
   bool reset_sequences();
 
   /// While > 0 every batch is ready regardless of linger (flush()).
@@ -195,6 +207,7 @@ class accumulator {
     int in_flight = 0;
     std::int32_t next_sequence = 0;
     std::int32_t acked_sequence = 0;  ///< the sequence after the last acknowledged batch
+    bool confirmed = false;  ///< a batch was acknowledged in this epoch (more may be in flight)
     std::uint64_t next_ordinal = 0;
     std::size_t index = 0;  ///< in queues_
   };
@@ -218,6 +231,7 @@ class accumulator {
   std::size_t used_ = 0;
   std::size_t in_flight_ = 0;
   int flushing_ = 0;
+  bool gap_ = false;
   std::int64_t producer_id_ = -1;
   std::int16_t producer_epoch_ = -1;
   std::size_t drain_start_ = 0;

@@ -1,0 +1,320 @@
+// asiokafka::Producer: sends records to Kafka in batches, like aiokafka's AIOKafkaProducer.
+// `co_await producer.send(...)` returns once the record sits in a batch (a DeliveryHandle);
+// `co_await handle` returns its RecordMetadata once the broker acknowledged it. See
+// docs/producer.md.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+
+#include "asiokafka/async.hpp"
+#include "asiokafka/producer_config.hpp"
+#include "asiokafka/protocol/records.hpp"
+
+namespace asiokafka {
+
+/// A view of bytes for keys, values and header values: from std::string(_view), string
+/// literals, std::span<const std::byte> or std::span<const std::uint8_t>. send() copies the
+/// bytes before it returns, so the view may refer to a temporary.
+class BytesView {
+ public:
+  BytesView(std::string_view s) noexcept : data_(reinterpret_cast<const std::uint8_t*>(s.data())), size_(s.size()) {}
+  BytesView(const char* s) noexcept : BytesView(std::string_view(s)) {}
+  BytesView(const std::string& s) noexcept : BytesView(std::string_view(s)) {}
+  BytesView(std::span<const std::byte> b) noexcept
+      : data_(reinterpret_cast<const std::uint8_t*>(b.data())), size_(b.size()) {}
+  BytesView(std::span<const std::uint8_t> b) noexcept : data_(b.data()), size_(b.size()) {}
+  BytesView(const std::vector<std::uint8_t>& b) noexcept : data_(b.data()), size_(b.size()) {}
+
+  const std::uint8_t* data() const noexcept { return data_; }
+  std::size_t size() const noexcept { return size_; }
+  protocol::byte_view bytes() const noexcept { return {data_, size_}; }
+
+ private:
+  const std::uint8_t* data_;
+  std::size_t size_;
+};
+
+/// A record header: a string key and an optional (nullable) value. Views, copied by send().
+struct Header {
+  std::string_view key;
+  std::optional<BytesView> value;
+};
+
+/// What a record carries besides its topic and value. Every member is a view or a number, so
+/// `co_await producer.send("t", v, {.key = k})` is safe on every compiler (docs/design.md,
+/// "GCC 12"); send() copies what they refer to before it returns.
+struct SendOptions {
+  std::optional<BytesView> key;            ///< none: a null key (sticky partitioning)
+  std::optional<std::int32_t> partition;   ///< none: the partitioner chooses
+  std::optional<std::int64_t> timestamp;   ///< milliseconds since the epoch; none: now
+  std::span<const Header> headers;
+};
+
+/// Where an acknowledged record landed.
+struct RecordMetadata {
+  std::string topic;
+  std::int32_t partition = -1;
+  std::int64_t offset = -1;          ///< -1 with acks=0
+  std::int64_t timestamp = -1;       ///< the record's, or the broker's with LogAppendTime
+  protocol::TimestampType timestamp_type = protocol::TimestampType::create_time;
+  std::int64_t log_start_offset = -1;
+};
+
+namespace detail {
+
+/// A move-only callable of void(std::error_code, std::string, RecordMetadata): it holds a
+/// completion handler, which may be move-only.
+class delivery_callback {
+ public:
+  delivery_callback() = default;
+  template <class F>
+  delivery_callback(F f) : impl_(std::make_unique<model<F>>(std::move(f))) {}
+  void operator()(std::error_code ec, std::string message, RecordMetadata md) {
+    impl_->call(ec, std::move(message), std::move(md));
+  }
+  explicit operator bool() const noexcept { return impl_ != nullptr; }
+
+ private:
+  struct concept_t {
+    virtual ~concept_t() = default;
+    virtual void call(std::error_code, std::string, RecordMetadata) = 0;
+  };
+  template <class F>
+  struct model final : concept_t {
+    explicit model(F fn) : f(std::move(fn)) {}
+    void call(std::error_code ec, std::string message, RecordMetadata md) override {
+      std::move(f)(ec, std::move(message), std::move(md));
+    }
+    F f;
+  };
+  std::unique_ptr<concept_t> impl_;
+};
+
+/// The shared state behind DeliveryHandle (one per batch; implemented in src/producer).
+class delivery_state {
+ public:
+  using callback = delivery_callback;
+  virtual ~delivery_state() = default;
+  /// Calls `cb` once the batch completed (at once if it has), on the producer's executor.
+  virtual void wait(std::int32_t index, std::int64_t timestamp, callback cb) = 0;
+  virtual bool completed() const noexcept = 0;
+  virtual const boost::asio::any_io_executor& executor() const noexcept = 0;
+};
+
+}  // namespace detail
+
+/// The acknowledgement of one record, like the future aiokafka's send() returns. Cheap to
+/// copy (it shares its batch's state). `co_await handle.async_wait()` returns the
+/// RecordMetadata or throws asiokafka::error; async_wait takes any completion token.
+/// (Boost 1.81 cannot co_await an object that is itself an asynchronous operation, so the
+/// handle is not directly awaitable.)
+class DeliveryHandle {
+ public:
+  DeliveryHandle() = default;
+  DeliveryHandle(std::shared_ptr<detail::delivery_state> state, std::int32_t index, std::int64_t timestamp)
+      : state_(std::move(state)), index_(index), timestamp_(timestamp) {}
+
+  /// Completes with the record's metadata once its batch was acknowledged, or with the error
+  /// that failed it. Signature: void(error_code, RecordMetadata).
+  template <class Token = default_token_t>
+  auto async_wait(Token&& token = {}) const {
+    return boost::asio::async_initiate<Token, void(error_code, RecordMetadata)>(
+        [](auto handler, std::shared_ptr<detail::delivery_state> state, std::int32_t index, std::int64_t ts) {
+          start_wait(std::move(handler), std::move(state), index, ts, [](auto& h, std::error_code ec, std::string m,
+                                                                        RecordMetadata md) {
+            detail::complete(h, ec, std::move(m), std::move(md));
+          });
+        },
+        token, state_, index_, timestamp_);
+  }
+  /// Whether the batch has completed (acknowledged or failed).
+  bool done() const noexcept { return state_ && state_->completed(); }
+  bool valid() const noexcept { return state_ != nullptr; }
+
+ private:
+  template <class Handler, class Finish>
+  static void start_wait(Handler handler, std::shared_ptr<detail::delivery_state> state, std::int32_t index,
+                         std::int64_t ts, Finish finish) {
+    if (!state) {
+      const auto ex = boost::asio::get_associated_executor(handler);
+      boost::asio::post(ex, [h = std::move(handler), finish]() mutable {
+        finish(h, make_error_code(client_errc::invalid_argument), "an empty DeliveryHandle", RecordMetadata{});
+      });
+      return;
+    }
+    const auto ex = boost::asio::get_associated_executor(handler, state->executor());
+    // Posted, not dispatched: the producer completes batches from inside its own loops, and a
+    // handler run inline could call back into the producer there.
+    state->wait(index, ts, [h = std::move(handler), ex, finish](std::error_code ec, std::string message,
+                                                                RecordMetadata md) mutable {
+      boost::asio::post(ex, [h = std::move(h), finish, ec, message = std::move(message),
+                                 md = std::move(md)]() mutable { finish(h, ec, std::move(message), std::move(md)); });
+    });
+  }
+
+  std::shared_ptr<detail::delivery_state> state_;
+  std::int32_t index_ = 0;
+  std::int64_t timestamp_ = -1;
+};
+
+namespace detail {
+class producer_impl;
+struct owned_record;
+std::shared_ptr<producer_impl> make_producer(boost::asio::any_io_executor ex, ProducerConfig config);
+
+/// What send() did at call time: appended (the fast path: on the producer's executor, the
+/// topic's metadata known, buffer room), failed at once, or copied the record into `pending`
+/// for the slow path (waiting for metadata or room, or hopping from another thread).
+struct send_prep {
+  bool appended = false;
+  DeliveryHandle handle;
+  std::shared_ptr<owned_record> pending;
+  std::error_code error;
+  std::string message;
+};
+send_prep prepare_send(producer_impl& p, std::string_view topic, BytesView value, const SendOptions& options);
+/// The slow path: appends `pending` (in call order) and sets `out`.
+boost::asio::awaitable<op_error> producer_send(std::shared_ptr<producer_impl> p, std::shared_ptr<owned_record> pending,
+                                              DeliveryHandle& out);
+/// Appends `pending` if set (else `handle` is the appended record), then waits for the ack.
+boost::asio::awaitable<op_error> producer_send_and_wait(std::shared_ptr<producer_impl> p,
+                                                       std::shared_ptr<owned_record> pending, DeliveryHandle handle,
+                                                       RecordMetadata& out);
+boost::asio::awaitable<op_error> producer_start(std::shared_ptr<producer_impl> p);
+boost::asio::awaitable<op_error> producer_stop(std::shared_ptr<producer_impl> p);
+boost::asio::awaitable<op_error> producer_flush(std::shared_ptr<producer_impl> p);
+boost::asio::awaitable<op_error> producer_partitions(std::shared_ptr<producer_impl> p, std::string topic,
+                                                    std::vector<std::int32_t>& out);
+void producer_destroyed(producer_impl& p) noexcept;
+
+/// Completes `handler` on its executor (never inside the initiating function).
+template <class Handler, class Value>
+void post_completion(Handler&& handler, const boost::asio::any_io_executor& ex, std::error_code ec, std::string message,
+                     Value value) {
+  const auto hex = boost::asio::get_associated_executor(handler, ex);
+  boost::asio::post(hex, [h = std::forward<Handler>(handler), ec, m = std::move(message), v = std::move(value)]() mutable {
+    complete(h, ec, std::move(m), std::move(v));
+  });
+}
+}  // namespace detail
+
+/// An asynchronous Kafka producer on one executor (use a strand for a multi-threaded
+/// io_context). Construct, start(), send(), stop(). Calls from other threads hop to the
+/// executor (a post each). Destroying it without stop() fails what is pending and closes.
+class Producer {
+ public:
+  using executor_type = boost::asio::any_io_executor;
+
+  /// Validates `config` (throws asiokafka::error, client_errc::invalid_config, naming the
+  /// option). Nothing connects before start().
+  Producer(executor_type executor, ProducerConfig config)
+      : executor_(executor), impl_(detail::make_producer(std::move(executor), std::move(config))) {}
+  ~Producer() {
+    if (impl_) detail::producer_destroyed(*impl_);
+  }
+  Producer(Producer&&) noexcept = default;
+  Producer& operator=(Producer&&) noexcept = default;
+
+  const executor_type& get_executor() const noexcept { return executor_; }
+
+  /// Connects to a bootstrap broker and, with idempotence, obtains a producer id.
+  template <class Token = default_token_t>
+  auto start(Token&& token = {}) {
+    return boost::asio::async_initiate<Token, void(error_code)>(
+        [](auto handler, executor_type ex, std::shared_ptr<detail::producer_impl> p) {
+          detail::launch(ex, detail::producer_start(std::move(p)), std::move(handler), [] {});
+        },
+        token, executor_, impl_);
+  }
+
+  /// Sends what is buffered (waiting at most delivery_timeout for each batch), then closes.
+  template <class Token = default_token_t>
+  auto stop(Token&& token = {}) {
+    return boost::asio::async_initiate<Token, void(error_code)>(
+        [](auto handler, executor_type ex, std::shared_ptr<detail::producer_impl> p) {
+          detail::launch(ex, detail::producer_stop(std::move(p)), std::move(handler), [] {});
+        },
+        token, executor_, impl_);
+  }
+
+  /// Puts a record into its partition's batch and completes with its DeliveryHandle. On the
+  /// producer's executor with buffer room and the topic's metadata known, the record is
+  /// appended during this call; otherwise it is copied and waits (at most max_block) for
+  /// metadata and room, then is appended in call order. Once appended it will be sent even
+  /// if the operation is cancelled. Signature: void(error_code, DeliveryHandle).
+  template <class Token = default_token_t>
+  auto send(std::string_view topic, BytesView value, const SendOptions& options = {}, Token&& token = {}) {
+    return boost::asio::async_initiate<Token, void(error_code, DeliveryHandle)>(
+        [](auto handler, executor_type ex, std::shared_ptr<detail::producer_impl> p, detail::send_prep prep) {
+          if (prep.appended || prep.error) {
+            detail::post_completion(std::move(handler), ex, prep.error, std::move(prep.message), std::move(prep.handle));
+            return;
+          }
+          auto out = std::make_shared<DeliveryHandle>();
+          detail::launch(ex, detail::producer_send(std::move(p), std::move(prep.pending), *out), std::move(handler),
+                         [out] { return std::move(*out); });
+        },
+        token, executor_, impl_, detail::prepare_send(*impl_, topic, value, options));
+  }
+
+  /// send(), then waits for the acknowledgement. Signature: void(error_code, RecordMetadata).
+  template <class Token = default_token_t>
+  auto send_and_wait(std::string_view topic, BytesView value, const SendOptions& options = {}, Token&& token = {}) {
+    return boost::asio::async_initiate<Token, void(error_code, RecordMetadata)>(
+        [](auto handler, executor_type ex, std::shared_ptr<detail::producer_impl> p, detail::send_prep prep) {
+          if (prep.error) {
+            detail::post_completion(std::move(handler), ex, prep.error, std::move(prep.message), RecordMetadata{});
+            return;
+          }
+          auto out = std::make_shared<RecordMetadata>();
+          detail::launch(ex,
+                         detail::producer_send_and_wait(std::move(p), std::move(prep.pending), std::move(prep.handle),
+                                                        *out),
+                         std::move(handler), [out] { return std::move(*out); });
+        },
+        token, executor_, impl_, detail::prepare_send(*impl_, topic, value, options));
+  }
+
+  /// Makes every buffered batch ready now and completes once all records sent before this
+  /// call were acknowledged or failed. Signature: void(error_code).
+  template <class Token = default_token_t>
+  auto flush(Token&& token = {}) {
+    return boost::asio::async_initiate<Token, void(error_code)>(
+        [](auto handler, executor_type ex, std::shared_ptr<detail::producer_impl> p) {
+          detail::launch(ex, detail::producer_flush(std::move(p)), std::move(handler), [] {});
+        },
+        token, executor_, impl_);
+  }
+
+  /// The topic's partitions (waiting at most max_block for its metadata).
+  /// Signature: void(error_code, std::vector<std::int32_t>).
+  template <class Token = default_token_t>
+  auto partitions_for(std::string topic, Token&& token = {}) {
+    return boost::asio::async_initiate<Token, void(error_code, std::vector<std::int32_t>)>(
+        [](auto handler, executor_type ex, std::shared_ptr<detail::producer_impl> p, std::string t) {
+          auto out = std::make_shared<std::vector<std::int32_t>>();
+          detail::launch(ex, detail::producer_partitions(std::move(p), std::move(t), *out), std::move(handler),
+                         [out] { return std::move(*out); });
+        },
+        token, executor_, impl_, std::move(topic));
+  }
+
+ private:
+  executor_type executor_;
+  std::shared_ptr<detail::producer_impl> impl_;
+};
+
+}  // namespace asiokafka

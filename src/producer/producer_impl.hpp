@@ -1,0 +1,134 @@
+// The Producer's Asio shell: the state behind asiokafka::Producer, its send paths (fast: append
+// at call time; slow: copied, in call order, waiting for metadata and memory) and the sender
+// task that drains the accumulator into ProduceRequests. Everything runs on the producer's
+// executor. docs/design.md ("Producer") states the invariants.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "asiokafka/producer.hpp"
+#include "net/cluster.hpp"
+#include "net/notifier.hpp"
+#include "producer/sansio/accumulator.hpp"
+#include "producer/sansio/partitioner.hpp"
+
+namespace asiokafka::detail {
+
+/// A record copied for the slow path of send().
+struct owned_record {
+  std::string topic;
+  std::optional<std::string> key;
+  std::string value;
+  std::optional<std::int32_t> partition;
+  std::optional<std::int64_t> timestamp;
+  std::vector<std::pair<std::string, std::optional<std::string>>> headers;
+};
+
+/// A batch's result plus the waiters of its records' DeliveryHandles.
+class delivery final : public producer::batch_result, public delivery_state {
+ public:
+  explicit delivery(boost::asio::any_io_executor ex) : executor_(std::move(ex)) {}
+  void on_done() override;
+  void wait(std::int32_t index, std::int64_t timestamp, callback cb) override;
+  bool completed() const noexcept override { return done; }
+  const boost::asio::any_io_executor& executor() const noexcept override { return executor_; }
+
+  std::string topic;
+  std::int32_t partition = -1;
+  bool acks_none = false;
+
+ private:
+  RecordMetadata metadata_of(std::int32_t index, std::int64_t timestamp) const;
+  struct waiter {
+    std::int32_t index;
+    std::int64_t timestamp;
+    callback cb;
+  };
+  boost::asio::any_io_executor executor_;
+  std::vector<waiter> waiters_;
+};
+
+class producer_impl : public std::enable_shared_from_this<producer_impl> {
+ public:
+  producer_impl(boost::asio::any_io_executor ex, ProducerConfig config);
+  ~producer_impl();
+
+  enum class state { created, starting, running, stopping, stopped };
+
+  /// Appends now if it can; see send_prep.
+  send_prep prepare(std::string_view topic, BytesView value, const SendOptions& options);
+  boost::asio::awaitable<op_error> send_slow(std::shared_ptr<owned_record> r, DeliveryHandle& out);
+  boost::asio::awaitable<op_error> start();
+  boost::asio::awaitable<op_error> stop();
+  boost::asio::awaitable<op_error> flush();
+  boost::asio::awaitable<op_error> partitions(std::string topic, std::vector<std::int32_t>& out);
+  /// The Producer object went away: fail what is queued and close without waiting.
+  void abandon() noexcept;
+
+  const boost::asio::any_io_executor& executor() const noexcept { return executor_; }
+
+ private:
+  struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  struct topic_info {
+    std::vector<std::int32_t> all;
+    std::vector<std::int32_t> available;  ///< with a leader now
+  };
+  enum class attempt { appended, failed, no_metadata, no_memory };
+  struct record_ref {
+    std::string_view topic;
+    std::optional<protocol::byte_view> key;
+    protocol::byte_view value;
+    std::optional<std::int32_t> partition;
+    std::int64_t timestamp;
+    std::span<const protocol::RecordHeader> headers;
+  };
+
+  bool on_executor() const noexcept;
+  const topic_info* topic_of(std::string_view topic);
+  attempt try_append(const record_ref& r, bool may_allocate, DeliveryHandle& out, op_error& err);
+  void wake_sender() noexcept;
+  boost::asio::awaitable<void> sender_loop();
+  boost::asio::awaitable<void> send_request(std::int32_t node, std::vector<producer::batch*> batches);
+  void handle_failure(producer::batch* b, std::error_code ec, const std::string& message, net::time_point now);
+  /// InitProducerId: a new producer id, or (bump) the current id with the next epoch.
+  boost::asio::awaitable<op_error> init_producer_id(net::time_point deadline, bool bump);
+  /// Bumps the epoch with nothing in flight and resets the sequences; false: the loop ends.
+  boost::asio::awaitable<bool> bump_epoch();
+  void released() noexcept;
+  void advance_turn() noexcept;
+
+  boost::asio::any_io_executor executor_;
+  ProducerConfig config_;
+  std::shared_ptr<net::cluster> cluster_;
+  producer::accumulator acc_;
+  producer::sticky_partitioner sticky_;
+  std::unordered_map<std::string, topic_info, string_hash, std::equal_to<>> topics_;
+  net::event_source<net::metadata_change>::subscription on_metadata_;
+  net::notifier sender_wake_;
+  bool sender_dirty_ = false;
+  net::notifier memory_;     ///< released memory (and appends in turn) wake slow sends
+  net::notifier completed_;  ///< a batch completed (flush and stop wait on it)
+  std::uint64_t next_ticket_ = 0;
+  std::uint64_t serving_ = 0;  ///< the slow send whose turn it is
+  std::set<std::uint64_t> abandoned_;  ///< tickets of slow sends that gave up before their turn
+  std::size_t memory_waiters_ = 0;
+  std::unordered_map<std::int32_t, std::size_t> node_in_flight_;
+  net::task_group tasks_;
+  state state_ = state::created;
+  op_error fatal_;  ///< set: every later send fails with it
+};
+
+}  // namespace asiokafka::detail

@@ -1,0 +1,345 @@
+// asiokafka::Producer against the single-node broker: records read back by librdkafka's
+// consumer with every field compared, keyed partitioning, every codec, the spellings users
+// write (temporaries, loops, lambdas: run under ASan too), acks=0, bad input and shutdown.
+#include "asiokafka/producer.hpp"
+#include "asiokafka/kafka_error.hpp"
+
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+
+#include <array>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "producer/sansio/partitioner.hpp"
+#include "support/async.hpp"
+#include "support/rig.hpp"
+
+namespace asiokafka::test {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+std::string unique_topic(const std::string& stem) {
+  std::random_device rd;
+  return stem + "-" + std::to_string(rd() % 1000000000u);
+}
+
+rd_kafka_conf_t* rdk_conf(const std::string& bootstrap, std::initializer_list<std::pair<const char*, std::string>> kv) {
+  rd_kafka_conf_t* c = rd_kafka_conf_new();
+  char err[512];
+  rd_kafka_conf_set(c, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
+  for (const auto& [k, v] : kv) EXPECT_EQ(rd_kafka_conf_set(c, k, v.c_str(), err, sizeof err), RD_KAFKA_CONF_OK) << err;
+  return c;
+}
+
+void create_topic(const std::string& bootstrap, const std::string& topic, int partitions) {
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, rdk_conf(bootstrap, {}), err, sizeof err);
+  ASSERT_NE(rk, nullptr) << err;
+  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, err, sizeof err);
+  rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
+  rd_kafka_CreateTopics(rk, &nt, 1, nullptr, q);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 30000);
+  ASSERT_NE(ev, nullptr);
+  size_t n = 0;
+  const rd_kafka_topic_result_t** trs = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+  ASSERT_EQ(n, 1u);
+  EXPECT_EQ(rd_kafka_topic_result_error(trs[0]), RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_event_destroy(ev);
+  rd_kafka_queue_destroy(q);
+  rd_kafka_NewTopic_destroy(nt);
+  rd_kafka_destroy(rk);
+}
+
+struct Consumed {
+  std::optional<std::string> key, value;
+  std::vector<std::pair<std::string, std::optional<std::string>>> headers;
+  std::int64_t timestamp = -1;
+};
+
+// Reads `count` records from every partition's beginning with CRC checks on, bounded by 30 s.
+std::map<std::pair<std::int32_t, std::int64_t>, Consumed> consume(const std::string& bootstrap,
+                                                                  const std::string& topic, int partitions,
+                                                                  std::size_t count) {
+  std::map<std::pair<std::int32_t, std::int64_t>, Consumed> out;
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(
+      RD_KAFKA_CONSUMER,
+      rdk_conf(bootstrap, {{"group.id", topic}, {"check.crcs", "true"}, {"enable.auto.commit", "false"}}), err,
+      sizeof err);
+  EXPECT_NE(rk, nullptr) << err;
+  if (!rk) return out;
+  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p) {
+    rd_kafka_topic_partition_list_add(parts, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  EXPECT_EQ(rd_kafka_assign(rk, parts), RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_topic_partition_list_destroy(parts);
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (out.size() < count && std::chrono::steady_clock::now() < deadline) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 200);
+    if (!m) continue;
+    if (m->err) {
+      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) ADD_FAILURE() << rd_kafka_message_errstr(m);
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    Consumed c;
+    if (m->key) c.key = std::string(static_cast<const char*>(m->key), m->key_len);
+    if (m->payload) c.value = std::string(static_cast<const char*>(m->payload), m->len);
+    rd_kafka_timestamp_type_t tstype;
+    c.timestamp = rd_kafka_message_timestamp(m, &tstype);
+    rd_kafka_headers_t* hs = nullptr;
+    if (rd_kafka_message_headers(m, &hs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      for (std::size_t j = 0; j < rd_kafka_header_cnt(hs); ++j) {
+        const char* name;
+        const void* val;
+        size_t size;
+        rd_kafka_header_get_all(hs, j, &name, &val, &size);
+        c.headers.emplace_back(name, val ? std::optional<std::string>(std::string(static_cast<const char*>(val), size))
+                                         : std::nullopt);
+      }
+    }
+    out[{m->partition, m->offset}] = std::move(c);
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  return out;
+}
+
+ProducerConfig config_for(const Rig& rig) {
+  ProducerConfig c;
+  c.bootstrap_servers = rig.bootstrap("PLAINTEXT");
+  return c;
+}
+
+struct Sent {
+  std::optional<std::string> key;
+  std::string value;
+  std::int64_t timestamp;
+  RecordMetadata md;
+};
+
+TEST(ProducerRealBroker, KeyedAndKeylessRecordsWithHeadersReadBackByLibrdkafka) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
+  const std::string topic = unique_topic("producer-fields");
+  create_topic(rig.bootstrap("PLAINTEXT"), topic, 4);
+  auto body = [](ProducerConfig cfg, std::string t) -> asio::awaitable<std::vector<Sent>> {
+    Producer producer(co_await asio::this_coro::executor, std::move(cfg));
+    co_await producer.start();
+    std::vector<Sent> sent;
+    std::vector<DeliveryHandle> handles;
+    const std::array<Header, 2> headers{Header{"trace", BytesView("abc")}, Header{"empty", std::nullopt}};
+    for (int i = 0; i < 400; ++i) {
+      Sent s;
+      if (i % 2 == 0) s.key = "key-" + std::to_string(i % 20);
+      s.value = "value-" + std::to_string(i);
+      s.timestamp = 1'700'000'000'000 + i;
+      SendOptions options;
+      if (s.key) options.key = BytesView(*s.key);
+      options.timestamp = s.timestamp;
+      options.headers = headers;
+      handles.push_back(co_await producer.send(t, s.value, options));
+      sent.push_back(std::move(s));
+    }
+    for (std::size_t i = 0; i < handles.size(); ++i) sent[i].md = co_await handles[i].async_wait();
+    co_await producer.stop();
+    co_return sent;
+  };
+  const auto sent = run_async(body(config_for(rig), topic), 60s);
+  const auto read = consume(rig.bootstrap("PLAINTEXT"), topic, 4, sent.size());
+  ASSERT_EQ(read.size(), sent.size());
+  for (const auto& s : sent) {
+    EXPECT_EQ(s.md.topic, topic);
+    ASSERT_GE(s.md.partition, 0);
+    ASSERT_LT(s.md.partition, 4);
+    if (s.key) {
+      const auto* k = reinterpret_cast<const std::uint8_t*>(s.key->data());
+      EXPECT_EQ(s.md.partition, producer::partition_for_key({k, s.key->size()}, 4)) << *s.key;
+    }
+    EXPECT_EQ(s.md.timestamp, s.timestamp);
+    EXPECT_EQ(s.md.timestamp_type, protocol::TimestampType::create_time);
+    const auto it = read.find({s.md.partition, s.md.offset});
+    ASSERT_NE(it, read.end()) << "no record at " << s.md.partition << "/" << s.md.offset;
+    EXPECT_EQ(it->second.key, s.key);
+    EXPECT_EQ(it->second.value, s.value);
+    EXPECT_EQ(it->second.timestamp, s.timestamp);
+    ASSERT_EQ(it->second.headers.size(), 2u);
+    EXPECT_EQ(it->second.headers[0], (std::pair<std::string, std::optional<std::string>>{"trace", "abc"}));
+    EXPECT_EQ(it->second.headers[1], (std::pair<std::string, std::optional<std::string>>{"empty", std::nullopt}));
+  }
+}
+
+TEST(ProducerRealBroker, EveryCodecAndBothAckModes) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
+  const std::array codecs{protocol::CompressionType::none, protocol::CompressionType::gzip,
+                          protocol::CompressionType::snappy, protocol::CompressionType::lz4,
+                          protocol::CompressionType::zstd};
+  for (const auto codec : codecs) {
+    SCOPED_TRACE(static_cast<int>(codec));
+    const std::string topic = unique_topic("producer-codec");
+    create_topic(rig.bootstrap("PLAINTEXT"), topic, 1);
+    auto config = config_for(rig);
+    config.compression_type = codec;
+    auto body = [](ProducerConfig cfg, std::string t) -> asio::awaitable<std::int64_t> {
+      Producer producer(co_await asio::this_coro::executor, std::move(cfg));
+      co_await producer.start();
+      for (int i = 0; i < 99; ++i) (void)co_await producer.send(t, "v-" + std::to_string(i));
+      const RecordMetadata last = co_await producer.send_and_wait(t, "v-99");
+      co_await producer.stop();
+      co_return last.offset;
+    };
+    EXPECT_EQ(run_async(body(config, topic), 60s), 99);
+    const auto read = consume(rig.bootstrap("PLAINTEXT"), topic, 1, 100);
+    ASSERT_EQ(read.size(), 100u);
+    for (std::int64_t i = 0; i < 100; ++i) EXPECT_EQ(read.at({0, i}).value, "v-" + std::to_string(i));
+  }
+  // acks=0: no answer, so no offset; the records still arrive.
+  const std::string topic = unique_topic("producer-acks0");
+  create_topic(rig.bootstrap("PLAINTEXT"), topic, 1);
+  auto config = config_for(rig);
+  config.acks = Acks::none;
+  config.enable_idempotence = false;
+  auto body = [](ProducerConfig cfg, std::string t) -> asio::awaitable<std::int64_t> {
+    Producer producer(co_await asio::this_coro::executor, std::move(cfg));
+    co_await producer.start();
+    for (int i = 0; i < 9; ++i) (void)co_await producer.send(t, "x");
+    const RecordMetadata md = co_await producer.send_and_wait(t, "x");
+    co_await producer.stop();
+    co_return md.offset;
+  };
+  EXPECT_EQ(run_async(body(config, topic), 60s), -1);
+  EXPECT_EQ(consume(rig.bootstrap("PLAINTEXT"), topic, 1, 10).size(), 10u);
+}
+
+// The spellings of DEVELOPERS.md: temporaries, literals and braced options inside co_await,
+// in loops and in lambdas (GCC 12's bug must not reach them; the ASan build runs this too).
+TEST(ProducerRealBroker, NaturalSpellingsWithTemporaries) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
+  const std::string topic = unique_topic("producer-spellings");
+  create_topic(rig.bootstrap("PLAINTEXT"), topic, 1);
+  auto body = [](ProducerConfig cfg, std::string t) -> asio::awaitable<std::vector<std::int64_t>> {
+    Producer producer(co_await asio::this_coro::executor, std::move(cfg));
+    co_await producer.start();
+    std::vector<std::int64_t> offsets;
+    for (int i = 0; i < 3; ++i) {
+      auto h = co_await producer.send(t, std::string("value-") + std::to_string(i),
+                                      {.key = std::string("key-") + std::to_string(i)});
+      offsets.push_back((co_await h.async_wait()).offset);
+    }
+    offsets.push_back((co_await producer.send_and_wait(t, "literal", {.key = "k", .timestamp = 5})).offset);
+    auto send_one = [&producer, &t](std::string v) -> asio::awaitable<std::int64_t> {
+      co_return (co_await producer.send_and_wait(t, v, {.key = std::string(v)})).offset;
+    };
+    offsets.push_back(co_await send_one("from-a-lambda"));
+    const auto result = co_await producer.send_and_wait(t, std::string(1000, 'z'), {},
+                                                        asio::as_tuple(asio::use_awaitable));
+    offsets.push_back(std::get<0>(result) ? -2 : std::get<1>(result).offset);
+    co_await producer.stop();
+    co_return offsets;
+  };
+  EXPECT_EQ(run_async(body(config_for(rig), topic), 60s), (std::vector<std::int64_t>{0, 1, 2, 3, 4, 5}));
+  const auto read = consume(rig.bootstrap("PLAINTEXT"), topic, 1, 6);
+  ASSERT_EQ(read.size(), 6u);
+  EXPECT_EQ(read.at({0, 0}).key, "key-0");
+  EXPECT_EQ(read.at({0, 3}).value, "literal");
+  EXPECT_EQ(read.at({0, 3}).timestamp, 5);
+  EXPECT_EQ(read.at({0, 4}).key, "from-a-lambda");
+}
+
+TEST(ProducerRealBroker, BadInputFailsThatSendOnly) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
+  const std::string topic = unique_topic("producer-bad");
+  create_topic(rig.bootstrap("PLAINTEXT"), topic, 2);
+  auto config = config_for(rig);
+  config.max_request_size = 20'000;
+  config.max_block = 1500ms;
+  config.allow_auto_create_topics = false;
+  struct Seen {
+    error_code too_large, bad_partition, unknown_topic, not_started;
+    std::string unknown_topic_message;
+    std::chrono::steady_clock::duration unknown_topic_after{};
+    std::int64_t after_offset = -1;
+  };
+  auto body = [](ProducerConfig cfg, std::string t) -> asio::awaitable<Seen> {
+    Seen seen;
+    Producer producer(co_await asio::this_coro::executor, std::move(cfg));
+    const auto early = co_await producer.send(t, "v", {}, asio::as_tuple(asio::use_awaitable));
+    seen.not_started = std::get<0>(early);
+    co_await producer.start();
+    const auto big = co_await producer.send(t, std::string(30'000, 'x'), {}, asio::as_tuple(asio::use_awaitable));
+    seen.too_large = std::get<0>(big);
+    const auto bad = co_await producer.send(t, "v", {.partition = 7}, asio::as_tuple(asio::use_awaitable));
+    seen.bad_partition = std::get<0>(bad);
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      (void)co_await producer.send(t + "-missing", "v");
+    } catch (const asiokafka::error& e) {
+      seen.unknown_topic = e.code();
+      seen.unknown_topic_message = e.what();
+    }
+    seen.unknown_topic_after = std::chrono::steady_clock::now() - start;
+    seen.after_offset = (co_await producer.send_and_wait(t, "still fine", {.partition = 1})).offset;
+    co_await producer.stop();
+    co_return seen;
+  };
+  const Seen seen = run_async(body(config, topic), 60s);
+  EXPECT_EQ(seen.not_started, client_errc::client_closed);
+  EXPECT_EQ(seen.too_large, kafka_errc::message_too_large);
+  EXPECT_EQ(seen.bad_partition, client_errc::invalid_argument);
+  EXPECT_EQ(seen.unknown_topic, client_errc::timeout);
+  EXPECT_NE(seen.unknown_topic_message.find(topic + "-missing"), std::string::npos) << seen.unknown_topic_message;
+  EXPECT_GE(seen.unknown_topic_after, 1500ms);
+  EXPECT_LT(seen.unknown_topic_after, 6s);
+  EXPECT_EQ(seen.after_offset, 0);
+}
+
+TEST(ProducerRealBroker, DestroyedWithoutStopFailsPendingAndEnds) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
+  const std::string topic = unique_topic("producer-destroy");
+  create_topic(rig.bootstrap("PLAINTEXT"), topic, 1);
+  auto config = config_for(rig);
+  config.linger = 10s;  // nothing leaves before the producer goes
+  config.delivery_timeout = 60s;
+  config.request_timeout = 30s;
+  asio::io_context io;
+  std::optional<DeliveryHandle> handle;
+  std::optional<error_code> outcome;
+  {
+    auto producer = std::make_unique<Producer>(io.get_executor(), config);
+    auto body = [](Producer& p, std::string t, std::optional<DeliveryHandle>& out) -> asio::awaitable<void> {
+      co_await p.start();
+      out = co_await p.send(t, "pending");
+    };
+    asio::co_spawn(io, body(*producer, topic, handle), [&](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);
+      io.stop();
+    });
+    io.run_for(30s);
+    ASSERT_TRUE(handle);
+    io.restart();
+    producer.reset();
+  }
+  handle->async_wait([&](error_code ec, RecordMetadata) { outcome = ec; });
+  io.run_for(30s);  // ends when nothing is left: the producer's tasks are gone
+  ASSERT_TRUE(outcome);
+  EXPECT_EQ(*outcome, client_errc::client_closed);
+  EXPECT_TRUE(io.stopped()) << "work outlived the producer";
+}
+
+}  // namespace
+}  // namespace asiokafka::test
