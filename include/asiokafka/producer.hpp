@@ -170,9 +170,59 @@ class DeliveryHandle {
   std::int64_t timestamp_ = -1;
 };
 
+class BatchBuilder;
+namespace detail {
+struct batch_builder_state;
+/// Deletes the state where its type is complete (src/producer).
+struct batch_builder_deleter {
+  void operator()(batch_builder_state* s) const noexcept;
+};
+using batch_ptr = std::unique_ptr<batch_builder_state, batch_builder_deleter>;
+batch_ptr take_batch(BatchBuilder& b) noexcept;
+}  // namespace detail
+
+/// A batch the application fills itself (aiokafka's create_batch): append records until one
+/// does not fit, then Producer::send_batch sends the batch to one partition as one unit.
+/// Made by Producer::create_batch with the producer's compression and size limits.
+/// Move-only; not thread-safe.
+class BatchBuilder {
+ public:
+  /// Where an appended record sits in the batch.
+  struct Appended {
+    std::int32_t offset_delta = 0;  ///< its offset is the batch's base offset plus this
+    std::int64_t timestamp = -1;
+    std::size_t size = 0;           ///< its encoded size in the batch, in bytes
+  };
+
+  BatchBuilder(BatchBuilder&&) noexcept;
+  BatchBuilder& operator=(BatchBuilder&&) noexcept;
+  ~BatchBuilder();
+
+  /// Copies a record into the batch. nullopt when it does not fit (the batch would exceed
+  /// max_batch_size; the first record always fits) or the batch is closed. Throws
+  /// asiokafka::error (kafka_errc::message_too_large) for a record larger than
+  /// max_request_size on its own: it fits no batch.
+  std::optional<Appended> append(std::optional<BytesView> key, std::optional<BytesView> value,
+                                 std::optional<std::int64_t> timestamp = std::nullopt,
+                                 std::span<const Header> headers = {});
+  /// No more records (send_batch closes it too).
+  void close() noexcept;
+  bool closed() const noexcept;
+  std::int32_t record_count() const noexcept;
+  /// Bytes so far, uncompressed, batch header included.
+  std::size_t size() const noexcept;
+
+ private:
+  friend class Producer;
+  friend detail::batch_ptr detail::take_batch(BatchBuilder&) noexcept;
+  explicit BatchBuilder(detail::batch_ptr state) noexcept;
+  detail::batch_ptr state_;
+};
+
 namespace detail {
 class producer_impl;
 struct owned_record;
+batch_ptr make_batch(const producer_impl& p);
 std::shared_ptr<producer_impl> make_producer(boost::asio::any_io_executor ex, ProducerConfig config);
 
 /// What send() did at call time: appended (the fast path: on the producer's executor, the
@@ -193,6 +243,10 @@ boost::asio::awaitable<op_error> producer_send(std::shared_ptr<producer_impl> p,
 boost::asio::awaitable<op_error> producer_send_and_wait(std::shared_ptr<producer_impl> p,
                                                        std::shared_ptr<owned_record> pending, DeliveryHandle handle,
                                                        RecordMetadata& out);
+/// send_batch: queues `batch` for the partition (in call order, waiting as send's slow path).
+boost::asio::awaitable<op_error> producer_send_batch(std::shared_ptr<producer_impl> p,
+                                                    std::shared_ptr<batch_builder_state> batch, std::string topic,
+                                                    std::int32_t partition, DeliveryHandle& out);
 boost::asio::awaitable<op_error> producer_start(std::shared_ptr<producer_impl> p);
 boost::asio::awaitable<op_error> producer_stop(std::shared_ptr<producer_impl> p);
 boost::asio::awaitable<op_error> producer_flush(std::shared_ptr<producer_impl> p);
@@ -286,6 +340,28 @@ class Producer {
                          std::move(handler), [out] { return std::move(*out); });
         },
         token, executor_, impl_, detail::prepare_send(*impl_, topic, value, options));
+  }
+
+  /// A batch to fill with BatchBuilder::append and send with send_batch (aiokafka's
+  /// create_batch), with this producer's compression, max_batch_size and max_request_size.
+  BatchBuilder create_batch() const { return BatchBuilder(detail::make_batch(*impl_)); }
+
+  /// Sends a batch built with create_batch to one partition as one unit, after what is
+  /// buffered for that partition. Completes once the batch is queued (waiting at most
+  /// max_block for metadata and room) with a DeliveryHandle whose metadata is the batch's
+  /// first record's (its offset is the base offset). An empty batch fails with
+  /// client_errc::invalid_argument. Signature: void(error_code, DeliveryHandle).
+  template <class Token = default_token_t>
+  auto send_batch(BatchBuilder batch, std::string topic, std::int32_t partition, Token&& token = {}) {
+    return boost::asio::async_initiate<Token, void(error_code, DeliveryHandle)>(
+        [](auto handler, executor_type ex, std::shared_ptr<detail::producer_impl> p,
+           std::shared_ptr<detail::batch_builder_state> b, std::string t, std::int32_t part) {
+          auto out = std::make_shared<DeliveryHandle>();
+          detail::launch(ex, detail::producer_send_batch(std::move(p), std::move(b), std::move(t), part, *out),
+                         std::move(handler), [out] { return std::move(*out); });
+        },
+        token, executor_, impl_, std::shared_ptr<detail::batch_builder_state>(detail::take_batch(batch)),
+        std::move(topic), partition);
   }
 
   /// Makes every buffered batch ready now and completes once all records sent before this

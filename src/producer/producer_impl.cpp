@@ -53,23 +53,27 @@ thread_local header_scratch scratch;
 // ---- delivery ----
 
 RecordMetadata delivery::metadata_of(std::int32_t index, std::int64_t timestamp) const {
+  const auto o = outcome_of(index);
   RecordMetadata md;
   md.topic = topic;
   md.partition = partition;
-  md.offset = acks_none || base_offset < 0 ? -1 : base_offset + index;
-  if (log_append_time >= 0) {
-    md.timestamp = log_append_time;
+  md.offset = acks_none ? -1 : o.offset;
+  if (o.of->log_append_time >= 0) {
+    md.timestamp = o.of->log_append_time;
     md.timestamp_type = protocol::TimestampType::log_append_time;
   } else {
     md.timestamp = timestamp;
   }
-  md.log_start_offset = log_start_offset;
+  md.log_start_offset = o.of->log_start_offset;
   return md;
 }
 
 void delivery::on_done() {
   auto waiters = std::move(waiters_);
-  for (auto& w : waiters) w.cb(error, error ? message : std::string(), metadata_of(w.index, w.timestamp));
+  for (auto& w : waiters) {
+    const auto* o = outcome_of(w.index).of;
+    w.cb(o->error, o->error ? o->message : std::string(), metadata_of(w.index, w.timestamp));
+  }
 }
 
 void delivery::wait(std::int32_t index, std::int64_t timestamp, callback cb) {
@@ -78,7 +82,8 @@ void delivery::wait(std::int32_t index, std::int64_t timestamp, callback cb) {
     return;
   }
   // Never inside the caller's initiating function.
-  asio::post(executor_, [cb = std::move(cb), e = error, m = error ? message : std::string(),
+  const auto* o = outcome_of(index).of;
+  asio::post(executor_, [cb = std::move(cb), e = o->error, m = o->error ? o->message : std::string(),
                          md = metadata_of(index, timestamp)]() mutable { cb(e, std::move(m), std::move(md)); });
 }
 
@@ -121,18 +126,57 @@ const producer_impl::topic_info* producer_impl::topic_of(std::string_view topic)
   return &topics_.emplace(std::string(topic), std::move(info)).first->second;
 }
 
-producer_impl::attempt producer_impl::try_append(const record_ref& r, bool may_allocate, DeliveryHandle& out,
-                                                 op_error& err) {
+bool producer_impl::may_send(op_error& err) const {
   if (fatal_.code) {
     err = fatal_;
-    return attempt::failed;
+    return false;
   }
   if (state_ != state::running) {
     err = {make_error_code(client_errc::client_closed),
            state_ == state::created || state_ == state::starting ? "the producer is not started"
                                                                  : "the producer is stopped"};
+    return false;
+  }
+  return true;
+}
+
+producer_impl::attempt producer_impl::try_append_batch(batch_builder_state& bs, std::string_view topic,
+                                                       std::int32_t partition, DeliveryHandle& out, op_error& err) {
+  if (!may_send(err)) return attempt::failed;
+  const topic_info* info = topic_of(topic);
+  if (!info) return attempt::no_metadata;
+  const auto count = static_cast<std::int32_t>(info->all.size());
+  if (partition < 0 || partition >= count) {
+    err = {make_error_code(client_errc::invalid_argument), "partition " + std::to_string(partition) + " of topic '" +
+                                                               std::string(topic) + "' does not exist (it has " +
+                                                               std::to_string(count) + ")"};
     return attempt::failed;
   }
+  const auto result = acc_.append_batch(topic, partition, bs.builder, clock::now(), true);
+  switch (result.status) {
+    case producer::append_status::too_large:
+      err = {make_error_code(kafka_errc::message_too_large),
+             "a batch of " + std::to_string(result.size) + " bytes for '" + std::string(topic) +
+                 "' exceeds max_request_size (" + std::to_string(config_.max_request_size) + ") or buffer_memory (" +
+                 std::to_string(config_.buffer_memory) + ")"};
+      return attempt::failed;
+    case producer::append_status::no_memory:
+      return attempt::no_memory;
+    case producer::append_status::appended:
+      break;
+  }
+  auto* d = static_cast<delivery*>(result.b->result.get());
+  d->topic = std::string(topic);
+  d->partition = partition;
+  d->acks_none = config_.acks == Acks::none;
+  wake_sender();
+  out = DeliveryHandle(std::shared_ptr<delivery_state>(result.b->result, d), 0, bs.first_timestamp);
+  return attempt::appended;
+}
+
+producer_impl::attempt producer_impl::try_append(const record_ref& r, bool may_allocate, DeliveryHandle& out,
+                                                 op_error& err) {
+  if (!may_send(err)) return attempt::failed;
   const topic_info* info = topic_of(r.topic);
   if (!info) return attempt::no_metadata;
   const auto count = static_cast<std::int32_t>(info->all.size());
@@ -238,7 +282,8 @@ send_prep producer_impl::prepare(std::string_view topic, BytesView value, const 
   return prep;
 }
 
-asio::awaitable<op_error> producer_impl::send_slow(std::shared_ptr<owned_record> rec, DeliveryHandle& out) {
+asio::awaitable<op_error> producer_impl::append_in_turn(
+    const std::string& topic, const std::function<attempt(DeliveryHandle&, op_error&)>& try_once, DeliveryHandle& out) {
   const auto self = shared_from_this();
   const time_point deadline = clock::now() + config_.max_block;
   // Slow sends append in call order: each waits for its turn. One that gives up first
@@ -251,7 +296,7 @@ asio::awaitable<op_error> producer_impl::send_slow(std::shared_ptr<owned_record>
       abandoned_.insert(ticket);
       if (w == net::wait_status::cancelled) co_return op_error{make_error_code(std::errc::operation_canceled), "cancelled"};
       co_return op_error{make_error_code(client_errc::timeout),
-                         "send to '" + rec->topic + "' waited max_block (" + std::to_string(config_.max_block.count()) +
+                         "send to '" + topic + "' waited max_block (" + std::to_string(config_.max_block.count()) +
                              " ms) behind earlier sends"};
     }
   }
@@ -260,11 +305,49 @@ asio::awaitable<op_error> producer_impl::send_slow(std::shared_ptr<owned_record>
     ~turn_guard() { p.advance_turn(); }
   };
   turn_guard guard{*this};
+  bool tracked = false;
+  while (true) {
+    op_error err;
+    const attempt a = try_once(out, err);
+    if (a == attempt::appended) co_return op_error{};
+    if (a == attempt::failed) co_return err;
+    if (clock::now() >= deadline) {
+      co_return op_error{make_error_code(client_errc::timeout),
+                         a == attempt::no_metadata
+                             ? "topic '" + topic + "' not in the metadata after max_block (" +
+                                   std::to_string(config_.max_block.count()) + " ms)"
+                             : "no room in buffer_memory (" + std::to_string(config_.buffer_memory) +
+                                   " bytes) within max_block (" + std::to_string(config_.max_block.count()) + " ms)"};
+    }
+    if (a == attempt::no_metadata) {
+      if (!tracked) {
+        cluster_->metadata().track(topic);
+        tracked = true;
+      }
+      std::vector<std::string> topics{topic};
+      const auto f = co_await cluster_->metadata().refresh(std::move(topics), true, deadline);
+      if (f.code == client_errc::client_closed) co_return op_error{f.code, f.message};
+      if (f.code && !protocol::classify(f.code).retriable && f.code != client_errc::timeout) {
+        co_return op_error{f.code, "metadata of topic '" + topic + "': " + f.message};
+      }
+      if (f.code && !topic_of(topic)) (void)co_await net::sleep_until(std::min(deadline, clock::now() + config_.retry_backoff));
+      continue;
+    }
+    // No memory: the sender sends everything (exhausted) and completions wake us.
+    ++memory_waiters_;
+    wake_sender();
+    const auto w = co_await memory_.wait_until(deadline);
+    --memory_waiters_;
+    if (w == net::wait_status::cancelled) co_return op_error{make_error_code(std::errc::operation_canceled), "cancelled"};
+  }
+}
+
+asio::awaitable<op_error> producer_impl::send_slow(std::shared_ptr<owned_record> rec, DeliveryHandle& out) {
   std::vector<protocol::RecordHeader> headers;
-  for (const auto& [k, v] : rec->headers) {
-    headers.push_back({k, v ? std::optional<protocol::byte_view>(protocol::byte_view(
-                                  reinterpret_cast<const std::uint8_t*>(v->data()), v->size()))
-                            : std::nullopt});
+  for (const auto& h : rec->headers) {
+    headers.push_back({h.first, h.second ? std::optional<protocol::byte_view>(protocol::byte_view(
+                                               reinterpret_cast<const std::uint8_t*>(h.second->data()), h.second->size()))
+                                         : std::nullopt});
   }
   const auto bytes = [](const std::string& s) {
     return protocol::byte_view(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
@@ -275,41 +358,24 @@ asio::awaitable<op_error> producer_impl::send_slow(std::shared_ptr<owned_record>
                      rec->partition,
                      *rec->timestamp,
                      headers};
-  bool tracked = false;
-  while (true) {
-    op_error err;
-    const attempt a = try_append(r, true, out, err);
-    if (a == attempt::appended) co_return op_error{};
-    if (a == attempt::failed) co_return err;
-    if (clock::now() >= deadline) {
-      co_return op_error{make_error_code(client_errc::timeout),
-                         a == attempt::no_metadata
-                             ? "topic '" + rec->topic + "' not in the metadata after max_block (" +
-                                   std::to_string(config_.max_block.count()) + " ms)"
-                             : "no room in buffer_memory (" + std::to_string(config_.buffer_memory) +
-                                   " bytes) within max_block (" + std::to_string(config_.max_block.count()) + " ms)"};
-    }
-    if (a == attempt::no_metadata) {
-      if (!tracked) {
-        cluster_->metadata().track(rec->topic);
-        tracked = true;
-      }
-      std::vector<std::string> topics{rec->topic};
-      const auto f = co_await cluster_->metadata().refresh(std::move(topics), true, deadline);
-      if (f.code == client_errc::client_closed) co_return op_error{f.code, f.message};
-      if (f.code && !protocol::classify(f.code).retriable && f.code != client_errc::timeout) {
-        co_return op_error{f.code, "metadata of topic '" + rec->topic + "': " + f.message};
-      }
-      if (f.code && !topic_of(rec->topic)) (void)co_await net::sleep_until(std::min(deadline, clock::now() + config_.retry_backoff));
-      continue;
-    }
-    // No memory: the sender sends everything (exhausted) and completions wake us.
-    ++memory_waiters_;
-    wake_sender();
-    const auto w = co_await memory_.wait_until(deadline);
-    --memory_waiters_;
-    if (w == net::wait_status::cancelled) co_return op_error{make_error_code(std::errc::operation_canceled), "cancelled"};
+  // Named, not a temporary inside co_await (docs/design.md, "GCC 12").
+  const std::function<attempt(DeliveryHandle&, op_error&)> once = [this, &r](DeliveryHandle& h, op_error& err) {
+    return try_append(r, true, h, err);
+  };
+  co_return co_await append_in_turn(rec->topic, once, out);
+}
+
+asio::awaitable<op_error> producer_impl::send_batch(std::shared_ptr<batch_builder_state> b, std::string topic,
+                                                    std::int32_t partition, DeliveryHandle& out) {
+  if (!b || b->builder.record_count() == 0) {
+    co_return op_error{make_error_code(client_errc::invalid_argument), "send_batch: the batch is empty"};
   }
+  b->closed = true;
+  const std::function<attempt(DeliveryHandle&, op_error&)> once = [this, &b, &topic, partition](DeliveryHandle& h,
+                                                                                               op_error& err) {
+    return try_append_batch(*b, topic, partition, h, err);
+  };
+  co_return co_await append_in_turn(topic, once, out);
 }
 
 void producer_impl::advance_turn() noexcept {
@@ -479,6 +545,11 @@ asio::awaitable<op_error> producer_send_and_wait(std::shared_ptr<producer_impl> 
     co_return op_error{e.code(), e.what()};
   }
   co_return op_error{};
+}
+
+asio::awaitable<op_error> producer_send_batch(std::shared_ptr<producer_impl> p, std::shared_ptr<batch_builder_state> b,
+                                              std::string topic, std::int32_t partition, DeliveryHandle& out) {
+  co_return co_await p->send_batch(std::move(b), std::move(topic), partition, out);
 }
 
 asio::awaitable<op_error> producer_start(std::shared_ptr<producer_impl> p) { co_return co_await p->start(); }

@@ -16,6 +16,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <functional>
+
 #include "asiokafka/producer.hpp"
 #include "net/cluster.hpp"
 #include "net/notifier.hpp"
@@ -32,6 +34,15 @@ struct owned_record {
   std::optional<std::int32_t> partition;
   std::optional<std::int64_t> timestamp;
   std::vector<std::pair<std::string, std::optional<std::string>>> headers;
+};
+
+/// What BatchBuilder holds: a batch encoder with the producer's settings.
+struct batch_builder_state {
+  protocol::record_batch_builder builder;
+  std::size_t max_batch_size = 0;
+  std::size_t max_request_size = 0;
+  std::int64_t first_timestamp = -1;
+  bool closed = false;
 };
 
 /// A batch's result plus the waiters of its records' DeliveryHandles.
@@ -68,6 +79,9 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
   /// Appends now if it can; see send_prep.
   send_prep prepare(std::string_view topic, BytesView value, const SendOptions& options);
   boost::asio::awaitable<op_error> send_slow(std::shared_ptr<owned_record> r, DeliveryHandle& out);
+  boost::asio::awaitable<op_error> send_batch(std::shared_ptr<batch_builder_state> b, std::string topic,
+                                              std::int32_t partition, DeliveryHandle& out);
+  const ProducerConfig& config() const noexcept { return config_; }
   boost::asio::awaitable<op_error> start();
   boost::asio::awaitable<op_error> stop();
   boost::asio::awaitable<op_error> flush();
@@ -99,6 +113,15 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
   bool on_executor() const noexcept;
   const topic_info* topic_of(std::string_view topic);
   attempt try_append(const record_ref& r, bool may_allocate, DeliveryHandle& out, op_error& err);
+  attempt try_append_batch(batch_builder_state& b, std::string_view topic, std::int32_t partition, DeliveryHandle& out,
+                           op_error& err);
+  /// The slow path's queue: waits for this call's turn (call order), then tries `try_once`
+  /// until it appends or fails, waiting for `topic`'s metadata and for memory, within max_block.
+  boost::asio::awaitable<op_error> append_in_turn(const std::string& topic,
+                                                  const std::function<attempt(DeliveryHandle&, op_error&)>& try_once,
+                                                  DeliveryHandle& out);
+  /// Checks shared by both append paths: fatal error, state. False: `err` is set.
+  bool may_send(op_error& err) const;
   void wake_sender() noexcept;
   boost::asio::awaitable<void> sender_loop();
   boost::asio::awaitable<void> send_request(std::int32_t node, std::vector<producer::batch*> batches);

@@ -137,6 +137,12 @@ void producer_impl::handle_failure(producer::batch* b, std::error_code ec, const
                                    time_point now) {
   const auto cls = protocol::classify(ec);
   if (cls.stale_leader || cls.refresh_metadata) cluster_->metadata().invalidate(b->topic, b->partition, ec);
+  // Too large for the broker (its message.max.bytes is below our batch): two halves go
+  // instead, as in the Java client; a single record fails.
+  if ((ec == kafka_errc::message_too_large || ec == kafka_errc::record_list_too_large) && state_ != state::stopped &&
+      acc_.split(b, now)) {
+    return;
+  }
   const bool out_of_time = b->created + config_.delivery_timeout <= now + config_.retry_backoff;
   bool retry = cls.retriable;
   if (config_.enable_idempotence && b->base_sequence >= 0) {

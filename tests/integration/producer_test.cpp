@@ -45,11 +45,13 @@ rd_kafka_conf_t* rdk_conf(const std::string& bootstrap, std::initializer_list<st
   return c;
 }
 
-void create_topic(const std::string& bootstrap, const std::string& topic, int partitions) {
+void create_topic(const std::string& bootstrap, const std::string& topic, int partitions,
+                  std::initializer_list<std::pair<const char*, const char*>> configs = {}) {
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, rdk_conf(bootstrap, {}), err, sizeof err);
   ASSERT_NE(rk, nullptr) << err;
   rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, err, sizeof err);
+  for (const auto& [k, v] : configs) EXPECT_EQ(rd_kafka_NewTopic_set_config(nt, k, v), RD_KAFKA_RESP_ERR_NO_ERROR);
   rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
   rd_kafka_CreateTopics(rk, &nt, 1, nullptr, q);
   rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 30000);
@@ -339,6 +341,111 @@ TEST(ProducerRealBroker, DestroyedWithoutStopFailsPendingAndEnds) {
   ASSERT_TRUE(outcome);
   EXPECT_EQ(*outcome, client_errc::client_closed);
   EXPECT_TRUE(io.stopped()) << "work outlived the producer";
+}
+
+TEST(ProducerRealBroker, CreateBatchAndSendBatchAsAiokafka) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
+  const std::string topic = unique_topic("producer-batch");
+  create_topic(rig.bootstrap("PLAINTEXT"), topic, 2);
+  auto config = config_for(rig);
+  config.max_batch_size = 2048;
+  config.compression_type = protocol::CompressionType::lz4;
+  struct result {
+    std::int32_t appended = 0;
+    RecordMetadata md;
+    error_code empty, no_partition;
+    bool full_refused = false;
+  };
+  auto body = [](ProducerConfig cfg, std::string t) -> asio::awaitable<result> {
+    result r;
+    Producer producer(co_await asio::this_coro::executor, std::move(cfg));
+    co_await producer.start();
+    // Records before the batch, on the same partition: the batch goes after them.
+    for (int i = 0; i < 3; ++i) (void)co_await producer.send(t, "before-" + std::to_string(i), {.partition = 1});
+    BatchBuilder batch = producer.create_batch();
+    for (int i = 0; i < 1000; ++i) {
+      const auto md = batch.append(std::string("k") + std::to_string(i), "batched-" + std::to_string(i), 1'700'000'000'000 + i);
+      if (!md) {
+        r.full_refused = true;
+        break;
+      }
+      EXPECT_EQ(md->offset_delta, i);
+      EXPECT_EQ(md->timestamp, 1'700'000'000'000 + i);
+      ++r.appended;
+    }
+    EXPECT_LE(batch.size(), 2048u);
+    batch.close();
+    EXPECT_FALSE(batch.append(std::nullopt, "late")) << "a closed batch takes nothing";
+    const std::vector<std::int32_t> partitions = co_await producer.partitions_for(t);
+    EXPECT_EQ(partitions.size(), 2u);
+    DeliveryHandle h = co_await producer.send_batch(std::move(batch), t, partitions.back());
+    r.md = co_await h.async_wait();
+    std::tie(r.empty, std::ignore) = co_await producer.send_batch(producer.create_batch(), t, 0, asio::as_tuple(asio::use_awaitable));
+    BatchBuilder other = producer.create_batch();
+    other.append(std::nullopt, "x");
+    std::tie(r.no_partition, std::ignore) = co_await producer.send_batch(std::move(other), t, 7, asio::as_tuple(asio::use_awaitable));
+    co_await producer.stop();
+    co_return r;
+  };
+  const result r = run_async(body(config, topic), 60s);
+  EXPECT_TRUE(r.full_refused) << "2048 bytes cannot hold 1000 records";
+  EXPECT_GT(r.appended, 10);
+  EXPECT_EQ(r.md.partition, 1);
+  EXPECT_EQ(r.md.offset, 3) << "after the three records sent before it";
+  EXPECT_EQ(r.md.timestamp, 1'700'000'000'000);
+  EXPECT_EQ(r.empty, client_errc::invalid_argument);
+  EXPECT_EQ(r.no_partition, client_errc::invalid_argument);
+  const auto read = consume(rig.bootstrap("PLAINTEXT"), topic, 2, 3 + static_cast<std::size_t>(r.appended));
+  ASSERT_EQ(read.size(), 3 + static_cast<std::size_t>(r.appended));
+  for (std::int64_t i = 0; i < r.appended; ++i) {
+    const auto& c = read.at({1, 3 + i});
+    EXPECT_EQ(c.key, "k" + std::to_string(i));
+    EXPECT_EQ(c.value, "batched-" + std::to_string(i));
+    EXPECT_EQ(c.timestamp, 1'700'000'000'000 + i);
+  }
+}
+
+TEST(ProducerRealBroker, ABatchTooLargeForTheTopicIsSplitAndEveryRecordArrivesInOrder) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
+  const std::string topic = unique_topic("producer-split");
+  // The topic takes batches of at most 1,500 bytes; ours hold up to 64 KiB.
+  create_topic(rig.bootstrap("PLAINTEXT"), topic, 1, {{"max.message.bytes", "1500"}});
+  for (const bool idempotent : {true, false}) {
+    SCOPED_TRACE(idempotent);
+    auto config = config_for(rig);
+    config.max_batch_size = 65536;
+    config.linger = 200ms;
+    if (!idempotent) {
+      config.enable_idempotence = false;
+      config.acks = Acks::leader;
+    }
+    auto body = [](ProducerConfig cfg, std::string t) -> asio::awaitable<std::vector<RecordMetadata>> {
+      Producer producer(co_await asio::this_coro::executor, std::move(cfg));
+      co_await producer.start();
+      std::vector<DeliveryHandle> handles;
+      for (int i = 0; i < 60; ++i) {
+        handles.push_back(co_await producer.send(t, std::string(90, static_cast<char>('a' + i % 26)) + std::to_string(i)));
+      }
+      std::vector<RecordMetadata> out;
+      for (auto& h : handles) out.push_back(co_await h.async_wait());
+      // A single record over the topic's limit fails alone.
+      error_code ec;
+      std::tie(ec, std::ignore) =
+          co_await producer.send_and_wait(t, std::string(3000, 'z'), {}, asio::as_tuple(asio::use_awaitable));
+      EXPECT_EQ(ec, kafka_errc::message_too_large);
+      co_await producer.stop();
+      co_return out;
+    };
+    const auto mds = run_async(body(config, topic), 60s);
+    ASSERT_EQ(mds.size(), 60u);
+    for (std::size_t i = 1; i < mds.size(); ++i) EXPECT_EQ(mds[i].offset, mds[i - 1].offset + 1) << i;
+  }
+  const auto read = consume(rig.bootstrap("PLAINTEXT"), topic, 1, 120);
+  ASSERT_EQ(read.size(), 120u);
+  for (std::int64_t i = 0; i < 120; ++i) {
+    const int n = static_cast<int>(i % 60);
+    EXPECT_EQ(read.at({0, i}).value, std::string(90, static_cast<char>('a' + n % 26)) + std::to_string(n)) << i;
+  }
 }
 
 }  // namespace

@@ -351,6 +351,81 @@ TEST(Accumulator, AnEpochResetRenumbersQueuedBatchesFromZero) {
   EXPECT_EQ(all[0], sent[0]);
 }
 
+TEST(Accumulator, ABatchTooLargeForTheBrokerSplitsInHalvesThatEndOnTheirOwn) {
+  struct counted : batch_result {
+    int calls = 0;
+    void on_done() override { ++calls; }
+  };
+  auto o = small(1024);
+  o.idempotent = false;
+  o.max_in_flight_per_partition = 1;
+  auto root = std::make_shared<counted>();
+  o.make_result = [root] { return root; };
+  accumulator acc(o);
+  for (int i = 0; i < 8; ++i) acc.append("t", 0, record("v" + std::to_string(i), 1000 + i), t0);
+  auto sent = drain_rounds(acc, t0 + 5ms);
+  ASSERT_EQ(sent.size(), 1u);
+  ASSERT_EQ(sent[0]->builder.record_count(), 8);
+  ASSERT_TRUE(acc.split(sent[0], t0 + 5ms));  // 4 + 4
+  auto first = drain_rounds(acc, t0 + 5ms);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(values_in(*first[0]), (std::vector<std::string>{"v0", "v1", "v2", "v3"}));
+  // The first half is still too large: 2 + 2.
+  ASSERT_TRUE(acc.split(first[0], t0 + 5ms));
+  auto a = drain_rounds(acc, t0 + 5ms);
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(values_in(*a[0]), (std::vector<std::string>{"v0", "v1"}));
+  succeed(acc, a[0], 100);
+  auto b = drain_rounds(acc, t0 + 5ms);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(values_in(*b[0]), (std::vector<std::string>{"v2", "v3"}));
+  acc.complete(b[0], make_error_code(client_errc::timeout), "failed part", -1, -1, -1);
+  auto c = drain_rounds(acc, t0 + 5ms);
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(values_in(*c[0]), (std::vector<std::string>{"v4", "v5", "v6", "v7"}));
+  EXPECT_EQ(root->calls, 0) << "not done while a part is pending";
+  succeed(acc, c[0], 200);
+  EXPECT_EQ(root->calls, 1);
+  EXPECT_TRUE(root->done);
+  // Each record's outcome is its part's, with offsets within the part.
+  EXPECT_EQ(root->outcome_of(0).offset, 100);
+  EXPECT_EQ(root->outcome_of(1).offset, 101);
+  EXPECT_EQ(root->outcome_of(2).of->error, client_errc::timeout);
+  EXPECT_EQ(root->outcome_of(3).offset, -1);
+  EXPECT_EQ(root->outcome_of(4).offset, 200);
+  EXPECT_EQ(root->outcome_of(7).offset, 203);
+  EXPECT_FALSE(root->outcome_of(7).of->error);
+  EXPECT_EQ(root->error, client_errc::timeout) << "the batch as a whole: its first failure";
+  EXPECT_EQ(acc.incomplete(), 0u);
+  EXPECT_EQ(acc.memory_used(), 0u);
+  // One record cannot be split.
+  acc.append("t", 1, record("alone"), t0);
+  auto one = drain_rounds(acc, t0 + 5ms);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_FALSE(acc.split(one[0], t0));
+}
+
+TEST(Accumulator, AnIdempotentSplitAsksForAnEpochBump) {
+  accumulator acc(small(1024));
+  acc.set_producer(3, 0);
+  for (int i = 0; i < 4; ++i) acc.append("t", 0, record("v"), t0);
+  auto sent = drain_rounds(acc, t0 + 5ms);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0]->base_sequence, 0);
+  ASSERT_TRUE(acc.split(sent[0], t0));
+  EXPECT_TRUE(acc.needs_epoch_bump());
+  acc.set_producer(3, 1);
+  ASSERT_TRUE(acc.reset_sequences());
+  auto a = drain_rounds(acc, t0 + 5ms);
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0]->base_sequence, 0);
+  EXPECT_EQ(a[0]->stamped_epoch, 1);
+  succeed(acc, a[0]);
+  auto b = drain_rounds(acc, t0 + 5ms);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0]->base_sequence, 2);
+}
+
 TEST(Accumulator, ExpiryFailsQueuedBatchesPastTheirDeadlineOnly) {
   struct counted : batch_result {
     int* calls;

@@ -15,13 +15,59 @@ constexpr std::size_t timestamp_delta_slack = 10;
 // Completed batches kept for their buffers (each at most max_batch_size of capacity).
 constexpr std::size_t max_spare_batches = 64;
 
+// Whether `x` goes after `b` in its partition's queue.
+bool after(const batch* x, const batch* b) noexcept {
+  return x->ordinal > b->ordinal || (x->ordinal == b->ordinal && x->split_first > b->split_first);
+}
+
 std::int32_t sequence_after(std::int32_t sequence, std::int32_t count) noexcept {
   // Sequences wrap from INT32_MAX to 0 (the broker does the same).
   const std::int64_t next = static_cast<std::int64_t>(sequence) + count;
   return static_cast<std::int32_t>(next % (static_cast<std::int64_t>(std::numeric_limits<std::int32_t>::max()) + 1));
 }
 
+// The result of one part of a split batch: it reports to the original batch's result.
+struct part_result final : batch_result {
+  part_result(std::shared_ptr<batch_result> r, std::int32_t f) : root(std::move(r)), first(f) {}
+  void on_done() override { root->part_done(first, static_cast<const outcome&>(*this)); }
+  std::shared_ptr<batch_result> root;
+  std::int32_t first;  ///< index of its first record in root's batch
+};
+
 }  // namespace
+
+batch_result::record_outcome batch_result::outcome_of(std::int32_t index) const noexcept {
+  const outcome* o = this;
+  std::int32_t first = 0;
+  for (const part& p : parts) {
+    if (index >= p.first && index < p.first + p.count) {
+      o = &p.result;
+      first = p.first;
+    }
+  }
+  return {o, o->base_offset < 0 ? -1 : o->base_offset + (index - first)};
+}
+
+void batch_result::part_done(std::int32_t first, outcome result) {
+  bool all = true;
+  for (part& p : parts) {
+    if (p.first == first) {
+      p.done = true;
+      p.result = std::move(result);
+    }
+    all = all && p.done;
+  }
+  if (!all) return;
+  // The batch as a whole: the first failure, if any.
+  for (const part& p : parts) {
+    if (p.result.error) {
+      static_cast<outcome&>(*this) = p.result;
+      break;
+    }
+  }
+  done = true;
+  on_done();
+}
 
 accumulator::accumulator(accumulator_options options) : options_(std::move(options)) {}
 
@@ -43,7 +89,7 @@ accumulator::partition_queue& accumulator::queue_of(std::string_view topic, std:
   return *parts[p];
 }
 
-batch* accumulator::new_batch(partition_queue& q, std::size_t reserve, time_point now) {
+batch* accumulator::new_batch(partition_queue& q, std::size_t reserve, time_point now, bool enqueue) {
   if (!spare_.empty()) {
     live_.splice(live_.end(), spare_, spare_.begin());
   } else {
@@ -63,11 +109,12 @@ batch* accumulator::new_batch(partition_queue& q, std::size_t reserve, time_poin
   b->base_sequence = -1;
   b->stamped_epoch = -1;
   b->ordinal = q.next_ordinal++;
+  b->split_first = 0;
   b->queue = q.index;
   b->closed = false;
   b->in_flight = false;
   used_ += reserve;
-  q.batches.push_back(b);
+  if (enqueue) q.batches.push_back(b);
   return b;
 }
 
@@ -109,6 +156,93 @@ append_result accumulator::append(std::string_view topic, std::int32_t partition
 void accumulator::close_open(std::string_view topic, std::int32_t partition) {
   partition_queue& q = queue_of(topic, partition);
   if (!q.batches.empty()) q.batches.back()->closed = true;
+}
+
+append_result accumulator::append_batch(std::string_view topic, std::int32_t partition,
+                                        protocol::record_batch_builder& built, time_point now, bool may_allocate) {
+  append_result r;
+  r.size = built.uncompressed_size();
+  if (r.size > options_.max_request_size || r.size > options_.buffer_memory) {
+    r.status = append_status::too_large;
+    return r;
+  }
+  if (!may_allocate || r.size > options_.buffer_memory - used_) {
+    r.status = append_status::no_memory;
+    r.needed = r.size;
+    return r;
+  }
+  close_open(topic, partition);
+  partition_queue& q = queue_of(topic, partition);
+  batch* b = new_batch(q, r.size, now);
+  std::swap(b->builder, built);
+  b->closed = true;
+  r.b = b;
+  r.batch_closed = true;
+  return r;
+}
+
+bool accumulator::split(batch* b, time_point not_before) {
+  const std::int32_t n = b->builder.record_count();
+  if (n < 2) return false;
+  partition_queue& q = *queues_[b->queue];
+  // Read the records back (the batch may be compressed) into two new batches.
+  protocol::RecordsReader reader(protocol::byte_view(b->builder.data().data(), b->builder.data().size()));
+  if (!reader.next_batch()) return false;
+  std::shared_ptr<batch_result> root = b->result;
+  std::int32_t offset_in_root = 0;
+  if (const auto* pr = dynamic_cast<const part_result*>(b->result.get())) {
+    root = pr->root;
+    offset_in_root = pr->first;
+  }
+  const std::int32_t half = n / 2;
+  batch* parts[2] = {new_batch(q, options_.max_batch_size, b->created, false),
+                     new_batch(q, options_.max_batch_size, b->created, false)};
+  protocol::Record rec;
+  std::vector<protocol::RecordHeader> headers;
+  for (std::int32_t i = 0; i < n; ++i) {
+    if (!reader.next_record(rec)) {
+      for (batch* p : parts) finish_batch(p);
+      return false;
+    }
+    headers.assign(rec.headers.begin(), rec.headers.end());
+    parts[i < half ? 0 : 1]->builder.append(rec.timestamp, rec.key, rec.value, headers);
+  }
+  // In b's place, in order; memory as their real size (the original's is given back below).
+  std::vector<batch_result::part> outcomes;
+  for (int k = 0; k < 2; ++k) {
+    batch* p = parts[k];
+    used_ -= p->reserved;
+    p->reserved = p->builder.uncompressed_size();
+    used_ += p->reserved;
+    p->ordinal = b->ordinal;
+    p->split_first = b->split_first + (k == 0 ? 0 : half);
+    p->closed = true;
+    p->not_before = not_before;
+    p->attempts = b->attempts;
+    const std::int32_t first = offset_in_root + (k == 0 ? 0 : half);
+    p->result = std::make_shared<part_result>(root, first);
+    outcomes.push_back({first, k == 0 ? half : n - half, false, {}});
+  }
+  const auto at = std::find_if(q.batches.begin(), q.batches.end(), [&](const batch* x) { return after(x, b); });
+  q.batches.insert(at, {parts[0], parts[1]});
+  // The root's parts: this batch's range is replaced by its two halves.
+  auto& list = root->parts;
+  list.erase(std::remove_if(list.begin(), list.end(), [&](const batch_result::part& x) { return x.first == offset_in_root; }),
+             list.end());
+  list.insert(std::find_if(list.begin(), list.end(), [&](const batch_result::part& x) { return x.first > offset_in_root; }),
+              outcomes.begin(), outcomes.end());
+  // The original leaves without completing its result.
+  if (b->in_flight) {
+    b->in_flight = false;
+    --q.in_flight;
+    --in_flight_;
+  } else if (const auto it = std::find(q.batches.begin(), q.batches.end(), b); it != q.batches.end()) {
+    q.batches.erase(it);
+  }
+  if (options_.idempotent && b->base_sequence >= 0 && b->stamped_epoch == producer_epoch_) gap_ = true;
+  b->result.reset();
+  finish_batch(b);
+  return true;
 }
 
 bool accumulator::sendable(const partition_queue& q, const batch& b, time_point now, bool exhausted,
@@ -213,11 +347,12 @@ void accumulator::complete(batch* b, std::error_code error, std::string message,
     }
   }
   const std::shared_ptr<batch_result> result = std::move(b->result);
-  result->error = error;
-  result->message = std::move(message);
-  result->base_offset = base_offset;
-  result->log_append_time = log_append_time;
-  result->log_start_offset = log_start_offset;
+  outcome& o = *result;
+  o.error = error;
+  o.message = std::move(message);
+  o.base_offset = base_offset;
+  o.log_append_time = log_append_time;
+  o.log_start_offset = log_start_offset;
   result->done = true;
   finish_batch(b);
   result->on_done();
@@ -241,7 +376,7 @@ void accumulator::retry(batch* b, time_point not_before) {
   }
   b->not_before = not_before;
   // Back in creation order: in front of every batch of the partition created after it.
-  const auto at = std::find_if(q.batches.begin(), q.batches.end(), [&](const batch* x) { return x->ordinal > b->ordinal; });
+  const auto at = std::find_if(q.batches.begin(), q.batches.end(), [&](const batch* x) { return after(x, b); });
   q.batches.insert(at, b);
 }
 

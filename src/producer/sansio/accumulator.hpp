@@ -29,19 +29,41 @@ namespace asiokafka::producer {
 using net::time_point;
 using duration = net::clock::duration;
 
-/// How one batch ended, shared by the delivery handles of its records. The shell derives
-/// from it to add its waiters (make_result in accumulator_options).
-struct batch_result {
-  virtual ~batch_result() = default;
-  /// Called once, when the batch completes (after the fields below are set).
-  virtual void on_done() {}
-
-  bool done = false;
+/// How some consecutive records of a batch ended.
+struct outcome {
   std::error_code error;
   std::string message;
-  std::int64_t base_offset = -1;      ///< offset of the batch's first record (-1 with acks=0)
+  std::int64_t base_offset = -1;      ///< offset of the range's first record (-1 with acks=0)
   std::int64_t log_append_time = -1;  ///< the broker's time when the topic uses LogAppendTime
   std::int64_t log_start_offset = -1;
+};
+
+/// How one batch ended, shared by the delivery handles of its records. The shell derives
+/// from it to add its waiters (make_result in accumulator_options). A batch the broker
+/// refused as too large is split: then each part ends on its own (`parts`), and the result
+/// is done once every part is.
+struct batch_result : outcome {
+  virtual ~batch_result() = default;
+  /// Called once, when the batch (every part of it) completed, after the fields are set.
+  virtual void on_done() {}
+
+  struct part {
+    std::int32_t first = 0;  ///< index of its first record in this batch
+    std::int32_t count = 0;
+    bool done = false;
+    outcome result;
+  };
+  /// The outcome of the record at `index` (its offset included: -1 when unknown).
+  struct record_outcome {
+    const outcome* of = nullptr;
+    std::int64_t offset = -1;
+  };
+  record_outcome outcome_of(std::int32_t index) const noexcept;
+  /// A part (of a split batch) ended: records it; completes the batch after the last one.
+  void part_done(std::int32_t first, outcome result);
+
+  bool done = false;
+  std::vector<part> parts;  ///< empty unless split; ordered by `first`
 };
 
 /// One record batch of one partition, from its first record until its response.
@@ -57,6 +79,7 @@ struct batch {
   std::int32_t base_sequence = -1;
   std::int16_t stamped_epoch = -1;  ///< the producer epoch base_sequence belongs to
   std::uint64_t ordinal = 0;        ///< creation order within the partition: queue order
+  std::int32_t split_first = 0;     ///< the parts of a split batch share its ordinal: their first record orders them
   std::size_t queue = 0;            ///< the accumulator's index of its partition queue
   bool closed = false;     ///< takes no more records
   bool in_flight = false;  ///< in a request without a response yet
@@ -146,6 +169,19 @@ class accumulator {
   /// Closes the partition's open batch (a user-built batch follows it, or the partition goes).
   void close_open(std::string_view topic, std::int32_t partition);
 
+  /// Queues a batch the application built (send_batch): closes the partition's open batch,
+  /// takes `built`'s buffers and reserves its size. too_large when it exceeds
+  /// max_request_size or buffer_memory; no_memory as append().
+  append_result append_batch(std::string_view topic, std::int32_t partition, protocol::record_batch_builder& built,
+                             time_point now, bool may_allocate = true);
+
+  /// The broker refused `b` (in flight) as too large: its records go back to the
+  /// partition's queue in two batches in its place, not before `not_before`; each part
+  /// completes its own records in b's result. False (nothing changed) for a single record or
+  /// a batch that cannot be read back. With idempotence a numbered batch leaves a gap (an
+  /// epoch bump renumbers the queue).
+  bool split(batch* b, time_point not_before);
+
   /// Takes the ready batches (at most one per partition) of partitions whose leader `leader_of` knows and whose broker
   /// `node_accepts` (its connection has room), at most max_request_size per broker (a batch
   /// larger than that goes alone). A batch is ready when closed, lingered, flushing, or when
@@ -218,7 +254,7 @@ class accumulator {
   using batch_list = std::list<std::unique_ptr<batch>>;
 
   partition_queue& queue_of(std::string_view topic, std::int32_t partition);
-  batch* new_batch(partition_queue& q, std::size_t reserve, time_point now);
+  batch* new_batch(partition_queue& q, std::size_t reserve, time_point now, bool enqueue = true);
   void finish_batch(batch* b) noexcept;
   bool sendable(const partition_queue& q, const batch& b, time_point now, bool exhausted, time_point& next) const;
 
