@@ -13,9 +13,11 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 
@@ -309,19 +311,16 @@ class Producer {
   /// appended during this call; otherwise it is copied and waits (at most max_block) for
   /// metadata and room, then is appended in call order. Once appended it will be sent even
   /// if the operation is cancelled. Signature: void(error_code, DeliveryHandle).
+  /// With the default token, an appended record's `co_await` does not suspend the caller
+  /// (no trip through the io_context) and allocates nothing.
   template <class Token = default_token_t>
   auto send(std::string_view topic, BytesView value, const SendOptions& options = {}, Token&& token = {}) {
-    return boost::asio::async_initiate<Token, void(error_code, DeliveryHandle)>(
-        [](auto handler, executor_type ex, std::shared_ptr<detail::producer_impl> p, detail::send_prep prep) {
-          if (prep.appended || prep.error) {
-            detail::post_completion(std::move(handler), ex, prep.error, std::move(prep.message), std::move(prep.handle));
-            return;
-          }
-          auto out = std::make_shared<DeliveryHandle>();
-          detail::launch(ex, detail::producer_send(std::move(p), std::move(prep.pending), *out), std::move(handler),
-                         [out] { return std::move(*out); });
-        },
-        token, executor_, impl_, detail::prepare_send(*impl_, topic, value, options));
+    detail::send_prep prep = detail::prepare_send(*impl_, topic, value, options);
+    if constexpr (std::is_same_v<std::decay_t<Token>, default_token_t>) {
+      return send_awaitable(executor_, impl_, std::move(prep));
+    } else {
+      return initiate_send(executor_, impl_, std::move(prep), std::forward<Token>(token));
+    }
   }
 
   /// send(), then waits for the acknowledgement. Signature: void(error_code, RecordMetadata).
@@ -389,6 +388,32 @@ class Producer {
   }
 
  private:
+  template <class Token>
+  static auto initiate_send(executor_type executor, std::shared_ptr<detail::producer_impl> impl, detail::send_prep prep,
+                            Token&& token) {
+    return boost::asio::async_initiate<Token, void(error_code, DeliveryHandle)>(
+        [](auto handler, executor_type ex, std::shared_ptr<detail::producer_impl> p, detail::send_prep pr) {
+          if (pr.appended || pr.error) {
+            detail::post_completion(std::move(handler), ex, pr.error, std::move(pr.message), std::move(pr.handle));
+            return;
+          }
+          auto out = std::make_shared<DeliveryHandle>();
+          detail::launch(ex, detail::producer_send(std::move(p), std::move(pr.pending), *out), std::move(handler),
+                         [out] { return std::move(*out); });
+        },
+        token, std::move(executor), std::move(impl), std::move(prep));
+  }
+  // The default token's send: ready at once when the record was appended (or failed) at call
+  // time; otherwise the slow path on the producer's executor. Its parameters are values made
+  // by send(), never the caller's temporaries.
+  static boost::asio::awaitable<DeliveryHandle> send_awaitable(executor_type executor,
+                                                              std::shared_ptr<detail::producer_impl> impl,
+                                                              detail::send_prep prep) {
+    if (prep.appended) co_return std::move(prep.handle);
+    if (prep.error) throw error(prep.error, prep.message);
+    co_return co_await initiate_send(std::move(executor), std::move(impl), std::move(prep), default_token);
+  }
+
   executor_type executor_;
   std::shared_ptr<detail::producer_impl> impl_;
 };

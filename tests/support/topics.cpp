@@ -1,0 +1,96 @@
+#include "support/topics.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <random>
+
+namespace asiokafka::test {
+
+using namespace std::chrono_literals;
+
+std::string unique_topic(const std::string& stem) {
+  std::random_device rd;
+  return stem + "-" + std::to_string(rd() % 1000000000u);
+}
+
+rd_kafka_conf_t* rdk_conf(const std::string& bootstrap, std::initializer_list<std::pair<const char*, std::string>> kv) {
+  rd_kafka_conf_t* c = rd_kafka_conf_new();
+  char err[512];
+  rd_kafka_conf_set(c, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
+  for (const auto& [k, v] : kv) EXPECT_EQ(rd_kafka_conf_set(c, k, v.c_str(), err, sizeof err), RD_KAFKA_CONF_OK) << err;
+  return c;
+}
+
+void create_topic(const std::string& bootstrap, const std::string& topic, int partitions,
+                  std::initializer_list<std::pair<const char*, const char*>> configs) {
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, rdk_conf(bootstrap, {}), err, sizeof err);
+  ASSERT_NE(rk, nullptr) << err;
+  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, err, sizeof err);
+  for (const auto& [k, v] : configs) EXPECT_EQ(rd_kafka_NewTopic_set_config(nt, k, v), RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
+  rd_kafka_CreateTopics(rk, &nt, 1, nullptr, q);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 30000);
+  ASSERT_NE(ev, nullptr);
+  size_t n = 0;
+  const rd_kafka_topic_result_t** trs = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+  ASSERT_EQ(n, 1u);
+  EXPECT_EQ(rd_kafka_topic_result_error(trs[0]), RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_event_destroy(ev);
+  rd_kafka_queue_destroy(q);
+  rd_kafka_NewTopic_destroy(nt);
+  rd_kafka_destroy(rk);
+}
+
+std::map<std::pair<std::int32_t, std::int64_t>, Consumed> consume(const std::string& bootstrap,
+                                                                  const std::string& topic, int partitions,
+                                                                  std::size_t count) {
+  std::map<std::pair<std::int32_t, std::int64_t>, Consumed> out;
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(
+      RD_KAFKA_CONSUMER,
+      rdk_conf(bootstrap, {{"group.id", topic}, {"check.crcs", "true"}, {"enable.auto.commit", "false"}}), err,
+      sizeof err);
+  EXPECT_NE(rk, nullptr) << err;
+  if (!rk) return out;
+  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p) {
+    rd_kafka_topic_partition_list_add(parts, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  EXPECT_EQ(rd_kafka_assign(rk, parts), RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_topic_partition_list_destroy(parts);
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (out.size() < count && std::chrono::steady_clock::now() < deadline) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 200);
+    if (!m) continue;
+    if (m->err) {
+      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) ADD_FAILURE() << rd_kafka_message_errstr(m);
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    Consumed c;
+    if (m->key) c.key = std::string(static_cast<const char*>(m->key), m->key_len);
+    if (m->payload) c.value = std::string(static_cast<const char*>(m->payload), m->len);
+    rd_kafka_timestamp_type_t tstype;
+    c.timestamp = rd_kafka_message_timestamp(m, &tstype);
+    rd_kafka_headers_t* hs = nullptr;
+    if (rd_kafka_message_headers(m, &hs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      for (std::size_t j = 0; j < rd_kafka_header_cnt(hs); ++j) {
+        const char* name;
+        const void* val;
+        size_t size;
+        rd_kafka_header_get_all(hs, j, &name, &val, &size);
+        c.headers.emplace_back(name, val ? std::optional<std::string>(std::string(static_cast<const char*>(val), size))
+                                         : std::nullopt);
+      }
+    }
+    out[{m->partition, m->offset}] = std::move(c);
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  return out;
+}
+
+}  // namespace asiokafka::test
