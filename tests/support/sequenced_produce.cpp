@@ -122,6 +122,7 @@ asio::awaitable<void> produce_loop(const ProduceSpec& spec, std::vector<Fault>& 
   std::deque<std::pair<std::size_t, DeliveryHandle>> pending;
   std::vector<std::shared_ptr<FollowUp>> follow_ups;
   std::size_t next_fault = 0;
+  bool previous_awaited = false;  // the follow-up of the last fault finished (or none ran)
   auto log_follow_up = [&out](const FollowUp& f) {
     out.log.push_back(f.name + ": follow-up " + (f.done ? "took " + std::to_string(f.took.count()) + " ms" : "unfinished") +
                       (f.error.empty() ? "" : ", failed: " + f.error));
@@ -133,7 +134,7 @@ asio::awaitable<void> produce_loop(const ProduceSpec& spec, std::vector<Fault>& 
       break;
     }
     if (next_fault < faults.size() && i >= faults[next_fault].at) {
-      if (!follow_ups.empty()) {
+      if (!previous_awaited && !follow_ups.empty()) {
         co_await await_follow_up(follow_ups.back(), deadline);
         log_follow_up(*follow_ups.back());
         if (!follow_ups.back()->done) {
@@ -141,13 +142,21 @@ asio::awaitable<void> produce_loop(const ProduceSpec& spec, std::vector<Fault>& 
           break;
         }
       }
-      Fault& f = faults[next_fault++];
-      if (f.now) f.now();
-      std::size_t open = 0;  // handles not completed when the fault struck: records in flight or buffered
-      for (const auto& entry : pending) open += entry.second.done() ? 0 : 1;
-      out.log.push_back(f.name + " at " + std::to_string(ms_since(started)) + " ms: sent " + std::to_string(i) +
-                        ", of which not yet acknowledged " + std::to_string(open));
-      follow_ups.push_back(start_follow_up(helper, ex, f.name, std::move(f.then)));
+      previous_awaited = true;
+      // Strike while records are unacknowledged (in flight or buffered), checked every few
+      // sends; after a window's worth of sends without that, strike anyway (the log says so).
+      std::size_t open = 0;
+      if (i % 16 == 0 || i >= faults[next_fault].at + spec.window) {
+        for (const auto& entry : pending) open += entry.second.done() ? 0 : 1;
+      }
+      if (open >= spec.strike_when_unacknowledged || i >= faults[next_fault].at + spec.window) {
+        Fault& f = faults[next_fault++];
+        if (f.now) f.now();
+        out.log.push_back(f.name + " at " + std::to_string(ms_since(started)) + " ms: sent " + std::to_string(i) +
+                          ", of which not yet acknowledged " + std::to_string(open));
+        follow_ups.push_back(start_follow_up(helper, ex, f.name, std::move(f.then)));
+        previous_awaited = false;
+      }
     }
     while (pending.size() >= spec.window) {
       co_await settle(pending.front().second, pending.front().first, out);

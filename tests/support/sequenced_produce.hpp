@@ -41,9 +41,10 @@ void kill_now(int pid);
 /// leader, when its listening sockets are closed and the node may start again.
 void wait_process_gone(int pid, std::chrono::milliseconds limit);
 
-/// A fault during the run: `now` runs on the producing thread when `at` records were sent
-/// (it must be quick); `then` runs afterwards on a helper thread while the records keep
-/// flowing (it may block: a restart). Fault k+1 waits for fault k's `then` to finish.
+/// A fault during the run: `now` runs on the producing thread once `at` records were sent
+/// and enough are unacknowledged (ProduceSpec::strike_when_unacknowledged); it must be quick.
+/// `then` runs afterwards on a helper thread while the records keep flowing (it may block: a
+/// restart). Fault k+1 waits for fault k's `then` to finish.
 struct Fault {
   std::string name;
   std::size_t at = 0;
@@ -58,6 +59,9 @@ struct ProduceSpec {
   std::size_t count = 0;           ///< records to send
   std::size_t window = 5000;       ///< at most this many sent and not yet acknowledged
   std::size_t value_size = 100;    ///< bytes per value (the sequence number, then padding)
+  /// A fault strikes at the first send from its `at` on when at least this many records are
+  /// unacknowledged (or `window` sends later in any case).
+  std::size_t strike_when_unacknowledged = 500;
   std::chrono::milliseconds limit{std::chrono::minutes(5)};  ///< bound of the whole run
 };
 
