@@ -98,7 +98,7 @@ producer_impl::producer_impl(asio::any_io_executor ex, ProducerConfig config)
       tasks_(executor_) {
   on_metadata_ = cluster_->metadata().changes().subscribe([this](const net::metadata_change&) {
     topics_.clear();  // rebuilt from the cache on next use
-    memory_.notify_all();  // slow sends waiting for metadata look again
+    wake_turn();  // a slow send waiting for metadata looks again
     wake_sender();
   });
 }
@@ -289,8 +289,16 @@ asio::awaitable<op_error> producer_impl::append_in_turn(
   // Slow sends append in call order: each waits for its turn. One that gives up first
   // leaves its ticket behind so that later ones are not held.
   const std::uint64_t ticket = next_ticket_++;
+  net::notifier mine;
+  turn_waiters_.emplace(ticket, &mine);
+  struct unregister {
+    producer_impl& p;
+    std::uint64_t ticket;
+    ~unregister() { p.turn_waiters_.erase(ticket); }
+  };
+  const unregister registered{*this, ticket};
   while (serving_ != ticket) {
-    const auto w = co_await memory_.wait_until(deadline);
+    const auto w = co_await mine.wait_until(deadline);
     if (serving_ == ticket) break;
     if (w != net::wait_status::notified) {
       abandoned_.insert(ticket);
@@ -336,7 +344,7 @@ asio::awaitable<op_error> producer_impl::append_in_turn(
     // No memory: the sender sends everything (exhausted) and completions wake us.
     ++memory_waiters_;
     wake_sender();
-    const auto w = co_await memory_.wait_until(deadline);
+    const auto w = co_await mine.wait_until(deadline);
     --memory_waiters_;
     if (w == net::wait_status::cancelled) co_return op_error{make_error_code(std::errc::operation_canceled), "cancelled"};
   }
@@ -381,7 +389,11 @@ asio::awaitable<op_error> producer_impl::send_batch(std::shared_ptr<batch_builde
 void producer_impl::advance_turn() noexcept {
   ++serving_;
   while (abandoned_.erase(serving_) != 0) ++serving_;
-  memory_.notify_all();
+  wake_turn();
+}
+
+void producer_impl::wake_turn() noexcept {
+  if (const auto it = turn_waiters_.find(serving_); it != turn_waiters_.end()) it->second->notify_all();
 }
 
 void producer_impl::wake_sender() noexcept {
@@ -390,7 +402,7 @@ void producer_impl::wake_sender() noexcept {
 }
 
 void producer_impl::released() noexcept {
-  memory_.notify_all();
+  wake_turn();
   completed_.notify_all();
   wake_sender();
 }
@@ -444,8 +456,10 @@ asio::awaitable<op_error> producer_impl::init_producer_id(time_point deadline, b
       message = "InitProducerId: " + ec.message();
     }
     if (bump && (ec == client_errc::unsupported_version || ec == kafka_errc::unsupported_version || ec == kafka_errc::invalid_producer_epoch ||
-                 ec == kafka_errc::producer_fenced)) {
-      bump = false;  // a broker before 2.5, or the epoch is spent: a new producer id instead
+                 ec == kafka_errc::producer_fenced || ec == kafka_errc::invalid_producer_id_mapping)) {
+      // A broker before 2.5, the epoch spent, or a broker that cannot bump this id (e.g.
+      // librdkafka's mock): a new producer id instead.
+      bump = false;
       continue;
     }
     if (!protocol::classify(ec).retriable || clock::now() + config_.retry_backoff >= deadline) {
@@ -479,7 +493,7 @@ asio::awaitable<op_error> producer_impl::stop() {
   if (was_running) (void)co_await flush();
   acc_.fail_all(make_error_code(client_errc::client_closed), "the producer stopped before the batch was sent");
   state_ = state::stopped;
-  memory_.notify_all();
+  wake_turn();  // it fails, and each following slow send in turn
   tasks_.cancel_all();
   (void)co_await tasks_.join(clock::now() + config_.request_timeout);
   // Requests cancelled above failed their batches (state stopped: no retry); anything put
@@ -493,7 +507,7 @@ void producer_impl::abandon() noexcept {
   if (state_ != state::stopped) {
     state_ = state::stopped;
     acc_.fail_all(make_error_code(client_errc::client_closed), "the producer was destroyed");
-    memory_.notify_all();
+    wake_turn();
   }
   tasks_.cancel_all();
   cluster_->shutdown_now();

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -131,6 +132,7 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
   /// Bumps the epoch with nothing in flight and resets the sequences; false: the loop ends.
   boost::asio::awaitable<bool> bump_epoch();
   void released() noexcept;
+  void wake_turn() noexcept;
   void advance_turn() noexcept;
 
   boost::asio::any_io_executor executor_;
@@ -142,7 +144,10 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
   net::event_source<net::metadata_change>::subscription on_metadata_;
   net::notifier sender_wake_;
   bool sender_dirty_ = false;
-  net::notifier memory_;     ///< released memory (and appends in turn) wake slow sends
+  /// Slow sends waiting, by ticket. Only the one whose turn it is can append, so only it is
+  /// woken (released memory, metadata, the previous one done): no wake-up storm however
+  /// many wait (aiokafka #528).
+  std::map<std::uint64_t, net::notifier*> turn_waiters_;
   net::notifier completed_;  ///< a batch completed (flush and stop wait on it)
   std::uint64_t next_ticket_ = 0;
   std::uint64_t serving_ = 0;  ///< the slow send whose turn it is

@@ -23,7 +23,7 @@ asio::awaitable<void> producer_impl::sender_loop() {
     const time_point now = clock::now();
     const auto expired = acc_.expire(now - config_.delivery_timeout, make_error_code(client_errc::timeout),
                                      "delivery_timeout (" + std::to_string(config_.delivery_timeout.count()) +
-                                         " ms) ran out before the batch was sent");
+                                         " ms) ran out");
     if (expired.batches != 0) released();
     if (acc_.needs_epoch_bump() && !fatal_.code) {
       // Nothing new goes out until the in-flight batches are answered and the epoch is
@@ -144,7 +144,9 @@ void producer_impl::handle_failure(producer::batch* b, std::error_code ec, const
     return;
   }
   const bool out_of_time = b->created + config_.delivery_timeout <= now + config_.retry_backoff;
-  bool retry = cls.retriable;
+  // An answer that could not be read (the connection is closed for it) may or may not mean
+  // the batch was written: it goes again, on a new connection (idempotence dedups it).
+  bool retry = cls.retriable || cls.corrupt_response;
   if (config_.enable_idempotence && b->base_sequence >= 0) {
     if (ec == kafka_errc::out_of_order_sequence_number) {
       // The broker refuses every batch after one it did not write (a moved leader, a
@@ -160,7 +162,7 @@ void producer_impl::handle_failure(producer::batch* b, std::error_code ec, const
     }
   }
   if (retry && !out_of_time && state_ != state::stopped) {
-    acc_.retry(b, now + config_.retry_backoff);
+    acc_.retry(b, now + config_.retry_backoff, message);
     return;
   }
   std::string why = message;
@@ -185,7 +187,7 @@ asio::awaitable<bool> producer_impl::bump_epoch() {
     co_return true;  // tried again by the loop; queued batches still expire meanwhile
   }
   // Fatal (e.g. not authorised): every queued and later record fails with it.
-  fatal_ = op_error{e.code, "the idempotent producer could not bump its epoch: " + e.message};
+  fatal_ = op_error{e.code, "epoch bump: " + e.message};
   acc_.fail_all(fatal_.code, fatal_.message);
   released();
   co_return true;

@@ -106,6 +106,7 @@ batch* accumulator::new_batch(partition_queue& q, std::size_t reserve, time_poin
   b->created = now;
   b->not_before = now;
   b->attempts = 0;
+  b->last_error.clear();
   b->base_sequence = -1;
   b->stamped_epoch = -1;
   b->ordinal = q.next_ordinal++;
@@ -367,7 +368,8 @@ void accumulator::finish_batch(batch* b) noexcept {
   }
 }
 
-void accumulator::retry(batch* b, time_point not_before) {
+void accumulator::retry(batch* b, time_point not_before, std::string why) {
+  b->last_error = std::move(why);
   partition_queue& q = *queues_[b->queue];
   if (b->in_flight) {
     b->in_flight = false;
@@ -388,7 +390,13 @@ accumulator::expired accumulator::expire(time_point deadline, std::error_code er
       batch* b = q->batches.front();
       out.numbered = out.numbered || b->base_sequence >= 0;
       ++out.batches;
-      complete(b, error, message + " (" + std::string(q->topic) + "-" + std::to_string(q->partition) + ", " +
+      std::string why = message;
+      if (b->attempts > 0) {
+        why += " after " + std::to_string(b->attempts) + " attempt(s); last: " + b->last_error;
+      } else {
+        why += " before the batch was sent";
+      }
+      complete(b, error, why + " (" + std::string(q->topic) + "-" + std::to_string(q->partition) + ", " +
                              std::to_string(b->builder.record_count()) + " records)",
                -1, -1, -1);
     }

@@ -76,6 +76,7 @@ struct batch {
   time_point created{};      ///< first record: linger and delivery timeout count from here
   time_point not_before{};   ///< retry backoff
   int attempts = 0;          ///< requests that carried it
+  std::string last_error;    ///< why its last attempt failed (named when it expires)
   std::int32_t base_sequence = -1;
   std::int16_t stamped_epoch = -1;  ///< the producer epoch base_sequence belongs to
   std::uint64_t ordinal = 0;        ///< creation order within the partition: queue order
@@ -196,14 +197,17 @@ class accumulator {
   /// `error` set the partition's later sequences are left to the caller (reset_sequences).
   void complete(batch* b, std::error_code error, std::string message, std::int64_t base_offset,
                 std::int64_t log_append_time, std::int64_t log_start_offset);
-  /// The batch goes back to its partition's queue, in sequence order, not before `not_before`.
-  void retry(batch* b, time_point not_before);
+  /// The batch goes back to its partition's queue, in sequence order, not before `not_before`;
+  /// `why` is kept as its last error.
+  void retry(batch* b, time_point not_before, std::string why = {});
   struct expired {
     std::size_t batches = 0;
     bool numbered = false;  ///< one had a sequence: the partition has a gap (bump the epoch)
   };
   /// Fails (with `error`) every queued batch created at or before `deadline`; in-flight ones
-  /// end with their response (the shell checks their deadline then).
+  /// end with their response (the shell checks their deadline then). The message is
+  /// `message` plus, for a batch that was sent, its attempts and last error (or "before the
+  /// batch was sent").
   expired expire(time_point deadline, std::error_code error, const std::string& message);
   /// Fails every queued batch (stop without flushing, or a fatal producer error).
   std::size_t fail_all(std::error_code error, const std::string& message);
