@@ -233,13 +233,7 @@ bool accumulator::split(batch* b, time_point not_before) {
   list.insert(std::find_if(list.begin(), list.end(), [&](const batch_result::part& x) { return x.first > offset_in_root; }),
               outcomes.begin(), outcomes.end());
   // The original leaves without completing its result.
-  if (b->in_flight) {
-    b->in_flight = false;
-    --q.in_flight;
-    --in_flight_;
-  } else if (const auto it = std::find(q.batches.begin(), q.batches.end(), b); it != q.batches.end()) {
-    q.batches.erase(it);
-  }
+  take_out(q, b);
   if (options_.idempotent && b->base_sequence >= 0 && b->stamped_epoch == producer_epoch_) gap_ = true;
   b->result.reset();
   finish_batch(b);
@@ -327,9 +321,7 @@ drain_result accumulator::drain(time_point now,
   return r;
 }
 
-void accumulator::complete(batch* b, std::error_code error, std::string message, std::int64_t base_offset,
-                           std::int64_t log_append_time, std::int64_t log_start_offset) {
-  partition_queue& q = *queues_[b->queue];
+void accumulator::take_out(partition_queue& q, batch* b) noexcept {
   if (b->in_flight) {
     b->in_flight = false;
     --q.in_flight;
@@ -337,6 +329,12 @@ void accumulator::complete(batch* b, std::error_code error, std::string message,
   } else if (const auto it = std::find(q.batches.begin(), q.batches.end(), b); it != q.batches.end()) {
     q.batches.erase(it);
   }
+}
+
+void accumulator::complete(batch* b, std::error_code error, std::string message, std::int64_t base_offset,
+                           std::int64_t log_append_time, std::int64_t log_start_offset) {
+  partition_queue& q = *queues_[b->queue];
+  take_out(q, b);
   if (b->base_sequence >= 0) {
     if (!error) {
       q.acked_sequence = sequence_after(b->base_sequence, b->builder.record_count());

@@ -260,6 +260,8 @@ class accumulator {
   partition_queue& queue_of(std::string_view topic, std::int32_t partition);
   batch* new_batch(partition_queue& q, std::size_t reserve, time_point now, bool enqueue = true);
   void finish_batch(batch* b) noexcept;
+  /// Out of flight, or out of its queue.
+  void take_out(partition_queue& q, batch* b) noexcept;
   bool sendable(const partition_queue& q, const batch& b, time_point now, bool exhausted, time_point& next) const;
 
   accumulator_options options_;
