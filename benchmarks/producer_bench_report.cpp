@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <functional>
+#include <string>
 
 namespace asiokafka::bench {
 namespace {
@@ -42,7 +43,9 @@ const char* codec_label(const std::string& c) { return c.c_str(); }
 }  // namespace
 
 void Report::add(Mode mode, int partitions, const std::string& codec, const std::string& client, const RunResult& r) {
-  Row& row = rows_[Key{static_cast<int>(mode), partitions, codec}];
+  const Key key{static_cast<int>(mode), partitions, codec};
+  if (!rows_.count(key)) order_.push_back(key);
+  Row& row = rows_[key];
   if (!row.runs.count(client)) row.clients.push_back(client);
   row.runs[client].push_back(r);
   if (!r.ok) {
@@ -50,11 +53,14 @@ void Report::add(Mode mode, int partitions, const std::string& codec, const std:
     std::printf("  [%s p=%d %s] %-10s FAILED: %s\n", mode == Mode::throughput ? "throughput" : "latency", partitions,
                 codec.c_str(), client.c_str(), r.error);
   } else if (mode == Mode::throughput) {
-    std::printf("  [throughput p=%d %s] %-10s %10.0f msgs/s %7.1f MB/s %7.0f ns/msg CPU (io thread %.0f) %6.1f MiB RSS "
+    std::string io;  // ours: the io_context thread alone, beside the sum over all threads
+    if (r.io_thread_cpu_ns && r.records) {
+      io = " (io thread " + std::to_string(r.io_thread_cpu_ns / r.records) + ")";
+    }
+    std::printf("  [throughput p=%d %s] %-10s %10.0f msgs/s %7.1f MB/s %7.0f ns/msg CPU%s %6.1f MiB RSS "
                 "(%llu records in %.2f s)\n",
                 partitions, codec.c_str(), client.c_str(), msgs_per_s(r),
-                msgs_per_s(r) * static_cast<double>(value_size_) / 1e6, cpu_per_msg(r),
-                r.records ? static_cast<double>(r.io_thread_cpu_ns) / static_cast<double>(r.records) : 0, rss_mib(r),
+                msgs_per_s(r) * static_cast<double>(value_size_) / 1e6, cpu_per_msg(r), io.c_str(), rss_mib(r),
                 static_cast<unsigned long long>(r.records), r.seconds);
   } else {
     std::printf("  [latency p=%d %s] %-10s p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.0f us, %.0f ns/msg CPU, "
@@ -73,7 +79,8 @@ void Report::print(double rate) const {
 void Report::print_throughput() const {
   bool header = false;
   const double rss_target = static_cast<double>(buffer_memory_) / (1024.0 * 1024.0) + 16;
-  for (const auto& [key, row] : rows_) {
+  for (const Key& key : order_) {
+    const Row& row = rows_.at(key);
     if (std::get<0>(key) != static_cast<int>(Mode::throughput)) continue;
     if (!header) {
       std::printf("\nThroughput (medians of successful runs; ratios to librdkafka; targets for ours: CPU/msg <= 0.50x, "
@@ -107,7 +114,8 @@ void Report::print_throughput() const {
 
 void Report::print_latency(double rate) const {
   bool header = false;
-  for (const auto& [key, row] : rows_) {
+  for (const Key& key : order_) {
+    const Row& row = rows_.at(key);
     if (std::get<0>(key) != static_cast<int>(Mode::latency)) continue;
     if (!header) {
       std::printf("\nLatency: open loop at %.0f msgs/s, linger 0, scheduled send to acknowledgement, µs (medians of "

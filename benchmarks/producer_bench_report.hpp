@@ -33,6 +33,7 @@ class Report {
 
   std::size_t value_size_, buffer_memory_;
   std::map<Key, Row> rows_;
+  std::vector<Key> order_;  // rows in the order they were run
   bool all_ok_ = true;
 };
 
