@@ -7,7 +7,10 @@
 //                  [--warmup N] [--reps N] [--partitions 1,4] [--compression none,lz4]
 //                  [--clients ours,librdkafka,franz-go,java] [--franzgo BIN] [--java-classpath CP]
 //                  [--latency-records N] [--latency-warmup N] [--rate N] [--linger-ms N]
-//                  [--batch-bytes N] [--buffer-memory N] [--value-size N]
+//                  [--batch-bytes N] [--buffer-memory N] [--value-size N] [--ours-no-ack-wait]
+//
+// --ours-no-ack-wait: ours sends without a per-record async_wait and ends with flush() (a
+// diagnostic: the cost of send() and batching alone; failures are not counted in this mode).
 //
 // Without --bootstrap, the PLAINTEXT bootstrap of the rig.env named by ASIOKAFKA_RIG_ENV.
 #include <algorithm>
@@ -44,6 +47,7 @@ struct Options {
   std::vector<std::string> latency_compression{"none"};
   std::vector<std::string> clients;
   std::string franzgo, java_classpath;
+  bool per_record_ack = true;
   int linger_ms = 5;
   std::size_t batch_bytes = 1'048'576, buffer_memory = 32 * 1024 * 1024, value_size = 100;
 };
@@ -92,6 +96,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--latency-compression") o.latency_compression = split(value());
     else if (a == "--clients") o.clients = split(value());
     else if (a == "--franzgo") o.franzgo = value();
+    else if (a == "--ours-no-ack-wait") o.per_record_ack = false;
     else if (a == "--java-classpath") o.java_classpath = value();
     else if (a == "--linger-ms") o.linger_ms = std::stoi(value());
     else if (a == "--batch-bytes") o.batch_bytes = std::stoull(value());
@@ -165,6 +170,7 @@ int run(const Options& o) {
         spec.buffer_memory = o.buffer_memory;
         spec.rate = o.rate;
         spec.payloads = &payloads;
+        spec.per_record_ack = o.per_record_ack;
         for (int rep = 0; rep < o.reps; ++rep) {
           // Alternate the order of the clients between repetitions (drift, page cache).
           std::vector<std::string> order = o.clients;

@@ -28,6 +28,10 @@ struct RunSpec {
   std::size_t buffer_memory = 32 * 1024 * 1024;
   double rate = 10'000;  ///< latency mode: records per second, open loop
   const std::vector<std::string>* payloads = nullptr;  ///< the shared pool, used in turn
+  /// Ours, throughput: false leaves out the per-record async_wait and learns the end from
+  /// flush() (which completes once every record was acknowledged or failed, without saying
+  /// which), to isolate the cost of send() and the batching from that of per-record waits.
+  bool per_record_ack = true;
 };
 
 /// What a run reports (written through a pipe by the forked child, so plain data only).
