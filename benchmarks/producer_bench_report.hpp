@@ -1,0 +1,40 @@
+// producer_bench: collects the runs and prints them, as they finish and then as Markdown
+// tables of medians with the ratios to librdkafka and the targets.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "producer_bench.hpp"
+
+namespace asiokafka::bench {
+
+class Report {
+ public:
+  Report(std::size_t value_size, std::size_t buffer_memory) : value_size_(value_size), buffer_memory_(buffer_memory) {}
+
+  /// Records one run and prints a line for it at once.
+  void add(Mode mode, int partitions, const std::string& codec, const std::string& client, const RunResult& r);
+  /// The tables (medians over repetitions); `rate` is the latency mode's records per second.
+  void print(double rate) const;
+  bool all_ok() const noexcept { return all_ok_; }
+
+ private:
+  using Key = std::tuple<int, int, std::string>;  // mode, partitions, codec
+  struct Row {
+    std::vector<std::string> clients;  // in order of first appearance
+    std::map<std::string, std::vector<RunResult>> runs;
+  };
+  void print_throughput() const;
+  void print_latency(double rate) const;
+
+  std::size_t value_size_, buffer_memory_;
+  std::map<Key, Row> rows_;
+  std::vector<Key> order_;  // rows in the order they were run
+  bool all_ok_ = true;
+};
+
+}  // namespace asiokafka::bench
