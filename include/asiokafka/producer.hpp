@@ -110,7 +110,8 @@ class delivery_state {
  public:
   using callback = delivery_callback;
   virtual ~delivery_state() = default;
-  /// Calls `cb` once the batch completed (at once if it has), on the producer's executor.
+  /// Calls `cb` once the batch completed, from a handler posted to the producer's executor
+  /// (never inside the call to wait).
   virtual void wait(std::int32_t index, std::int64_t timestamp, callback cb) = 0;
   virtual bool completed() const noexcept = 0;
   virtual const boost::asio::any_io_executor& executor() const noexcept = 0;
@@ -158,8 +159,16 @@ class DeliveryHandle {
       return;
     }
     const auto ex = boost::asio::get_associated_executor(handler, state->executor());
-    // Posted, not dispatched: the producer completes batches from inside its own loops, and a
-    // handler run inline could call back into the producer there.
+    // The state calls back from a handler of its own, posted to the producer's executor
+    // (never inside this initiating function): a handler bound to that executor runs there
+    // directly; any other is posted to its own.
+    if (boost::asio::any_io_executor(ex) == state->executor()) {
+      state->wait(index, ts, [h = std::move(handler), finish](std::error_code ec, std::string message,
+                                                               RecordMetadata md) mutable {
+        finish(h, ec, std::move(message), std::move(md));
+      });
+      return;
+    }
     state->wait(index, ts, [h = std::move(handler), ex, finish](std::error_code ec, std::string message,
                                                                 RecordMetadata md) mutable {
       boost::asio::post(ex, [h = std::move(h), finish, ec, message = std::move(message),

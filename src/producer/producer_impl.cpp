@@ -59,11 +59,16 @@ RecordMetadata delivery::metadata_of(std::int32_t index, std::int64_t timestamp)
 }
 
 void delivery::on_done() {
-  auto waiters = std::move(waiters_);
-  for (auto& w : waiters) {
-    const auto* o = outcome_of(w.index).of;
-    w.cb(o->error, o->error ? o->message : std::string(), metadata_of(w.index, w.timestamp));
-  }
+  if (waiters_.empty()) return;
+  // One post for the whole batch (not one per record): the producer may be iterating its
+  // queues here, so the waiters run after it, each on its handler's executor (directly when
+  // that is the producer's; DeliveryHandle::start_wait decides).
+  asio::post(executor_, [self = shared_from_this(), waiters = std::move(waiters_)]() mutable {
+    for (auto& w : waiters) {
+      const auto* o = self->outcome_of(w.index).of;
+      w.cb(o->error, o->error ? o->message : std::string(), self->metadata_of(w.index, w.timestamp));
+    }
+  });
 }
 
 void delivery::wait(std::int32_t index, std::int64_t timestamp, callback cb) {

@@ -47,7 +47,9 @@ struct batch_builder_state {
 };
 
 /// A batch's result plus the waiters of its records' DeliveryHandles.
-class delivery final : public producer::batch_result, public delivery_state {
+class delivery final : public producer::batch_result,
+                       public delivery_state,
+                       public std::enable_shared_from_this<delivery> {
  public:
   explicit delivery(boost::asio::any_io_executor ex) : executor_(std::move(ex)) {}
   void on_done() override;
