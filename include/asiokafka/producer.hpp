@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
+#include <new>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -78,21 +80,41 @@ struct RecordMetadata {
 namespace detail {
 
 /// A move-only callable of void(std::error_code, std::string, RecordMetadata): it holds a
-/// completion handler, which may be move-only.
+/// completion handler, which may be move-only. Handlers up to 64 bytes (use_awaitable's, a
+/// lambda with a few captures) are stored inline: waiting on a handle allocates nothing.
 class delivery_callback {
  public:
   delivery_callback() = default;
   template <class F>
-  delivery_callback(F f) : impl_(std::make_unique<model<F>>(std::move(f))) {}
+  delivery_callback(F f) {
+    if constexpr (sizeof(model<F>) <= inline_size && alignof(model<F>) <= alignof(std::max_align_t) &&
+                  std::is_nothrow_move_constructible_v<F>) {
+      impl_ = ::new (static_cast<void*>(buffer_)) model<F>(std::move(f));
+    } else {
+      impl_ = new model<F>(std::move(f));
+      heap_ = true;
+    }
+  }
+  delivery_callback(delivery_callback&& o) noexcept { take(o); }
+  delivery_callback& operator=(delivery_callback&& o) noexcept {
+    if (this != &o) {
+      reset();
+      take(o);
+    }
+    return *this;
+  }
+  ~delivery_callback() { reset(); }
   void operator()(std::error_code ec, std::string message, RecordMetadata md) {
     impl_->call(ec, std::move(message), std::move(md));
   }
   explicit operator bool() const noexcept { return impl_ != nullptr; }
 
  private:
+  static constexpr std::size_t inline_size = 64;
   struct concept_t {
     virtual ~concept_t() = default;
     virtual void call(std::error_code, std::string, RecordMetadata) = 0;
+    virtual concept_t* move_to(void* where) noexcept = 0;
   };
   template <class F>
   struct model final : concept_t {
@@ -100,9 +122,32 @@ class delivery_callback {
     void call(std::error_code ec, std::string message, RecordMetadata md) override {
       std::move(f)(ec, std::move(message), std::move(md));
     }
+    concept_t* move_to(void* where) noexcept override { return ::new (where) model(std::move(f)); }
     F f;
   };
-  std::unique_ptr<concept_t> impl_;
+  void take(delivery_callback& o) noexcept {
+    if (!o.impl_) return;
+    if (o.heap_) {
+      impl_ = std::exchange(o.impl_, nullptr);
+      heap_ = true;
+      return;
+    }
+    impl_ = o.impl_->move_to(buffer_);
+    o.reset();
+  }
+  void reset() noexcept {
+    if (!impl_) return;
+    if (heap_) {
+      delete impl_;
+    } else {
+      impl_->~concept_t();
+    }
+    impl_ = nullptr;
+    heap_ = false;
+  }
+  alignas(std::max_align_t) unsigned char buffer_[inline_size];
+  concept_t* impl_ = nullptr;
+  bool heap_ = false;
 };
 
 /// The shared state behind DeliveryHandle (one per batch; implemented in src/producer).

@@ -23,9 +23,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-producer::accumulator_options accumulator_options_of(const ProducerConfig& c, const asio::any_io_executor& ex) {
+producer::accumulator_options accumulator_options_of(const ProducerConfig& c, const asio::any_io_executor& ex,
+                                                     const std::shared_ptr<std::size_t>& waiter_memory) {
   producer::accumulator_options o;
-  o.make_result = [ex] { return std::make_shared<delivery>(ex); };
+  o.make_result = [ex, waiter_memory] { return std::make_shared<delivery>(ex, waiter_memory); };
+  o.external_memory = waiter_memory.get();
   o.max_batch_size = c.max_batch_size;
   o.max_request_size = c.max_request_size;
   o.buffer_memory = c.buffer_memory;
@@ -60,6 +62,7 @@ RecordMetadata delivery::metadata_of(std::int32_t index, std::int64_t timestamp)
 
 void delivery::on_done() {
   if (waiters_.empty()) return;
+  *waiter_memory_ -= std::min(*waiter_memory_, waiters_.size() * waiter_cost);
   // One post for the whole batch (not one per record): the producer may be iterating its
   // queues here, so the waiters run after it, each on its handler's executor (directly when
   // that is the producer's; DeliveryHandle::start_wait decides).
@@ -72,8 +75,21 @@ void delivery::on_done() {
 }
 
 void delivery::wait(std::int32_t index, std::int64_t timestamp, callback cb) {
+  if (!running_in(executor_)) {
+    // From another thread (or an executor type running_in does not know): the state is
+    // touched only on the producer's executor.
+    asio::post(executor_, [self = shared_from_this(), index, timestamp, cb = std::move(cb)]() mutable {
+      self->wait_here(index, timestamp, std::move(cb));
+    });
+    return;
+  }
+  wait_here(index, timestamp, std::move(cb));
+}
+
+void delivery::wait_here(std::int32_t index, std::int64_t timestamp, callback cb) {
   if (!done) {
     waiters_.push_back({index, timestamp, std::move(cb)});
+    *waiter_memory_ += waiter_cost;
     return;
   }
   // Never inside the caller's initiating function.
@@ -88,7 +104,7 @@ producer_impl::producer_impl(asio::any_io_executor ex, ProducerConfig config)
     : executor_(std::move(ex)),
       config_(std::move(config)),
       cluster_(net::cluster::create(executor_, client_config_of(config_))),
-      acc_(accumulator_options_of(config_, executor_)),
+      acc_(accumulator_options_of(config_, executor_, waiter_memory_)),
       sticky_(static_cast<std::uint64_t>(clock::now().time_since_epoch().count()) ^ 0x9e3779b97f4a7c15ull),
       tasks_(executor_) {
   on_metadata_ = cluster_->metadata().changes().subscribe([this](const net::metadata_change&) {
@@ -100,14 +116,14 @@ producer_impl::producer_impl(asio::any_io_executor ex, ProducerConfig config)
 
 producer_impl::~producer_impl() = default;
 
-bool producer_impl::on_executor() const noexcept {
-  if (const auto* io = executor_.target<asio::io_context::executor_type>()) return io->running_in_this_thread();
-  if (const auto* s = executor_.target<asio::strand<asio::io_context::executor_type>>()) {
-    return s->running_in_this_thread();
-  }
-  if (const auto* s = executor_.target<asio::strand<asio::any_io_executor>>()) return s->running_in_this_thread();
+bool running_in(const asio::any_io_executor& ex) noexcept {
+  if (const auto* io = ex.target<asio::io_context::executor_type>()) return io->running_in_this_thread();
+  if (const auto* s = ex.target<asio::strand<asio::io_context::executor_type>>()) return s->running_in_this_thread();
+  if (const auto* s = ex.target<asio::strand<asio::any_io_executor>>()) return s->running_in_this_thread();
   return false;
 }
+
+bool producer_impl::on_executor() const noexcept { return running_in(executor_); }
 
 const producer_impl::topic_info* producer_impl::topic_of(std::string_view topic) {
   if (const auto it = topics_.find(topic); it != topics_.end()) return &it->second;

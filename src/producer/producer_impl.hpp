@@ -46,12 +46,19 @@ struct batch_builder_state {
   bool closed = false;
 };
 
+/// Whether the calling thread runs `ex` now (an io_context's executor or a strand of one).
+bool running_in(const boost::asio::any_io_executor& ex) noexcept;
+
+/// What one waiting DeliveryHandle costs, counted against buffer_memory until its batch ends.
+inline constexpr std::size_t waiter_cost = 128;
+
 /// A batch's result plus the waiters of its records' DeliveryHandles.
 class delivery final : public producer::batch_result,
                        public delivery_state,
                        public std::enable_shared_from_this<delivery> {
  public:
-  explicit delivery(boost::asio::any_io_executor ex) : executor_(std::move(ex)) {}
+  delivery(boost::asio::any_io_executor ex, std::shared_ptr<std::size_t> waiter_memory)
+      : executor_(std::move(ex)), waiter_memory_(std::move(waiter_memory)) {}
   void on_done() override;
   void wait(std::int32_t index, std::int64_t timestamp, callback cb) override;
   bool completed() const noexcept override { return done; }
@@ -63,12 +70,14 @@ class delivery final : public producer::batch_result,
 
  private:
   RecordMetadata metadata_of(std::int32_t index, std::int64_t timestamp) const;
+  void wait_here(std::int32_t index, std::int64_t timestamp, callback cb);  ///< on the executor
   struct waiter {
     std::int32_t index;
     std::int64_t timestamp;
     callback cb;
   };
   boost::asio::any_io_executor executor_;
+  std::shared_ptr<std::size_t> waiter_memory_;  ///< the producer's count of waiter_cost
   std::vector<waiter> waiters_;
 };
 
@@ -139,6 +148,9 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
 
   boost::asio::any_io_executor executor_;
   ProducerConfig config_;
+  /// What waiting DeliveryHandles hold, counted against buffer_memory (the accumulator reads
+  /// it; deliveries update it). Declared before acc_, which points to it.
+  std::shared_ptr<std::size_t> waiter_memory_ = std::make_shared<std::size_t>(0);
   std::shared_ptr<net::cluster> cluster_;
   producer::accumulator acc_;
   producer::sticky_partitioner sticky_;

@@ -111,9 +111,15 @@ void record_batch_builder::reset(const batch_options& options, std::size_t expec
   finished_ = false;
   out_.clear();
   plain_.clear();
-  out_.reserve(record_batch_header_size + expected_bytes);
+  // Compressing, the records go to plain_ and out_ later gets only the (smaller) compressed
+  // form: reserving the full size for both would hold twice the memory.
+  if (options_.compression != CompressionType::none) {
+    plain_.reserve(expected_bytes);
+    out_.reserve(record_batch_header_size);
+  } else {
+    out_.reserve(record_batch_header_size + expected_bytes);
+  }
   out_.extend(record_batch_header_size);
-  if (options_.compression != CompressionType::none) plain_.reserve(expected_bytes);
 }
 
 std::size_t record_batch_builder::record_size(std::int64_t timestamp_delta, std::int32_t offset_delta,
@@ -163,6 +169,9 @@ void record_batch_builder::append_control(ControlType type, std::int32_t coordin
 
 std::error_code record_batch_builder::finish() {
   if (options_.compression != CompressionType::none) {
+    // The compressor's output is a per-thread scratch buffer, copied into out_: a batch then
+    // holds its records and their compressed form, not a third buffer.
+    thread_local bytes compressed_;
     compressed_.clear();
     if (auto ec = compress(options_.compression, byte_view(plain_.data(), plain_.size()), compressed_,
                            options_.compression_level)) {

@@ -47,6 +47,7 @@ class byte_buffer {
     return p;
   }
   void resize_down(std::size_t n) noexcept { size_ = n; }
+  std::size_t capacity() const noexcept { return capacity_; }
 
  private:
   std::unique_ptr<std::uint8_t[]> data_;
@@ -82,6 +83,8 @@ class record_batch_builder {
   /// a producer numbers a batch when it first sends it and renumbers it after an epoch bump.
   void stamp(std::int64_t producer_id, std::int16_t producer_epoch, std::int32_t base_sequence) noexcept;
   bool finished() const noexcept { return finished_; }
+  /// The memory its buffers hold (their capacities): what a producer accounts for it.
+  std::size_t footprint() const noexcept { return out_.capacity() + plain_.capacity(); }
   std::span<const std::uint8_t> data() const noexcept { return {out_.data(), out_.size()}; }
 
  private:
@@ -90,7 +93,6 @@ class record_batch_builder {
   batch_options options_;
   byte_buffer out_;     ///< the batch: header, then records (compressed or not)
   byte_buffer plain_;   ///< uncompressed records when compressing
-  bytes compressed_;   ///< compressor output, reused
   std::int32_t count_ = 0;
   std::int64_t base_timestamp_ = -1;
   std::int64_t max_timestamp_ = -1;

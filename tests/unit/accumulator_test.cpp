@@ -426,6 +426,49 @@ TEST(Accumulator, AnIdempotentSplitAsksForAnEpochBump) {
   EXPECT_EQ(b[0]->base_sequence, 2);
 }
 
+TEST(Accumulator, TheBudgetCountsWhatBatchesHoldAndTheirSpareBuffers) {
+  for (const auto codec : {protocol::CompressionType::none, protocol::CompressionType::lz4}) {
+    SCOPED_TRACE(static_cast<int>(codec));
+    auto o = small(1024);
+    o.idempotent = false;
+    o.compression = codec;
+    accumulator acc(o);
+    // Fill the budget until a new batch is refused; a batch may take the budget past its
+    // limit by at most its own size (a compressing batch holds its records and their
+    // compressed form).
+    int batches = 0;
+    for (int p = 0; p < 64; ++p) {
+      if (acc.append("t", p, record(std::string(900, 'x')), t0).status == append_status::no_memory) break;
+      ++batches;
+    }
+    EXPECT_GE(batches, 8);
+    EXPECT_LE(acc.memory_used(), o.buffer_memory + 3 * 1024);
+    for (int round = 0; round < 64 && acc.incomplete() > 0; ++round) {
+      for (batch* b : drain_rounds(acc, t0 + 5ms)) {
+        EXPECT_LE(acc.memory_used(), o.buffer_memory + 3 * 1024) << "after compression too";
+        succeed(acc, b);
+      }
+    }
+    EXPECT_EQ(acc.memory_used(), 0u);
+    EXPECT_GT(acc.spare_memory(), 0u) << "some buffers are kept for reuse";
+    EXPECT_LE(acc.spare_memory(), o.buffer_memory) << "spares count against the budget";
+    // Reusing them: the budget counts the reused buffers' real size.
+    for (int p = 0; p < 64; ++p) {
+      if (acc.append("t", p, record(std::string(900, 'y')), t0).status == append_status::no_memory) break;
+    }
+    EXPECT_LE(acc.memory_used() + acc.spare_memory(), o.buffer_memory + 3 * 1024);
+  }
+  // Memory the shell holds for the batches (its waiters) counts too.
+  std::size_t waiters = 15 * 1024;
+  auto o = small(1024);
+  o.external_memory = &waiters;
+  accumulator acc(o);
+  EXPECT_EQ(acc.append("t", 0, record("a"), t0).status, append_status::appended);
+  EXPECT_EQ(acc.append("t", 1, record("b"), t0).status, append_status::no_memory);
+  waiters = 0;
+  EXPECT_EQ(acc.append("t", 1, record("b"), t0).status, append_status::appended);
+}
+
 TEST(Accumulator, ExpiryFailsQueuedBatchesPastTheirDeadlineOnly) {
   struct counted : batch_result {
     int* calls;

@@ -69,6 +69,23 @@ void batch_result::part_done(std::int32_t first, outcome result) {
   on_done();
 }
 
+std::size_t accumulator::spare_cost(const batch& b) const noexcept { return b.reserved; }
+
+std::size_t accumulator::held_by(std::size_t batch_bytes) const noexcept {
+  // A compressing batch holds its records and, once finished, their compressed form (at
+  // most about as large): the budget reserves both up front.
+  return options_.compression == protocol::CompressionType::none ? batch_bytes : 2 * batch_bytes;
+}
+
+void accumulator::account_footprint(batch& b) noexcept {
+  // Compression adds buffers (the compressed copy): the budget follows what the batch holds.
+  const std::size_t held = b.builder.footprint();
+  if (held > b.reserved) {
+    used_ += held - b.reserved;
+    b.reserved = held;
+  }
+}
+
 accumulator::accumulator(accumulator_options options) : options_(std::move(options)) {}
 
 accumulator::~accumulator() = default;
@@ -91,6 +108,7 @@ accumulator::partition_queue& accumulator::queue_of(std::string_view topic, std:
 
 batch* accumulator::new_batch(partition_queue& q, std::size_t reserve, time_point now, bool enqueue) {
   if (!spare_.empty()) {
+    spare_bytes_ -= spare_cost(*spare_.front());
     live_.splice(live_.end(), spare_, spare_.begin());
   } else {
     live_.push_back(std::make_unique<batch>());
@@ -99,10 +117,13 @@ batch* accumulator::new_batch(partition_queue& q, std::size_t reserve, time_poin
   b->self = std::prev(live_.end());
   b->topic = q.topic;
   b->partition = q.partition;
+  const std::size_t batch_bytes = options_.compression == protocol::CompressionType::none ? reserve : reserve / 2;
   b->builder.reset({.compression = options_.compression, .compression_level = options_.compression_level},
-                   reserve - protocol::record_batch_header_size);
+                   batch_bytes > protocol::record_batch_header_size ? batch_bytes - protocol::record_batch_header_size : 0);
   b->result = options_.make_result ? options_.make_result() : std::make_shared<batch_result>();
-  b->reserved = reserve;
+  // A reused batch's buffers may already be larger than asked (a compressing one holds
+  // two): the budget counts what it holds.
+  b->reserved = std::max(reserve, b->builder.footprint());
   b->created = now;
   b->not_before = now;
   b->attempts = 0;
@@ -114,7 +135,7 @@ batch* accumulator::new_batch(partition_queue& q, std::size_t reserve, time_poin
   b->queue = q.index;
   b->closed = false;
   b->in_flight = false;
-  used_ += reserve;
+  used_ += b->reserved;
   if (enqueue) q.batches.push_back(b);
   return b;
 }
@@ -142,8 +163,10 @@ append_result accumulator::append(std::string_view topic, std::int32_t partition
     open->closed = true;
     r.batch_closed = true;
   }
-  const std::size_t reserve = std::max(options_.max_batch_size, alone);
-  if (!may_allocate || reserve > options_.buffer_memory - used_) {
+  const std::size_t reserve = held_by(std::max(options_.max_batch_size, alone));
+  // With nothing held a batch always goes (a compressing batch may need more than a small
+  // buffer_memory: it must not wait for memory that nothing will release).
+  if (!may_allocate || (reserve > memory_available() && used_ != 0)) {
     r.status = append_status::no_memory;
     r.needed = reserve;
     return r;
@@ -167,7 +190,7 @@ append_result accumulator::append_batch(std::string_view topic, std::int32_t par
     r.status = append_status::too_large;
     return r;
   }
-  if (!may_allocate || r.size > options_.buffer_memory - used_) {
+  if (!may_allocate || r.size > memory_available()) {
     r.status = append_status::no_memory;
     r.needed = r.size;
     return r;
@@ -196,8 +219,8 @@ bool accumulator::split(batch* b, time_point not_before) {
     offset_in_root = pr->first;
   }
   const std::int32_t half = n / 2;
-  batch* parts[2] = {new_batch(q, options_.max_batch_size, b->created, false),
-                     new_batch(q, options_.max_batch_size, b->created, false)};
+  batch* parts[2] = {new_batch(q, held_by(options_.max_batch_size), b->created, false),
+                     new_batch(q, held_by(options_.max_batch_size), b->created, false)};
   protocol::Record rec;
   std::vector<protocol::RecordHeader> headers;
   for (std::int32_t i = 0; i < n; ++i) {
@@ -213,7 +236,7 @@ bool accumulator::split(batch* b, time_point not_before) {
   for (int k = 0; k < 2; ++k) {
     batch* p = parts[k];
     used_ -= p->reserved;
-    p->reserved = p->builder.uncompressed_size();
+    p->reserved = std::max(p->builder.uncompressed_size(), p->builder.footprint());
     used_ += p->reserved;
     p->ordinal = b->ordinal;
     p->split_first = b->split_first + (k == 0 ? 0 : half);
@@ -297,6 +320,7 @@ drain_result accumulator::drain(time_point now,
           continue;
         }
       }
+      account_footprint(b);
       const std::size_t size = b.builder.data().size();
       if (request_bytes[slot] > 0 && request_bytes[slot] + size > options_.max_request_size) break;
       if (options_.idempotent && (b.base_sequence < 0 || b.stamped_epoch != producer_epoch_)) {
@@ -359,7 +383,11 @@ void accumulator::complete(batch* b, std::error_code error, std::string message,
 
 void accumulator::finish_batch(batch* b) noexcept {
   used_ -= b->reserved;
-  if (b->reserved <= options_.max_batch_size && spare_.size() < max_spare_batches) {
+  // Spare buffers count against buffer_memory with the batches (used + spare stays within
+  // it), so what the producer holds is bounded by buffer_memory, not by it plus the spares.
+  if (b->reserved <= 3 * options_.max_batch_size && spare_.size() < max_spare_batches &&
+      used_ + external() + spare_bytes_ + spare_cost(*b) <= options_.buffer_memory) {
+    spare_bytes_ += spare_cost(*b);
     spare_.splice(spare_.end(), live_, b->self);
   } else {
     live_.erase(b->self);

@@ -6,6 +6,7 @@
 // ("Producer") states the invariants.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -100,6 +101,9 @@ struct accumulator_options {
   bool idempotent = true;
   /// Makes each batch's shared result (the shell's type, with its waiters).
   std::function<std::shared_ptr<batch_result>()> make_result;
+  /// Memory others hold for the batches (the shell's waiters for acknowledgements), counted
+  /// against buffer_memory; it must outlive the accumulator. Null: none.
+  const std::size_t* external_memory = nullptr;
 };
 
 /// A record to append; the bytes are copied into the batch.
@@ -233,7 +237,14 @@ class accumulator {
   void end_flush() noexcept { --flushing_; }
 
   std::size_t memory_used() const noexcept { return used_; }
-  std::size_t memory_available() const noexcept { return options_.buffer_memory - used_; }
+  /// Buffers of completed batches kept for reuse; used + spare <= buffer_memory.
+  std::size_t spare_memory() const noexcept { return spare_bytes_; }
+  /// Room left in buffer_memory for new batches: what the batches hold and what is charged
+  /// (the shell's per-record waiters) count; either may briefly go past the budget.
+  std::size_t memory_available() const noexcept {
+    const std::size_t held = used_ + external();
+    return held >= options_.buffer_memory ? 0 : options_.buffer_memory - held;
+  }
   /// Batches not yet completed (queued or in flight).
   std::size_t incomplete() const noexcept { return live_.size(); }
   std::size_t in_flight() const noexcept { return in_flight_; }
@@ -260,6 +271,10 @@ class accumulator {
   partition_queue& queue_of(std::string_view topic, std::int32_t partition);
   batch* new_batch(partition_queue& q, std::size_t reserve, time_point now, bool enqueue = true);
   void finish_batch(batch* b) noexcept;
+  std::size_t spare_cost(const batch& b) const noexcept;
+  void account_footprint(batch& b) noexcept;
+  std::size_t held_by(std::size_t batch_bytes) const noexcept;
+  std::size_t external() const noexcept { return options_.external_memory ? *options_.external_memory : 0; }
   /// Out of flight, or out of its queue.
   void take_out(partition_queue& q, batch* b) noexcept;
   bool sendable(const partition_queue& q, const batch& b, time_point now, bool exhausted, time_point& next) const;
@@ -270,6 +285,7 @@ class accumulator {
   std::vector<partition_queue*> queues_;  ///< every queue, in creation order (drain rotates over it)
   batch_list live_;                       ///< every batch not completed; a batch's `self` points here
   batch_list spare_;                      ///< completed batches kept for their buffers
+  std::size_t spare_bytes_ = 0;           ///< their buffers' size (spare_cost)
   std::size_t used_ = 0;
   std::size_t in_flight_ = 0;
   int flushing_ = 0;
