@@ -8,12 +8,6 @@
 
 namespace asiokafka {
 
-namespace {
-// As the accumulator: record_size() with a zero timestamp delta plus the longest varint a
-// real delta can add.
-constexpr std::size_t timestamp_delta_slack = 10;
-}  // namespace
-
 BatchBuilder::BatchBuilder(detail::batch_ptr state) noexcept : state_(std::move(state)) {}
 BatchBuilder::BatchBuilder(BatchBuilder&&) noexcept = default;
 BatchBuilder& BatchBuilder::operator=(BatchBuilder&&) noexcept = default;
@@ -32,16 +26,14 @@ std::optional<BatchBuilder::Appended> BatchBuilder::append(std::optional<BytesVi
     hs.push_back({h.key, h.value ? std::optional<protocol::byte_view>(h.value->bytes()) : std::nullopt});
   }
   const std::size_t size =
-      protocol::record_batch_builder::record_size(0, b.record_count(), k, v, hs) + timestamp_delta_slack;
+      protocol::record_batch_builder::record_size_bound(b.record_count(), k, v, hs);
   if (protocol::record_batch_header_size + size > state_->max_request_size) {
     throw error(make_error_code(kafka_errc::message_too_large),
                 "a record of " + std::to_string(size) + " bytes exceeds max_request_size (" +
                     std::to_string(state_->max_request_size) + ")");
   }
   if (b.record_count() > 0 && b.uncompressed_size() + size > state_->max_batch_size) return std::nullopt;
-  const std::int64_t ts = timestamp.value_or(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                  std::chrono::system_clock::now().time_since_epoch())
-                                                  .count());
+  const std::int64_t ts = timestamp.value_or(detail::wall_clock_ms());
   const std::int32_t index = b.record_count();
   const std::size_t before = b.uncompressed_size();
   b.append(ts, k, v, hs);

@@ -116,6 +116,11 @@ producer_impl::producer_impl(asio::any_io_executor ex, ProducerConfig config)
 
 producer_impl::~producer_impl() = default;
 
+std::int64_t wall_clock_ms() noexcept {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 bool running_in(const asio::any_io_executor& ex) noexcept {
   if (const auto* io = ex.target<asio::io_context::executor_type>()) return io->running_in_this_thread();
   if (const auto* s = ex.target<asio::strand<asio::io_context::executor_type>>()) return s->running_in_this_thread();

@@ -46,6 +46,9 @@ struct batch_builder_state {
   bool closed = false;
 };
 
+/// Milliseconds since the epoch: a record's default timestamp.
+std::int64_t wall_clock_ms() noexcept;
+
 /// Whether the calling thread runs `ex` now (an io_context's executor or a strand of one).
 bool running_in(const boost::asio::any_io_executor& ex) noexcept;
 

@@ -18,11 +18,6 @@ using net::time_point;
 
 namespace {
 
-std::int64_t wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // Header views for the encoder, without allocating for the usual few headers.
 struct header_scratch {
   std::vector<protocol::RecordHeader> items;

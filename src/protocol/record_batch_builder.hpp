@@ -72,6 +72,14 @@ class record_batch_builder {
                                  const std::optional<byte_view>& key, const std::optional<byte_view>& value,
                                  std::span<const RecordHeader> headers) noexcept;
 
+  /// An upper bound of what the record adds to any batch at `offset_delta`, whatever its
+  /// timestamp: record_size with a zero delta plus the longest varint a real delta adds.
+  static std::size_t record_size_bound(std::int32_t offset_delta, const std::optional<byte_view>& key,
+                                       const std::optional<byte_view>& value,
+                                       std::span<const RecordHeader> headers) noexcept {
+    return record_size(0, offset_delta, key, value, headers) + 10;
+  }
+
   std::int32_t record_count() const noexcept { return count_; }
   /// Size of the batch so far, uncompressed, header included.
   std::size_t uncompressed_size() const noexcept;

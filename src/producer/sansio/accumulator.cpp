@@ -9,9 +9,6 @@
 namespace asiokafka::producer {
 namespace {
 
-// An upper bound of a record's encoded size in any batch: record_size() with a zero timestamp
-// delta plus the longest a zigzag varint of the real delta can add.
-constexpr std::size_t timestamp_delta_slack = 10;
 // Completed batches kept for their buffers (each at most max_batch_size of capacity).
 constexpr std::size_t max_spare_batches = 64;
 
@@ -69,8 +66,6 @@ void batch_result::part_done(std::int32_t first, outcome result) {
   on_done();
 }
 
-std::size_t accumulator::spare_cost(const batch& b) const noexcept { return b.reserved; }
-
 std::size_t accumulator::held_by(std::size_t batch_bytes) const noexcept {
   // A compressing batch holds its records and, once finished, their compressed form (at
   // most about as large): the budget reserves both up front.
@@ -108,7 +103,7 @@ accumulator::partition_queue& accumulator::queue_of(std::string_view topic, std:
 
 batch* accumulator::new_batch(partition_queue& q, std::size_t reserve, time_point now, bool enqueue) {
   if (!spare_.empty()) {
-    spare_bytes_ -= spare_cost(*spare_.front());
+    spare_bytes_ -= spare_.front()->reserved;
     live_.splice(live_.end(), spare_, spare_.begin());
   } else {
     live_.push_back(std::make_unique<batch>());
@@ -146,8 +141,7 @@ append_result accumulator::append(std::string_view topic, std::int32_t partition
   partition_queue& q = queue_of(topic, partition);
   batch* open = !q.batches.empty() && !q.batches.back()->closed ? q.batches.back() : nullptr;
   const std::int32_t index = open ? open->builder.record_count() : 0;
-  r.size = protocol::record_batch_builder::record_size(0, index, record.key, record.value, record.headers) +
-           timestamp_delta_slack;
+  r.size = protocol::record_batch_builder::record_size_bound(index, record.key, record.value, record.headers);
   const std::size_t alone = protocol::record_batch_header_size + r.size;
   if (alone > options_.max_request_size || alone > options_.buffer_memory) {
     r.status = append_status::too_large;
@@ -386,8 +380,8 @@ void accumulator::finish_batch(batch* b) noexcept {
   // Spare buffers count against buffer_memory with the batches (used + spare stays within
   // it), so what the producer holds is bounded by buffer_memory, not by it plus the spares.
   if (b->reserved <= 3 * options_.max_batch_size && spare_.size() < max_spare_batches &&
-      used_ + external() + spare_bytes_ + spare_cost(*b) <= options_.buffer_memory) {
-    spare_bytes_ += spare_cost(*b);
+      used_ + external() + spare_bytes_ + b->reserved <= options_.buffer_memory) {
+    spare_bytes_ += b->reserved;
     spare_.splice(spare_.end(), live_, b->self);
   } else {
     live_.erase(b->self);

@@ -271,7 +271,6 @@ class accumulator {
   partition_queue& queue_of(std::string_view topic, std::int32_t partition);
   batch* new_batch(partition_queue& q, std::size_t reserve, time_point now, bool enqueue = true);
   void finish_batch(batch* b) noexcept;
-  std::size_t spare_cost(const batch& b) const noexcept;
   void account_footprint(batch& b) noexcept;
   std::size_t held_by(std::size_t batch_bytes) const noexcept;
   std::size_t external() const noexcept { return options_.external_memory ? *options_.external_memory : 0; }
@@ -285,7 +284,7 @@ class accumulator {
   std::vector<partition_queue*> queues_;  ///< every queue, in creation order (drain rotates over it)
   batch_list live_;                       ///< every batch not completed; a batch's `self` points here
   batch_list spare_;                      ///< completed batches kept for their buffers
-  std::size_t spare_bytes_ = 0;           ///< their buffers' size (spare_cost)
+  std::size_t spare_bytes_ = 0;           ///< their reservations (what their buffers hold)
   std::size_t used_ = 0;
   std::size_t in_flight_ = 0;
   int flushing_ = 0;
