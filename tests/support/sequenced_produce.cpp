@@ -1,6 +1,8 @@
 // See sequenced_produce.hpp.
 #include "support/sequenced_produce.hpp"
 
+#include "support/topics.hpp"
+
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 
@@ -35,20 +37,6 @@ using steady = std::chrono::steady_clock;
 
 long long ms_since(steady::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - t).count();
-}
-
-rd_kafka_conf_t* rdk_conf(const std::string& bootstrap, const std::vector<std::pair<std::string, std::string>>& kv) {
-  rd_kafka_conf_t* c = rd_kafka_conf_new();
-  char err[512];
-  std::vector<std::pair<std::string, std::string>> all{{"bootstrap.servers", bootstrap}};
-  all.insert(all.end(), kv.begin(), kv.end());
-  for (const auto& entry : all) {
-    if (rd_kafka_conf_set(c, entry.first.c_str(), entry.second.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(c);
-      throw std::runtime_error(std::string("librdkafka config: ") + err);
-    }
-  }
-  return c;
 }
 
 // The state a fault's follow-up shares between the helper thread and the producing coroutine;
@@ -191,44 +179,6 @@ asio::awaitable<void> produce_loop(const ProduceSpec& spec, std::vector<Fault>& 
 }
 
 }  // namespace
-
-std::string create_topic_rdk(const std::string& bootstrap, const std::string& topic, int partitions,
-                             int replication_factor, const std::vector<std::pair<std::string, std::string>>& configs) {
-  char err[512];
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, rdk_conf(bootstrap, {}), err, sizeof err);
-  if (!rk) return std::string("rd_kafka_new: ") + err;
-  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, replication_factor, err, sizeof err);
-  std::string result;
-  if (!nt) result = std::string("NewTopic: ") + err;
-  for (const auto& c : configs) {
-    if (nt && rd_kafka_NewTopic_set_config(nt, c.first.c_str(), c.second.c_str()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      result = "NewTopic config " + c.first;
-    }
-  }
-  if (result.empty()) {
-    rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-    rd_kafka_AdminOptions_set_operation_timeout(options, 30000, err, sizeof err);
-    rd_kafka_CreateTopics(rk, &nt, 1, options, q);
-    rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 45000);
-    if (!ev) {
-      result = "CreateTopics: no answer within 45 s";
-    } else if (rd_kafka_event_error(ev)) {
-      result = std::string("CreateTopics: ") + rd_kafka_event_error_string(ev);
-    } else {
-      size_t n = 0;
-      const auto** trs = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
-      if (n != 1) result = "CreateTopics: " + std::to_string(n) + " results";
-      else if (rd_kafka_topic_result_error(trs[0])) result = std::string("CreateTopics: ") + rd_kafka_topic_result_error_string(trs[0]);
-    }
-    if (ev) rd_kafka_event_destroy(ev);
-    rd_kafka_AdminOptions_destroy(options);
-    rd_kafka_queue_destroy(q);
-  }
-  if (nt) rd_kafka_NewTopic_destroy(nt);
-  rd_kafka_destroy(rk);
-  return result;
-}
 
 int leader_of(const std::string& bootstrap, const std::string& topic, int partition) {
   char err[512];

@@ -20,13 +20,9 @@
 #include <vector>
 
 #include "asiokafka/producer.hpp"
+#include "support/topics.hpp"
 
 namespace asiokafka::test {
-
-/// Creates `topic` with librdkafka's admin API. Returns "" or what went wrong.
-std::string create_topic_rdk(const std::string& bootstrap, const std::string& topic, int partitions,
-                             int replication_factor,
-                             const std::vector<std::pair<std::string, std::string>>& configs = {});
 
 /// The node id leading topic/partition per librdkafka's metadata; -1 when unknown.
 int leader_of(const std::string& bootstrap, const std::string& topic, int partition);

@@ -22,25 +22,49 @@ rd_kafka_conf_t* rdk_conf(const std::string& bootstrap, std::initializer_list<st
   return c;
 }
 
-void create_topic(const std::string& bootstrap, const std::string& topic, int partitions,
-                  std::initializer_list<std::pair<const char*, const char*>> configs) {
+std::string create_topic_rdk(const std::string& bootstrap, const std::string& topic, int partitions,
+                             int replication_factor, const std::vector<std::pair<std::string, std::string>>& configs) {
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, rdk_conf(bootstrap, {}), err, sizeof err);
-  ASSERT_NE(rk, nullptr) << err;
-  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, err, sizeof err);
-  for (const auto& [k, v] : configs) EXPECT_EQ(rd_kafka_NewTopic_set_config(nt, k, v), RD_KAFKA_RESP_ERR_NO_ERROR);
-  rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
-  rd_kafka_CreateTopics(rk, &nt, 1, nullptr, q);
-  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 30000);
-  ASSERT_NE(ev, nullptr);
-  size_t n = 0;
-  const rd_kafka_topic_result_t** trs = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
-  ASSERT_EQ(n, 1u);
-  EXPECT_EQ(rd_kafka_topic_result_error(trs[0]), RD_KAFKA_RESP_ERR_NO_ERROR);
-  rd_kafka_event_destroy(ev);
-  rd_kafka_queue_destroy(q);
-  rd_kafka_NewTopic_destroy(nt);
+  if (!rk) return std::string("rd_kafka_new: ") + err;
+  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, replication_factor, err, sizeof err);
+  std::string result;
+  if (!nt) result = std::string("NewTopic: ") + err;
+  for (const auto& c : configs) {
+    if (nt && rd_kafka_NewTopic_set_config(nt, c.first.c_str(), c.second.c_str()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      result = "NewTopic config " + c.first;
+    }
+  }
+  if (result.empty()) {
+    rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
+    rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    rd_kafka_AdminOptions_set_operation_timeout(options, 30000, err, sizeof err);
+    rd_kafka_CreateTopics(rk, &nt, 1, options, q);
+    rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 45000);
+    if (!ev) {
+      result = "CreateTopics: no answer within 45 s";
+    } else if (rd_kafka_event_error(ev)) {
+      result = std::string("CreateTopics: ") + rd_kafka_event_error_string(ev);
+    } else {
+      size_t n = 0;
+      const auto** trs = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+      if (n != 1) result = "CreateTopics: " + std::to_string(n) + " results";
+      else if (rd_kafka_topic_result_error(trs[0])) result = std::string("CreateTopics: ") + rd_kafka_topic_result_error_string(trs[0]);
+    }
+    if (ev) rd_kafka_event_destroy(ev);
+    rd_kafka_AdminOptions_destroy(options);
+    rd_kafka_queue_destroy(q);
+  }
+  if (nt) rd_kafka_NewTopic_destroy(nt);
   rd_kafka_destroy(rk);
+  return result;
+}
+
+void create_topic(const std::string& bootstrap, const std::string& topic, int partitions,
+                  std::initializer_list<std::pair<const char*, const char*>> configs) {
+  std::vector<std::pair<std::string, std::string>> all;
+  for (const auto& [k, v] : configs) all.emplace_back(k, v);
+  ASSERT_EQ(create_topic_rdk(bootstrap, topic, partitions, 1, all), "");
 }
 
 std::map<std::pair<std::int32_t, std::int64_t>, Consumed> consume(const std::string& bootstrap,

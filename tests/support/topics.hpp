@@ -20,7 +20,13 @@ std::string unique_topic(const std::string& stem);
 /// A librdkafka configuration for `bootstrap` with the given properties (checked).
 rd_kafka_conf_t* rdk_conf(const std::string& bootstrap, std::initializer_list<std::pair<const char*, std::string>> kv);
 
-/// Creates `topic` (replication factor 1) and waits for the answer (30 s at most).
+/// Creates `topic` with librdkafka's admin API and waits for the answer (45 s at most).
+/// Returns "" or what went wrong.
+std::string create_topic_rdk(const std::string& bootstrap, const std::string& topic, int partitions,
+                             int replication_factor,
+                             const std::vector<std::pair<std::string, std::string>>& configs = {});
+
+/// create_topic_rdk with replication factor 1, asserting that it worked.
 void create_topic(const std::string& bootstrap, const std::string& topic, int partitions,
                   std::initializer_list<std::pair<const char*, const char*>> configs = {});
 
