@@ -86,7 +86,9 @@ asio::awaitable<void> send_burst(Producer& producer, const RunSpec& spec, std::u
   for (std::uint64_t i = 0; i < n; ++i) {
     const DeliveryHandle handle = co_await producer.send(spec.topic, payloads[next]);
     if (++next == payloads.size()) next = 0;
-    if (spec.per_record_ack) handle.async_wait([acks](error_code ec, RecordMetadata) { acks->count(ec); });
+    // The counter outlives every callback (wait_all below): a plain pointer, as a user would
+    // capture `this` or a reference (librdkafka's delivery report gets an opaque pointer).
+    if (spec.per_record_ack) handle.async_wait([counter = acks.get()](error_code ec, RecordMetadata) { counter->count(ec); });
   }
   if (!spec.per_record_ack) {
     co_await producer.flush();

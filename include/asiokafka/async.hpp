@@ -61,6 +61,9 @@ struct op_error {
 /// The code a handler receives: cancellation is Asio's operation_aborted, other codes keep
 /// their category.
 inline error_code to_public(const std::error_code& ec) noexcept {
+  // Success first: converting a std::error_code to Boost's looks its category up with a
+  // dynamic_cast, which is a measurable part of completing one record's wait.
+  if (!ec) return {};
   if (ec == std::errc::operation_canceled) return boost::asio::error::operation_aborted;
   return ec;
 }

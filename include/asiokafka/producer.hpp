@@ -20,8 +20,10 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/system_executor.hpp>
 
 #include "asiokafka/async.hpp"
 #include "asiokafka/producer_config.hpp"
@@ -203,6 +205,15 @@ class DeliveryHandle {
       });
       return;
     }
+    if constexpr (std::is_same_v<boost::asio::associated_executor_t<Handler>, boost::asio::system_executor>) {
+      // No executor of its own (a plain callback): it runs on the producer's, where the
+      // state calls back from, so there is nothing to compare or post.
+      state->wait(index, ts, [h = std::move(handler), finish](std::error_code ec, std::string message,
+                                                               RecordMetadata md) mutable {
+        finish(h, ec, std::move(message), std::move(md));
+      });
+      return;
+    }
     const auto ex = boost::asio::get_associated_executor(handler, state->executor());
     // The state calls back from a handler of its own, posted to the producer's executor
     // (never inside this initiating function): a handler bound to that executor runs there
@@ -288,10 +299,13 @@ struct send_prep {
   bool appended = false;
   DeliveryHandle handle;
   std::shared_ptr<owned_record> pending;
+  /// The slow path's producer (set by send() only when the record waits).
+  std::shared_ptr<producer_impl> producer;
   std::error_code error;
   std::string message;
 };
 send_prep prepare_send(producer_impl& p, std::string_view topic, BytesView value, const SendOptions& options);
+const boost::asio::any_io_executor& executor_of(const producer_impl& p) noexcept;
 /// The slow path: appends `pending` (in call order) and sets `out`.
 boost::asio::awaitable<op_error> producer_send(std::shared_ptr<producer_impl> p, std::shared_ptr<owned_record> pending,
                                               DeliveryHandle& out);
@@ -371,7 +385,11 @@ class Producer {
   auto send(std::string_view topic, BytesView value, const SendOptions& options = {}, Token&& token = {}) {
     detail::send_prep prep = detail::prepare_send(*impl_, topic, value, options);
     if constexpr (std::is_same_v<std::decay_t<Token>, default_token_t>) {
-      return send_awaitable(executor_, impl_, std::move(prep));
+      // The appended record's awaitable carries only its handle; the slow path takes what it
+      // needs of the producer along (copying the executor and the shared state per record
+      // was a measurable part of a send).
+      if (!prep.appended && !prep.error) prep.producer = impl_;
+      return send_awaitable(std::move(prep));
     } else {
       return initiate_send(executor_, impl_, std::move(prep), std::forward<Token>(token));
     }
@@ -460,12 +478,12 @@ class Producer {
   // The default token's send: ready at once when the record was appended (or failed) at call
   // time; otherwise the slow path on the producer's executor. Its parameters are values made
   // by send(), never the caller's temporaries.
-  static boost::asio::awaitable<DeliveryHandle> send_awaitable(executor_type executor,
-                                                              std::shared_ptr<detail::producer_impl> impl,
-                                                              detail::send_prep prep) {
+  static boost::asio::awaitable<DeliveryHandle> send_awaitable(detail::send_prep prep) {
     if (prep.appended) co_return std::move(prep.handle);
     if (prep.error) throw error(prep.error, prep.message);
-    co_return co_await initiate_send(std::move(executor), std::move(impl), std::move(prep), default_token);
+    std::shared_ptr<detail::producer_impl> impl = std::move(prep.producer);
+    executor_type ex = detail::executor_of(*impl);
+    co_return co_await initiate_send(std::move(ex), std::move(impl), std::move(prep), default_token);
   }
 
   executor_type executor_;

@@ -105,7 +105,8 @@ std::shared_ptr<call> connection_state::submit(request_base& r, request_options 
                        "no version both the client and the broker implement", delivery::not_sent));
     return c;
   }
-  if (const auto ec = r.encode(c->version, c->body)) {
+  const auto ec = r.records_owner ? r.encode_gathered(c->version, c->body, c->gathered) : r.encode(c->version, c->body);
+  if (ec) {
     c->finish(describe(ec, r.api_key, c->version, "encoding the request", delivery::not_sent));
     return c;
   }
@@ -117,7 +118,7 @@ std::shared_ptr<call> connection_state::submit(request_base& r, request_options 
     if (c->deadline < deadline_timer.expiry()) deadline_timer.cancel();  // the timer loop re-arms
     return c;
   }
-  c->id = mux.enqueue(r.api_key, c->version, std::move(c->body), options.client_id, r.expects_response, c->deadline);
+  c->id = enqueue(*c);
   c->in_mux = true;
   calls.emplace(c->id, c.get());
   dispatch();  // a failed multiplexer completes it at once
@@ -147,6 +148,15 @@ std::shared_ptr<call> connection_state::submit_handshake(request_base& r, std::i
   return c;
 }
 
+request_id connection_state::enqueue(call& c) {
+  request_base& r = c.request;
+  if (c.gathered.segments.empty()) {
+    return mux.enqueue(r.api_key, c.version, std::move(c.body), options.client_id, r.expects_response, c.deadline);
+  }
+  return mux.enqueue(r.api_key, c.version, std::move(c.body), std::move(c.gathered), r.records_owner,
+                     options.client_id, r.expects_response, c.deadline);
+}
+
 void connection_state::release_held() {
   const auto now = clock::now();
   std::deque<call*> released;
@@ -160,8 +170,7 @@ void connection_state::release_held() {
       c->finish(describe(client_errc::timeout, r.api_key, c->version, "timed out waiting for re-authentication",
                          delivery::not_sent));
     } else {
-      c->id = mux.enqueue(r.api_key, c->version, std::move(c->body), options.client_id, r.expects_response,
-                          c->deadline);
+      c->id = enqueue(*c);
       c->in_mux = true;
       calls.emplace(c->id, c);
     }
@@ -257,6 +266,9 @@ void connection_state::fail(std::error_code ec, std::string reason) {
   mux.fail_all(ec);
   boost::system::error_code ignored;
   lowest().close(ignored);
+  // Closed: nothing reads the gathered records any more, so their owners (the producer's
+  // batches) are not kept alive by a connection that is only waiting to be torn down.
+  mux.release_gathered();
   write_wakeup.cancel();
   deadline_timer.cancel();
   if (cancel_token_wait) cancel_token_wait();

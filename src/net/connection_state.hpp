@@ -71,6 +71,7 @@ struct call {
   std::chrono::milliseconds timeout{0};  // for messages: what the deadline was
   std::int16_t version = -1;
   std::vector<std::uint8_t> body;  // encoded, until handed to the multiplexer
+  protocol::messages::GatheredRecords gathered;  // records left out of body (request.records_owner)
   request_id id = 0;
   bool in_mux = false;
   bool held = false;
@@ -121,6 +122,8 @@ class connection_state : public std::enable_shared_from_this<connection_state> {
   void start_reauth();
   /// The re-authentication ended: held requests go to the multiplexer in order.
   void release_held();
+  /// Hands `c`'s encoded body (and its gathered records, if any) to the multiplexer.
+  request_id enqueue(call& c);
   /// Held requests whose deadline passed leave, unwritten, with client_errc::timeout.
   void expire_held(time_point now);
 

@@ -44,8 +44,13 @@ producer::accumulator_options accumulator_options_of(const ProducerConfig& c, co
 
 // ---- delivery ----
 
-RecordMetadata delivery::metadata_of(std::int32_t index, std::int64_t timestamp) const {
-  const auto o = outcome_of(index);
+namespace {
+/// Waiters the last completed batch of this thread had: a new batch reserves that many at its
+/// first wait, so a batch of thousands of waiters does not move them all as it grows.
+thread_local std::size_t last_waiter_count = 16;
+}  // namespace
+
+RecordMetadata delivery::metadata_of(const record_outcome& o, std::int64_t timestamp) const {
   RecordMetadata md;
   md.topic = topic;
   md.partition = partition;
@@ -62,21 +67,22 @@ RecordMetadata delivery::metadata_of(std::int32_t index, std::int64_t timestamp)
 
 void delivery::on_done() {
   if (waiters_.empty()) return;
+  last_waiter_count = waiters_.size();
   *waiter_memory_ -= std::min(*waiter_memory_, waiters_.size() * waiter_cost);
   // One post for the whole batch (not one per record): the producer may be iterating its
   // queues here, so the waiters run after it, each on its handler's executor (directly when
   // that is the producer's; DeliveryHandle::start_wait decides).
   asio::post(executor_, [self = shared_from_this(), waiters = std::move(waiters_)]() mutable {
     for (auto& w : waiters) {
-      const auto* o = self->outcome_of(w.index).of;
-      w.cb(o->error, o->error ? o->message : std::string(), self->metadata_of(w.index, w.timestamp));
+      const auto o = self->outcome_of(w.index);
+      w.cb(o.of->error, o.of->error ? o.of->message : std::string(), self->metadata_of(o, w.timestamp));
     }
   });
 }
 
 void delivery::wait(std::int32_t index, std::int64_t timestamp, callback cb) {
-  if (!running_in(executor_)) {
-    // From another thread (or an executor type running_in does not know): the state is
+  if (!affinity_.here()) {
+    // From another thread (or an executor type executor_affinity does not know): the state is
     // touched only on the producer's executor.
     asio::post(executor_, [self = shared_from_this(), index, timestamp, cb = std::move(cb)]() mutable {
       self->wait_here(index, timestamp, std::move(cb));
@@ -88,14 +94,15 @@ void delivery::wait(std::int32_t index, std::int64_t timestamp, callback cb) {
 
 void delivery::wait_here(std::int32_t index, std::int64_t timestamp, callback cb) {
   if (!done) {
+    if (waiters_.capacity() == 0) waiters_.reserve(last_waiter_count);
     waiters_.push_back({index, timestamp, std::move(cb)});
     *waiter_memory_ += waiter_cost;
     return;
   }
   // Never inside the caller's initiating function.
-  const auto* o = outcome_of(index).of;
-  asio::post(executor_, [cb = std::move(cb), e = o->error, m = o->error ? o->message : std::string(),
-                         md = metadata_of(index, timestamp)]() mutable { cb(e, std::move(m), std::move(md)); });
+  const auto o = outcome_of(index);
+  asio::post(executor_, [cb = std::move(cb), e = o.of->error, m = o.of->error ? o.of->message : std::string(),
+                         md = metadata_of(o, timestamp)]() mutable { cb(e, std::move(m), std::move(md)); });
 }
 
 // ---- producer_impl ----
@@ -108,7 +115,8 @@ producer_impl::producer_impl(asio::any_io_executor ex, ProducerConfig config)
       sticky_(static_cast<std::uint64_t>(clock::now().time_since_epoch().count()) ^ 0x9e3779b97f4a7c15ull),
       tasks_(executor_) {
   on_metadata_ = cluster_->metadata().changes().subscribe([this](const net::metadata_change&) {
-    topics_.clear();  // rebuilt from the cache on next use
+    for (auto& t : topics_) t.second.stale = true;  // refreshed from the cache on next use
+    last_topic_ = nullptr;
     wake_turn();  // a slow send waiting for metadata looks again
     wake_sender();
   });
@@ -121,25 +129,58 @@ std::int64_t wall_clock_ms() noexcept {
       .count();
 }
 
-bool running_in(const asio::any_io_executor& ex) noexcept {
-  if (const auto* io = ex.target<asio::io_context::executor_type>()) return io->running_in_this_thread();
-  if (const auto* s = ex.target<asio::strand<asio::io_context::executor_type>>()) return s->running_in_this_thread();
-  if (const auto* s = ex.target<asio::strand<asio::any_io_executor>>()) return s->running_in_this_thread();
+executor_affinity::executor_affinity(const asio::any_io_executor& ex) noexcept {
+  if (const auto* io = ex.target<asio::io_context::executor_type>()) {
+    kind_ = kind::io_context;
+    target_ = io;
+  } else if (const auto* s = ex.target<asio::strand<asio::io_context::executor_type>>()) {
+    kind_ = kind::io_strand;
+    target_ = s;
+  } else if (const auto* a = ex.target<asio::strand<asio::any_io_executor>>()) {
+    kind_ = kind::any_strand;
+    target_ = a;
+  }
+}
+
+bool executor_affinity::here() const noexcept {
+  switch (kind_) {
+    case kind::io_context:
+      return static_cast<const asio::io_context::executor_type*>(target_)->running_in_this_thread();
+    case kind::io_strand:
+      return static_cast<const asio::strand<asio::io_context::executor_type>*>(target_)->running_in_this_thread();
+    case kind::any_strand:
+      return static_cast<const asio::strand<asio::any_io_executor>*>(target_)->running_in_this_thread();
+    case kind::other:
+      break;
+  }
   return false;
 }
 
-bool producer_impl::on_executor() const noexcept { return running_in(executor_); }
+bool producer_impl::on_executor() const noexcept { return affinity_.here(); }
 
-const producer_impl::topic_info* producer_impl::topic_of(std::string_view topic) {
-  if (const auto it = topics_.find(topic); it != topics_.end()) return &it->second;
-  const TopicMetadata* t = cluster_->metadata().cache().topic(topic);
-  if (!t || t->partitions.empty()) return nullptr;
-  topic_info info;
-  for (const auto& p : t->partitions) {
-    info.all.push_back(p.partition);
-    if (p.leader >= 0) info.available.push_back(p.partition);
+producer_impl::topic_info* producer_impl::topic_of(std::string_view topic) {
+  if (last_topic_ != nullptr && last_topic_->name == topic) return last_topic_;
+  const auto it = topics_.find(topic);
+  topic_info* info = it != topics_.end() ? &it->second : nullptr;
+  if (info == nullptr || info->stale) {
+    const TopicMetadata* t = cluster_->metadata().cache().topic(topic);
+    if (!t || t->partitions.empty()) return nullptr;
+    if (info == nullptr) {
+      const auto added = topics_.emplace(std::string(topic), topic_info{}).first;
+      info = &added->second;
+      info->name = added->first;
+    }
+    info->all.clear();
+    info->available.clear();
+    for (const auto& p : t->partitions) {
+      info->all.push_back(p.partition);
+      if (p.leader >= 0) info->available.push_back(p.partition);
+    }
+    info->queues.resize(info->all.size(), nullptr);
+    info->stale = false;
   }
-  return &topics_.emplace(std::string(topic), std::move(info)).first->second;
+  last_topic_ = info;
+  return info;
 }
 
 void producer_impl::wake_sender() noexcept {
@@ -288,6 +329,8 @@ std::shared_ptr<producer_impl> make_producer(asio::any_io_executor ex, ProducerC
 send_prep prepare_send(producer_impl& p, std::string_view topic, BytesView value, const SendOptions& options) {
   return p.prepare(topic, value, options);
 }
+
+const asio::any_io_executor& executor_of(const producer_impl& p) noexcept { return p.executor(); }
 
 asio::awaitable<op_error> producer_send(std::shared_ptr<producer_impl> p, std::shared_ptr<owned_record> r,
                                         DeliveryHandle& out) {

@@ -49,8 +49,20 @@ struct batch_builder_state {
 /// Milliseconds since the epoch: a record's default timestamp.
 std::int64_t wall_clock_ms() noexcept;
 
-/// Whether the calling thread runs `ex` now (an io_context's executor or a strand of one).
-bool running_in(const boost::asio::any_io_executor& ex) noexcept;
+/// Whether the calling thread runs an executor now (an io_context's executor or a strand of
+/// one; any other type counts as elsewhere, so calls hop). The executor's type is looked up
+/// once: any_io_executor's target lookup costs too much to repeat per record. Refers to
+/// `ex`, which must outlive it and stay in place.
+class executor_affinity {
+ public:
+  explicit executor_affinity(const boost::asio::any_io_executor& ex) noexcept;
+  bool here() const noexcept;
+
+ private:
+  enum class kind : std::uint8_t { other, io_context, io_strand, any_strand };
+  kind kind_ = kind::other;
+  const void* target_ = nullptr;
+};
 
 /// What one waiting DeliveryHandle costs, counted against buffer_memory until its batch ends.
 inline constexpr std::size_t waiter_cost = 128;
@@ -61,7 +73,9 @@ class delivery final : public producer::batch_result,
                        public std::enable_shared_from_this<delivery> {
  public:
   delivery(boost::asio::any_io_executor ex, std::shared_ptr<std::size_t> waiter_memory)
-      : executor_(std::move(ex)), waiter_memory_(std::move(waiter_memory)) {}
+      : executor_(std::move(ex)), affinity_(executor_), waiter_memory_(std::move(waiter_memory)) {}
+  delivery(const delivery&) = delete;
+  delivery& operator=(const delivery&) = delete;
   void on_done() override;
   void wait(std::int32_t index, std::int64_t timestamp, callback cb) override;
   bool completed() const noexcept override { return done; }
@@ -72,7 +86,7 @@ class delivery final : public producer::batch_result,
   bool acks_none = false;
 
  private:
-  RecordMetadata metadata_of(std::int32_t index, std::int64_t timestamp) const;
+  RecordMetadata metadata_of(const record_outcome& o, std::int64_t timestamp) const;
   void wait_here(std::int32_t index, std::int64_t timestamp, callback cb);  ///< on the executor
   struct waiter {
     std::int32_t index;
@@ -80,6 +94,7 @@ class delivery final : public producer::batch_result,
     callback cb;
   };
   boost::asio::any_io_executor executor_;
+  executor_affinity affinity_;                  ///< of executor_
   std::shared_ptr<std::size_t> waiter_memory_;  ///< the producer's count of waiter_cost
   std::vector<waiter> waiters_;
 };
@@ -111,9 +126,16 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
+  /// What a send needs of a topic, found with one lookup (or none: the last topic is
+  /// remembered). Kept across metadata changes (marked stale, refreshed on next use), so the
+  /// sticky partition and the queue pointers survive them.
   struct topic_info {
+    std::string_view name;                ///< the key in topics_
     std::vector<std::int32_t> all;
     std::vector<std::int32_t> available;  ///< with a leader now
+    std::int32_t sticky = -1;             ///< the sticky partitioner's current partition
+    std::vector<producer::accumulator::partition_queue*> queues;  ///< by partition, filled on use
+    bool stale = false;
   };
   enum class attempt { appended, failed, no_metadata, no_memory };
   struct record_ref {
@@ -126,7 +148,7 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
   };
 
   bool on_executor() const noexcept;
-  const topic_info* topic_of(std::string_view topic);
+  topic_info* topic_of(std::string_view topic);
   attempt try_append(const record_ref& r, bool may_allocate, DeliveryHandle& out, op_error& err);
   attempt try_append_batch(batch_builder_state& b, std::string_view topic, std::int32_t partition, DeliveryHandle& out,
                            op_error& err);
@@ -150,6 +172,7 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
   void advance_turn() noexcept;
 
   boost::asio::any_io_executor executor_;
+  executor_affinity affinity_{executor_};
   ProducerConfig config_;
   /// What waiting DeliveryHandles hold, counted against buffer_memory (the accumulator reads
   /// it; deliveries update it). Declared before acc_, which points to it.
@@ -158,6 +181,7 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
   producer::accumulator acc_;
   producer::sticky_partitioner sticky_;
   std::unordered_map<std::string, topic_info, string_hash, std::equal_to<>> topics_;
+  topic_info* last_topic_ = nullptr;  ///< the last one topic_of returned, if not stale
   net::event_source<net::metadata_change>::subscription on_metadata_;
   net::notifier sender_wake_;
   bool sender_dirty_ = false;

@@ -77,7 +77,7 @@ producer_impl::attempt producer_impl::try_append_batch(batch_builder_state& bs, 
 producer_impl::attempt producer_impl::try_append(const record_ref& r, bool may_allocate, DeliveryHandle& out,
                                                  op_error& err) {
   if (!may_send(err)) return attempt::failed;
-  const topic_info* info = topic_of(r.topic);
+  topic_info* info = topic_of(r.topic);
   if (!info) return attempt::no_metadata;
   const auto count = static_cast<std::int32_t>(info->all.size());
   std::int32_t partition = 0;
@@ -102,7 +102,7 @@ producer_impl::attempt producer_impl::try_append(const record_ref& r, bool may_a
   } else if (r.key) {
     partition = producer::partition_for_key(*r.key, count);
   } else {
-    partition = sticky_.partition(r.topic, info->available, count);
+    partition = sticky_.partition(info->sticky, info->available, count);
     sticky = true;
   }
   producer::record_view rv;
@@ -110,7 +110,10 @@ producer_impl::attempt producer_impl::try_append(const record_ref& r, bool may_a
   rv.key = r.key;
   rv.value = r.value;
   rv.headers = r.headers;
-  const auto result = acc_.append(r.topic, partition, rv, clock::now(), may_allocate);
+  auto*& queue = info->queues[static_cast<std::size_t>(partition)];
+  if (queue == nullptr) queue = &acc_.queue(r.topic, partition);
+  // The steady clock is read only if a new batch starts (appending reads no clock).
+  const auto result = acc_.append(*queue, rv, producer::lazy_now(&clock::now), may_allocate);
   switch (result.status) {
     case producer::append_status::too_large:
       err = {make_error_code(kafka_errc::message_too_large),
@@ -130,7 +133,7 @@ producer_impl::attempt producer_impl::try_append(const record_ref& r, bool may_a
     d->partition = partition;
     d->acks_none = config_.acks == Acks::none;
   }
-  if (result.batch_closed && sticky) sticky_.on_new_batch(r.topic, partition, info->available, count);
+  if (result.batch_closed && sticky) sticky_.on_new_batch(info->sticky, partition, info->available, count);
   if (result.index == 0 || result.batch_closed) wake_sender();
   out = DeliveryHandle(std::shared_ptr<delivery_state>(result.b->result, d), result.index, r.timestamp);
   return attempt::appended;

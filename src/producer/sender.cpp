@@ -83,6 +83,10 @@ asio::awaitable<void> producer_impl::send_request(std::int32_t node, std::vector
   }
   // v3: the first version with record batches (magic 2).
   typed_request<msg::ProduceRequest> request(std::move(req), 3, msg::ProduceRequest::max_version);
+  // Zero-copy: the connection writes the batches from their own buffers, and holds the
+  // producer (which owns them) until they are written or the connection is closed. A batch is
+  // released only after its answer, or after its connection failed and was closed.
+  request.records_owner = shared_from_this();
   const auto sent = co_await cluster_->send_to_node(node, ConnectionPurpose::produce, request);
   if (auto it = node_in_flight_.find(node); it != node_in_flight_.end() && it->second > 0) --it->second;
   const time_point now = clock::now();

@@ -65,7 +65,16 @@ inline std::error_code put_nullable_bytes(writer& w, const std::optional<std::ve
 
 inline std::error_code put_records(writer& w, const RecordsView& r, bool flex, bool nullable) {
   if (!r.data && !nullable) return client_errc::malformed;
-  return put_span(w, r.data, flex);
+  if (!r.data) return put_span(w, r.data, flex);
+  const auto b = *r.data;
+  if (b.size() > max_array_length) return client_errc::malformed;
+  if (flex) {
+    w.uvarint(static_cast<std::uint32_t>(b.size() + 1));
+  } else {
+    w.i32(static_cast<std::int32_t>(b.size()));
+  }
+  w.records_bytes(b);  // copied, or left for a gathering write
+  return {};
 }
 
 inline std::error_code put_length(writer& w, std::size_t n, bool flex) {

@@ -578,6 +578,29 @@ std::uint32_t crc32c_wide_clmul(std::span<const std::uint8_t> data, std::uint32_
 
 std::uint32_t crc32c(std::span<const std::uint8_t> data, std::uint32_t crc) noexcept { return chosen()(data, crc); }
 
+namespace {
+// x^(2^k) mod P for k = 0..63, by repeated squaring.
+constexpr std::array<std::uint32_t, 64> make_x_pow2() {
+  std::array<std::uint32_t, 64> t{};
+  t[0] = 1u << 30;  // x^1
+  for (std::size_t k = 1; k < t.size(); ++k) t[k] = poly_mul(t[k - 1], t[k - 1]);
+  return t;
+}
+constexpr auto kXPow2 = make_x_pow2();
+}  // namespace
+
+std::uint32_t crc32c_combine(std::uint32_t crc_a, std::uint32_t crc_b, std::size_t length_b) noexcept {
+  // With the standard pre- and post-inversion, crc(a || b) = crc(a) * x^(8 |b|) + crc(b)
+  // (mod P): the inversions of b's start cancel against crc(b)'s own. x^(8n) is built from
+  // the binary digits of n, 8 = 2^3 giving the starting exponent.
+  std::uint32_t shift = 1u << 31;  // x^0
+  std::size_t k = 3;
+  for (std::size_t n = length_b; n != 0 && k < kXPow2.size(); n >>= 1, ++k) {
+    if (n & 1u) shift = poly_mul(kXPow2[k], shift);
+  }
+  return poly_mul(crc_a, shift) ^ crc_b;
+}
+
 const char* crc32c_implementation() noexcept {
   if (chosen() == &crc32c_portable) return "portable";
   if (chosen() == &crc32c_wide_clmul) return "vpclmul-avx512";

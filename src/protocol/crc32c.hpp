@@ -17,6 +17,11 @@ namespace asiokafka::protocol {
 /// so crc32c("123456789") == 0xE3069283.
 std::uint32_t crc32c(std::span<const std::uint8_t> data, std::uint32_t crc = 0) noexcept;
 
+/// The CRC32C of `a` followed by `b`, from crc32c(a), crc32c(b) and b's length, without
+/// reading either (a few dozen carry-less steps). Lets a batch's CRC cover a header written
+/// after its records: the records' CRC is computed once, the header's again when it changes.
+std::uint32_t crc32c_combine(std::uint32_t crc_a, std::uint32_t crc_b, std::size_t length_b) noexcept;
+
 /// The portable table implementation.
 std::uint32_t crc32c_portable(std::span<const std::uint8_t> data, std::uint32_t crc = 0) noexcept;
 

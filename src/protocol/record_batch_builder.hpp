@@ -105,6 +105,14 @@ class record_batch_builder {
   std::int64_t base_timestamp_ = -1;
   std::int64_t max_timestamp_ = -1;
   bool finished_ = false;
+  /// CRC32C of the records region (what follows the 61-byte header), without the header:
+  /// for an uncompressed batch kept up to date while appending, a chunk at a time while the
+  /// bytes are still in cache; the header's CRC is combined with it (crc32c_combine), so
+  /// stamp() re-reads 40 bytes, not the batch.
+  std::uint32_t records_crc_ = 0;
+  std::size_t crc_upto_ = 0;  ///< out_ offset up to which records_crc_ covers (uncompressed)
+  void advance_crc() noexcept;
+  void put_crc() noexcept;
 };
 
 }  // namespace asiokafka::protocol

@@ -12,6 +12,8 @@
 #include <system_error>
 #include <vector>
 
+#include "asiokafka/protocol/message_types.hpp"
+
 namespace asiokafka::protocol {
 
 using bytes = std::vector<std::uint8_t>;
@@ -21,6 +23,8 @@ using uuid = std::array<std::uint8_t, 16>;
 class writer {
  public:
   explicit writer(bytes& out) noexcept : out_(out) {}
+  /// A writer that leaves large records fields out of `out` and lists them in `gather`.
+  writer(bytes& out, messages::GatheredRecords* gather) noexcept : out_(out), gather_(gather) {}
 
   void i8(std::int8_t v) { out_.push_back(static_cast<std::uint8_t>(v)); }
   void boolean(bool v) { i8(v ? 1 : 0); }
@@ -54,6 +58,15 @@ class writer {
   /// An empty tagged-field section of a flexible-version struct.
   void empty_tagged_fields() { uvarint(0); }
   void raw(std::span<const std::uint8_t> b) { out_.insert(out_.end(), b.begin(), b.end()); }
+  /// The bytes of a records field (after its length): copied, or noted in the gather list
+  /// when this writer has one and the field is large enough.
+  void records_bytes(std::span<const std::uint8_t> b) {
+    if (gather_ != nullptr && b.size() >= gather_->min_size) {
+      gather_->segments.push_back({out_.size(), b});
+    } else {
+      raw(b);
+    }
+  }
 
   std::size_t size() const noexcept { return out_.size(); }
   /// Overwrites 4 bytes at `pos` with `v` (used for frame lengths written after the body).
@@ -62,6 +75,7 @@ class writer {
  private:
   void be(std::uint64_t v, int width);
   bytes& out_;
+  messages::GatheredRecords* gather_ = nullptr;
 };
 
 /// Reads Kafka primitives from a buffer with bounds checks. The first failure is sticky:

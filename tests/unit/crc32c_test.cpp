@@ -124,6 +124,27 @@ TEST(Crc32c, WideHybridSplitMatchesPortable) {
   }
 }
 
+// crc32c_combine(crc(a), crc(b), |b|) == crc(a || b), for empty parts, short ones and long
+// ones (the lengths' binary digits pick the powers of x).
+TEST(Crc32c, CombineEqualsTheCrcOfTheConcatenation) {
+  std::mt19937 rng(7);
+  std::vector<std::uint8_t> data(70000);
+  for (auto& b : data) b = static_cast<std::uint8_t>(rng());
+  const std::size_t cuts[] = {0, 1, 7, 40, 61, 4096, 8191, 65536, 70000};
+  for (const std::size_t total : {std::size_t{0}, std::size_t{1}, std::size_t{100}, std::size_t{70000}}) {
+    for (const std::size_t cut : cuts) {
+      if (cut > total) continue;
+      const std::span<const std::uint8_t> all(data.data(), total);
+      const std::uint32_t a = crc32c(all.first(cut));
+      const std::uint32_t b = crc32c(all.subspan(cut));
+      EXPECT_EQ(crc32c_combine(a, b, total - cut), crc32c(all)) << "total " << total << ", cut " << cut;
+    }
+  }
+  // A wrong length gives a different value (the combine really shifts by it).
+  const std::span<const std::uint8_t> all(data.data(), 1000);
+  EXPECT_NE(crc32c_combine(crc32c(all.first(10)), crc32c(all.subspan(10)), 989), crc32c(all));
+}
+
 TEST(Crc32c, DispatchNamesAnImplementation) {
   const std::string_view name = crc32c_implementation();
   EXPECT_TRUE(name == "vpclmul-avx512" || name == "sse4.2" || name == "armv8-crc" || name == "portable") << name;

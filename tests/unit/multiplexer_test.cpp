@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <random>
 #include <set>
 #include <vector>
@@ -489,6 +490,46 @@ TEST(Multiplexer, FailAllCompletesEverythingOnceAndKeepsStagedBuffers) {
   EXPECT_EQ(tag_of(requests[0].body), 7u);
   s.on_written();
   EXPECT_EQ(drain(s).size(), 1u);
+}
+
+// A gathered request (large records fields left out of the body, written from the owner's
+// memory): the frame's size counts them, the buffers interleave them at their offsets, and the
+// owner is held exactly until the request is written, or until release_gathered().
+TEST(Multiplexer, GatheredRecordsAreWrittenInPlaceAndTheirOwnerHeldUntilWritten) {
+  multiplexer m(config(5, 1 << 20));
+  fake_broker broker;
+  // The body as the encoder leaves it: tag, then two holes where 5000 and 3000 bytes go.
+  const bytes body = body_with_tag(42, 20);  // 28 bytes
+  auto first = std::make_shared<bytes>(5000, 0x11);
+  auto second = std::make_shared<bytes>(3000, 0x22);
+  auto owner = std::make_shared<int>(0);
+  protocol::messages::GatheredRecords g;
+  g.segments.push_back({10, *first});
+  g.segments.push_back({28, *second});  // at the very end
+  m.enqueue(produce_v3.key, produce_v3.version, body, std::move(g), owner, "c", true, never);
+  EXPECT_EQ(owner.use_count(), 2);
+  const auto buffers = m.prepare_write(t0);
+  const auto seen = broker.read(buffers);
+  ASSERT_EQ(seen.size(), 1u) << "the frame's size must count the gathered bytes";
+  bytes expected(body.begin(), body.begin() + 10);
+  expected.insert(expected.end(), first->begin(), first->end());
+  expected.insert(expected.end(), body.begin() + 10, body.end());
+  expected.insert(expected.end(), second->begin(), second->end());
+  EXPECT_EQ(seen[0].body, expected);
+  EXPECT_EQ(owner.use_count(), 2) << "held while the write is outstanding";
+  m.on_written();
+  EXPECT_EQ(owner.use_count(), 1) << "released once written";
+
+  // A staged gathered request of a failed connection keeps its owner until the transport is
+  // closed and release_gathered() says so.
+  protocol::messages::GatheredRecords g2;
+  g2.segments.push_back({8, *first});
+  m.enqueue(produce_v3.key, produce_v3.version, body_with_tag(43, 0), std::move(g2), owner, "c", true, never);
+  (void)m.prepare_write(t0);
+  m.fail_all(std::make_error_code(std::errc::connection_reset));
+  EXPECT_EQ(owner.use_count(), 2);
+  m.release_gathered();
+  EXPECT_EQ(owner.use_count(), 1);
 }
 
 TEST(Multiplexer, ThrottleHoldsWrites) {

@@ -224,6 +224,10 @@ class Message:
     def qual(self, s):
         return self.name if s is self.top else f"{self.name}::{s.name}"
 
+    def has_records(self):
+        """Whether a records field appears anywhere in the message."""
+        return any(f.elem == "records" for s in self.ordered_structs() + [self.top] for f in s.fields)
+
     def java_class(self):
         return self.name if self.kind == "data" else self.name + "Data"
 
@@ -661,6 +665,11 @@ def header_for_group(group, msgs):
         out.append("")
         out.append("  /// Appends the body in `version` (no header). On error `out` is unchanged.")
         out.append("  std::error_code encode(std::vector<std::uint8_t>& out, std::int16_t version) const;")
+        if msg.has_records():
+            out.append("  /// As encode, but records fields of at least gather.min_size bytes are left out of `out`")
+            out.append("  /// and listed in `gather` (a zero-copy write sends them from the caller's buffers).")
+            out.append("  std::error_code encode(std::vector<std::uint8_t>& out, std::int16_t version,")
+            out.append("                         GatheredRecords& gather) const;")
         out.append("  /// Decodes a whole body; on error *this is unchanged. records fields view `body`.")
         out.append("  std::error_code decode(std::span<const std::uint8_t> body, std::int16_t version);")
         out.append(f"  friend bool operator==(const {msg.name}&, const {msg.name}&) = default;")
@@ -697,6 +706,21 @@ def source_for_group(group, msgs):
         out.append("  return ec;")
         out.append("}")
         out.append("")
+        if msg.has_records():
+            out.append(f"std::error_code {n}::encode(std::vector<std::uint8_t>& out, std::int16_t version,")
+            out.append("                                GatheredRecords& gather) const {")
+            out.append("  if (version < min_version || version > max_version) return client_errc::unknown_api;")
+            out.append("  const std::size_t start = out.size();")
+            out.append("  const std::size_t listed = gather.segments.size();")
+            out.append("  writer w(out, &gather);")
+            out.append("  auto ec = write(w, *this, version);")
+            out.append("  if (ec) {")
+            out.append("    out.resize(start);")
+            out.append("    gather.segments.resize(listed);")
+            out.append("  }")
+            out.append("  return ec;")
+            out.append("}")
+            out.append("")
         out.append(f"std::error_code {n}::decode(std::span<const std::uint8_t> body, std::int16_t version) {{")
         out.append("  if (version < min_version || version > max_version) return client_errc::unknown_api;")
         out.append("  reader r(body);")

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <system_error>
 #include <utility>
 #include <vector>
 
 #include "asiokafka/metadata.hpp"
+#include "asiokafka/protocol/message_types.hpp"
 #include "asiokafka/response.hpp"
 
 namespace asiokafka::detail {
@@ -26,6 +28,13 @@ class request_base {
 
   /// Encodes the body in `version`. No side effects: a retry encodes again.
   virtual std::error_code encode(std::int16_t version, std::vector<std::uint8_t>& out) const = 0;
+  /// As encode, but large records fields may be left out of `out` and listed in `gather`
+  /// instead, to be written from their own buffers. Only used when `records_owner` is set.
+  virtual std::error_code encode_gathered(std::int16_t v, std::vector<std::uint8_t>& out,
+                                         protocol::messages::GatheredRecords& gather) const {
+    (void)gather;
+    return encode(v, out);
+  }
   /// Decodes `body` (the response after its header), answered in `version`.
   virtual std::error_code decode(frame body, std::int16_t version) = 0;
   /// The response's top-level error_code, 0 when it has none (routing retries look at it).
@@ -47,6 +56,11 @@ class request_base {
   std::int16_t version = -1;
   std::int32_t node_id = -1;
   std::uint64_t connection_generation = 0;
+
+  /// Zero-copy writes: when set, the connection writes large records fields straight from
+  /// the memory they view, and holds this owner of that memory until those bytes are written
+  /// or the connection is closed (the request itself may be gone by then: a cancelled wait).
+  std::shared_ptr<const void> records_owner;
 };
 
 template <class Request>
@@ -72,6 +86,15 @@ class typed_request final : public request_base {
 
   std::error_code encode(std::int16_t v, std::vector<std::uint8_t>& out) const override {
     return request_.encode(out, v);
+  }
+  std::error_code encode_gathered(std::int16_t v, std::vector<std::uint8_t>& out,
+                                 protocol::messages::GatheredRecords& gather) const override {
+    if constexpr (requires { request_.encode(out, v, gather); }) {
+      return request_.encode(out, v, gather);
+    } else {
+      (void)gather;
+      return request_.encode(out, v);
+    }
   }
   std::error_code decode(frame body, std::int16_t v) override {
     result_.message = message_type{};

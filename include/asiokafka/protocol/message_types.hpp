@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -36,6 +37,26 @@ struct RecordsView {
   friend bool operator==(const RecordsView& a, const RecordsView& b) noexcept {
     if (a.data.has_value() != b.data.has_value()) return false;
     return !a.data || std::ranges::equal(*a.data, *b.data);
+  }
+};
+
+/// The large `records` fields an encode left out of the body, for a zero-copy (gathering)
+/// write: each segment's bytes belong at `offset` of the encoded body, before the byte found
+/// there, in order. The bytes stay the caller's: whoever writes the frame keeps them alive.
+/// Fields shorter than `min_size` are copied into the body as usual.
+struct GatheredRecords {
+  struct Segment {
+    std::size_t offset = 0;
+    std::span<const std::uint8_t> data;
+  };
+  std::vector<Segment> segments;
+  std::size_t min_size = 4096;
+
+  /// The bytes of all segments.
+  std::size_t bytes() const noexcept {
+    std::size_t n = 0;
+    for (const auto& s : segments) n += s.data.size();
+    return n;
   }
 };
 

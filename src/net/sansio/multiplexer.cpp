@@ -30,7 +30,14 @@ multiplexer::multiplexer(const multiplexer_config& cfg)
 
 request_id multiplexer::enqueue(std::int16_t api_key, std::int16_t api_version, std::vector<std::uint8_t> body,
                                 std::string_view client_id, bool expects_response, time_point deadline) {
+  return enqueue(api_key, api_version, std::move(body), {}, nullptr, client_id, expects_response, deadline);
+}
+
+request_id multiplexer::enqueue(std::int16_t api_key, std::int16_t api_version, std::vector<std::uint8_t> body,
+                                protocol::messages::GatheredRecords gathered, std::shared_ptr<const void> owner,
+                                std::string_view client_id, bool expects_response, time_point deadline) {
   request r;
+  const std::size_t gathered_bytes = gathered.bytes();
   r.id = next_id_++;
   r.api_key = api_key;
   r.api_version = api_version;
@@ -51,7 +58,7 @@ request_id multiplexer::enqueue(std::int16_t api_key, std::int16_t api_version, 
     ec = header_.encode(r.head, request_header);
   }
   if (!ec) {
-    const std::size_t size = r.head.size() - 4 + body.size();
+    const std::size_t size = r.head.size() - 4 + body.size() + gathered_bytes;
     if (size > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) ec = client_errc::frame_too_large;
     else protocol::writer(r.head).patch_i32(0, static_cast<std::int32_t>(size));
   }
@@ -65,7 +72,11 @@ request_id multiplexer::enqueue(std::int16_t api_key, std::int16_t api_version, 
   r.correlation_id = next_correlation_id_;
   next_correlation_id_ = next_correlation_id_ == std::numeric_limits<std::int32_t>::max() ? 0 : next_correlation_id_ + 1;
   r.body = std::move(body);
-  r.wire_size = r.head.size() + r.body.size();
+  r.wire_size = r.head.size() + r.body.size() + gathered_bytes;
+  if (!gathered.segments.empty()) {
+    r.gathered = std::move(gathered.segments);
+    r.owner = std::move(owner);
+  }
   if (deadline != time_point::max()) {
     if (deadlines_.size() > 64 && deadlines_.size() > 2 * pending_) prune_deadlines();
     deadlines_.push_back({deadline, r.id});
@@ -94,7 +105,15 @@ std::span<const std::span<const std::uint8_t>> multiplexer::prepare_write(time_p
   }
   for (auto it = in_flight_.end() - static_cast<std::ptrdiff_t>(staged_); it != in_flight_.end(); ++it) {
     write_buffers_.emplace_back(it->head);
-    if (!it->body.empty()) write_buffers_.emplace_back(it->body);
+    // The body's pieces with the gathered records between them, each at its offset.
+    const std::span<const std::uint8_t> body(it->body);
+    std::size_t at = 0;
+    for (const auto& g : it->gathered) {
+      if (g.offset > at) write_buffers_.push_back(body.subspan(at, g.offset - at));
+      if (!g.data.empty()) write_buffers_.push_back(g.data);
+      at = g.offset;
+    }
+    if (at < body.size()) write_buffers_.push_back(body.subspan(at));
   }
   return write_buffers_;
 }
@@ -103,6 +122,8 @@ void multiplexer::on_written() {
   for (auto it = in_flight_.end() - static_cast<std::ptrdiff_t>(staged_); it != in_flight_.end(); ++it) {
     std::vector<std::uint8_t>().swap(it->head);  // written: the bytes are no longer needed
     std::vector<std::uint8_t>().swap(it->body);
+    it->gathered.clear();
+    it->owner.reset();
     if (!it->expects_response && !it->answered) {
       it->answered = true;
       release_budget(*it);
@@ -222,6 +243,11 @@ void multiplexer::release_budget(request& r) noexcept {
   r.counted = false;
   --in_flight_requests_;
   in_flight_bytes_ -= r.wire_size;
+}
+
+void multiplexer::release_gathered() noexcept {
+  for (auto& r : in_flight_) r.owner.reset();
+  for (auto& r : waiting_) r.owner.reset();
 }
 
 void multiplexer::pop_finished_front() {

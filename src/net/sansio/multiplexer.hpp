@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -70,6 +71,12 @@ class multiplexer {
   /// failed multiplexer completes the request at once with the error.
   request_id enqueue(std::int16_t api_key, std::int16_t api_version, std::vector<std::uint8_t> body,
                      std::string_view client_id, bool expects_response, time_point deadline);
+  /// The same for a body encoded with large records fields left out (zero-copy): `gathered`
+  /// says where their bytes go, and `owner` keeps those bytes alive. The multiplexer holds
+  /// `owner` until the request is written, leaves unwritten, or release_gathered() is called.
+  request_id enqueue(std::int16_t api_key, std::int16_t api_version, std::vector<std::uint8_t> body,
+                     protocol::messages::GatheredRecords gathered, std::shared_ptr<const void> owner,
+                     std::string_view client_id, bool expects_response, time_point deadline);
 
   /// Stages waiting requests, oldest first, while the in-flight budgets allow, and returns
   /// the buffers to write, in order (two per request: size+header, body). Empty when a write
@@ -103,6 +110,10 @@ class multiplexer {
   /// fail at once. Buffers from prepare_write() stay valid until on_written() or destruction.
   void fail_all(std::error_code ec);
   bool failed() const noexcept { return static_cast<bool>(error_); }
+  /// Drops the owners of every gathered request's records, staged ones included. Only once the
+  /// transport can no longer read them (the socket is closed): a closed connection must not
+  /// keep its callers' memory (the producer's batches) alive.
+  void release_gathered() noexcept;
   std::error_code error() const noexcept { return error_; }
 
   /// Throttling hook (KIP-219): the connection reads throttle_time_ms from typed responses
@@ -134,6 +145,8 @@ class multiplexer {
     std::size_t wire_size = 0;
     std::vector<std::uint8_t> head;  // size prefix and request header
     std::vector<std::uint8_t> body;
+    std::vector<protocol::messages::GatheredRecords::Segment> gathered;  // written from the owner's memory
+    std::shared_ptr<const void> owner;
   };
   struct deadline_entry {
     time_point at;

@@ -136,9 +136,12 @@ batch* accumulator::new_batch(partition_queue& q, std::size_t reserve, time_poin
 }
 
 append_result accumulator::append(std::string_view topic, std::int32_t partition, const record_view& record,
-                                  time_point now, bool may_allocate) {
+                                  lazy_now now, bool may_allocate) {
+  return append(queue_of(topic, partition), record, now, may_allocate);
+}
+
+append_result accumulator::append(partition_queue& q, const record_view& record, lazy_now now, bool may_allocate) {
   append_result r;
-  partition_queue& q = queue_of(topic, partition);
   batch* open = !q.batches.empty() && !q.batches.back()->closed ? q.batches.back() : nullptr;
   const std::int32_t index = open ? open->builder.record_count() : 0;
   r.size = protocol::record_batch_builder::record_size_bound(index, record.key, record.value, record.headers);
@@ -165,7 +168,7 @@ append_result accumulator::append(std::string_view topic, std::int32_t partition
     r.needed = reserve;
     return r;
   }
-  batch* b = new_batch(q, reserve, now);
+  batch* b = new_batch(q, reserve, now.get());
   b->builder.append(record.timestamp, record.key, record.value, record.headers);
   r.b = b;
   return r;

@@ -157,8 +157,40 @@ struct drain_result {
   bool more = false;
 };
 
+/// A time read only when it is needed: appending to an open batch reads no clock (the
+/// clock read was a measurable part of a send). Implicit from a time_point (tests).
+class lazy_now {
+ public:
+  lazy_now(time_point t) noexcept : at_(t) {}  // NOLINT: implicit by design
+  explicit lazy_now(time_point (*read)() noexcept) noexcept : read_(read) {}
+  time_point get() noexcept {
+    if (read_ != nullptr) {
+      at_ = read_();
+      read_ = nullptr;
+    }
+    return at_;
+  }
+
+ private:
+  time_point at_{};
+  time_point (*read_)() noexcept = nullptr;
+};
+
 class accumulator {
  public:
+  /// One partition's batches and sequence state (opaque to the shell: it only keeps
+  /// pointers from queue() to skip the lookup).
+  struct partition_queue {
+    std::string_view topic;      ///< the key in topics_
+    std::int32_t partition = 0;
+    std::deque<batch*> batches;  ///< queued, oldest first; only the last may be open
+    int in_flight = 0;
+    std::int32_t next_sequence = 0;
+    std::int32_t acked_sequence = 0;  ///< the sequence after the last acknowledged batch
+    bool confirmed = false;  ///< a batch was acknowledged in this epoch (more may be in flight)
+    std::uint64_t next_ordinal = 0;
+    std::size_t index = 0;  ///< in queues_
+  };
   explicit accumulator(accumulator_options options);
   ~accumulator();
   accumulator(const accumulator&) = delete;
@@ -168,8 +200,12 @@ class accumulator {
   /// (reserving max(max_batch_size, the record's own batch) from buffer_memory; with
   /// may_allocate false a new batch is refused as no_memory, so the caller can keep its
   /// place behind earlier waiters).
-  append_result append(std::string_view topic, std::int32_t partition, const record_view& record, time_point now,
+  append_result append(std::string_view topic, std::int32_t partition, const record_view& record, lazy_now now,
                        bool may_allocate = true);
+  /// The same into a queue from queue() (the producer keeps them per topic: no lookup).
+  append_result append(partition_queue& q, const record_view& record, lazy_now now, bool may_allocate = true);
+  /// The queue of a partition, created on first use; stable until the accumulator goes.
+  partition_queue& queue(std::string_view topic, std::int32_t partition) { return queue_of(topic, partition); }
 
   /// Closes the partition's open batch (a user-built batch follows it, or the partition goes).
   void close_open(std::string_view topic, std::int32_t partition);
@@ -251,17 +287,6 @@ class accumulator {
   const accumulator_options& options() const noexcept { return options_; }
 
  private:
-  struct partition_queue {
-    std::string_view topic;      ///< the key in topics_
-    std::int32_t partition = 0;
-    std::deque<batch*> batches;  ///< queued, oldest first; only the last may be open
-    int in_flight = 0;
-    std::int32_t next_sequence = 0;
-    std::int32_t acked_sequence = 0;  ///< the sequence after the last acknowledged batch
-    bool confirmed = false;  ///< a batch was acknowledged in this epoch (more may be in flight)
-    std::uint64_t next_ordinal = 0;
-    std::size_t index = 0;  ///< in queues_
-  };
   struct hash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }

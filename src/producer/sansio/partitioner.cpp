@@ -69,28 +69,33 @@ bool still_valid(std::int32_t partition, std::span<const std::int32_t> available
 std::int32_t sticky_partitioner::partition(std::string_view topic, std::span<const std::int32_t> available,
                                            std::int32_t partition_count) {
   if (partition_count <= 0) return -1;
-  const auto it = current_.find(topic);
-  if (it == current_.end()) {
-    const std::int32_t chosen = pick(available, partition_count, -1);
-    current_.emplace(std::string{topic}, chosen);
-    return chosen;
-  }
-  if (!still_valid(it->second, available, partition_count)) it->second = pick(available, partition_count, it->second);
-  return it->second;
+  auto it = current_.find(topic);
+  if (it == current_.end()) it = current_.emplace(std::string{topic}, -1).first;
+  return partition(it->second, available, partition_count);
 }
 
 void sticky_partitioner::on_new_batch(std::string_view topic, std::int32_t previous_partition,
                                       std::span<const std::int32_t> available, std::int32_t partition_count) {
   if (partition_count <= 0) return;
-  const auto it = current_.find(topic);
-  if (it == current_.end()) {
-    current_.emplace(std::string{topic}, pick(available, partition_count, previous_partition));
-    return;
-  }
+  auto it = current_.find(topic);
+  if (it == current_.end()) it = current_.emplace(std::string{topic}, -1).first;
   // Several batches may close for the same sticky partition (one per send, or a late call
   // after a switch): only the first moves the topic on, so a burst does not skip partitions.
-  if (it->second != previous_partition) return;
-  it->second = pick(available, partition_count, previous_partition);
+  on_new_batch(it->second, previous_partition, available, partition_count);
+}
+
+std::int32_t sticky_partitioner::partition(std::int32_t& current, std::span<const std::int32_t> available,
+                                           std::int32_t partition_count) noexcept {
+  if (partition_count <= 0) return -1;
+  if (current < 0 || !still_valid(current, available, partition_count)) current = pick(available, partition_count, current);
+  return current;
+}
+
+void sticky_partitioner::on_new_batch(std::int32_t& current, std::int32_t previous_partition,
+                                      std::span<const std::int32_t> available, std::int32_t partition_count) noexcept {
+  if (partition_count <= 0) return;
+  if (current >= 0 && current != previous_partition) return;  // another close already moved it on
+  current = pick(available, partition_count, previous_partition);
 }
 
 void sticky_partitioner::forget(std::string_view topic) {

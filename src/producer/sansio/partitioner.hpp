@@ -55,6 +55,13 @@ class sticky_partitioner {
   void on_new_batch(std::string_view topic, std::int32_t previous_partition,
                     std::span<const std::int32_t> available, std::int32_t partition_count);
 
+  /// The same two on a caller-held slot (the topic's current partition, -1 for none): the
+  /// producer keeps it with the topic's other state, so a record costs no lookup here.
+  std::int32_t partition(std::int32_t& current, std::span<const std::int32_t> available,
+                         std::int32_t partition_count) noexcept;
+  void on_new_batch(std::int32_t& current, std::int32_t previous_partition, std::span<const std::int32_t> available,
+                    std::int32_t partition_count) noexcept;
+
   /// Drops the state of `topic` (e.g. it was deleted); the next record picks afresh.
   void forget(std::string_view topic);
 

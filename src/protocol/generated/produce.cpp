@@ -431,6 +431,20 @@ std::error_code ProduceRequest::encode(std::vector<std::uint8_t>& out, std::int1
   return ec;
 }
 
+std::error_code ProduceRequest::encode(std::vector<std::uint8_t>& out, std::int16_t version,
+                                GatheredRecords& gather) const {
+  if (version < min_version || version > max_version) return client_errc::unknown_api;
+  const std::size_t start = out.size();
+  const std::size_t listed = gather.segments.size();
+  writer w(out, &gather);
+  auto ec = write(w, *this, version);
+  if (ec) {
+    out.resize(start);
+    gather.segments.resize(listed);
+  }
+  return ec;
+}
+
 std::error_code ProduceRequest::decode(std::span<const std::uint8_t> body, std::int16_t version) {
   if (version < min_version || version > max_version) return client_errc::unknown_api;
   reader r(body);

@@ -164,6 +164,10 @@ struct FetchResponse {
 
   /// Appends the body in `version` (no header). On error `out` is unchanged.
   std::error_code encode(std::vector<std::uint8_t>& out, std::int16_t version) const;
+  /// As encode, but records fields of at least gather.min_size bytes are left out of `out`
+  /// and listed in `gather` (a zero-copy write sends them from the caller's buffers).
+  std::error_code encode(std::vector<std::uint8_t>& out, std::int16_t version,
+                         GatheredRecords& gather) const;
   /// Decodes a whole body; on error *this is unchanged. records fields view `body`.
   std::error_code decode(std::span<const std::uint8_t> body, std::int16_t version);
   friend bool operator==(const FetchResponse&, const FetchResponse&) = default;
