@@ -117,7 +117,8 @@ TEST(ConsumerConfigValidation, Sizes) {
 TEST(ConsumerConfigValidation, SizesFitTheFetchRequest) {
   const std::size_t too_big = std::size_t{1} << 31;  // INT32_MAX + 1
   expect_rejected({.fetch_min_bytes = too_big}, {"ConsumerConfig.fetch_min_bytes", "2147483648", "2147483647"});
-  expect_rejected({.max_response_bytes = too_big, .fetch_max_bytes = too_big}, {"ConsumerConfig.fetch_max_bytes", "2147483648"});
+  expect_rejected({.max_response_bytes = too_big, .fetch_max_bytes = too_big},
+                  {"ConsumerConfig.fetch_max_bytes", "2147483648"});
   expect_rejected({.max_partition_fetch_bytes = too_big, .fetch_buffer_memory = too_big},
                   {"ConsumerConfig.max_partition_fetch_bytes", "2147483648"});
   EXPECT_EQ(config_error({.fetch_min_bytes = too_big - 1}), "");

@@ -171,31 +171,34 @@ TEST(FetchSession, IncrementalRequestsListOnlyWhatChanged) {
   EXPECT_EQ(s.size(), 2u);
 }
 
+// (listed, current_leader_epoch, last_fetched_epoch, log_start_offset, partition_max_bytes)
+using sent_t = std::tuple<bool, std::int32_t, std::int32_t, std::int64_t, std::int32_t>;
+
 TEST(FetchSession, EachCarriedFieldCountsAsAChange) {
+  // a-0 changed by `mutate`, in an incremental request of `version`: what was sent for it.
   auto changed = [](auto mutate, std::int16_t version) {
     std::vector<fetch_want> wants;
     fetch_session s = open_session(wants);
     mutate(wants[0]);
     auto r = build(s, wants, version);
     EXPECT_FALSE(r.plan.full);
-    const bool is_listed = r.plan.listed == 1;
-    if (is_listed) {
-      const auto& p = r.request.topics.at(0).partitions.at(0);
-      EXPECT_EQ(p.partition, 0);
-      return std::tuple(true, p.current_leader_epoch, p.last_fetched_epoch, p.log_start_offset, p.partition_max_bytes);
+    if (r.plan.listed != 1) {
+      EXPECT_EQ(r.plan.listed, 0u);
+      return sent_t{false, -1, -1, -1, 0};
     }
-    EXPECT_EQ(r.plan.listed, 0u);
-    return std::tuple(false, -1, -1, std::int64_t{-1}, 0);
+    const auto& p = r.request.topics.at(0).partitions.at(0);
+    EXPECT_EQ(p.partition, 0);
+    return sent_t{true, p.current_leader_epoch, p.last_fetched_epoch, p.log_start_offset, p.partition_max_bytes};
   };
-  EXPECT_EQ(changed([](fetch_want& w) { w.partition_max_bytes = 4096; }, 12), std::tuple(true, -1, -1, std::int64_t{-1}, 4096));
-  EXPECT_EQ(changed([](fetch_want& w) { w.current_leader_epoch = 7; }, 12), std::tuple(true, 7, -1, std::int64_t{-1}, mib));
-  EXPECT_EQ(changed([](fetch_want& w) { w.last_fetched_epoch = 6; }, 12), std::tuple(true, -1, 6, std::int64_t{-1}, mib));
-  EXPECT_EQ(changed([](fetch_want& w) { w.log_start_offset = 3; }, 12), std::tuple(true, -1, -1, std::int64_t{3}, mib));
+  EXPECT_EQ(changed([](fetch_want& w) { w.partition_max_bytes = 4096; }, 12), sent_t(true, -1, -1, -1, 4096));
+  EXPECT_EQ(changed([](fetch_want& w) { w.current_leader_epoch = 7; }, 12), sent_t(true, 7, -1, -1, mib));
+  EXPECT_EQ(changed([](fetch_want& w) { w.last_fetched_epoch = 6; }, 12), sent_t(true, -1, 6, -1, mib));
+  EXPECT_EQ(changed([](fetch_want& w) { w.log_start_offset = 3; }, 12), sent_t(true, -1, -1, 3, mib));
   // A version that cannot carry a field neither sends it nor counts its change (v8 has no
   // leader epoch, v11 no last fetched epoch): the broker could not tell.
-  EXPECT_EQ(changed([](fetch_want& w) { w.current_leader_epoch = 7; }, 8), std::tuple(false, -1, -1, std::int64_t{-1}, 0));
-  EXPECT_EQ(changed([](fetch_want& w) { w.last_fetched_epoch = 6; }, 11), std::tuple(false, -1, -1, std::int64_t{-1}, 0));
-  EXPECT_EQ(changed([](fetch_want& w) { w.current_leader_epoch = 7; }, 9), std::tuple(true, 7, -1, std::int64_t{-1}, mib));
+  EXPECT_EQ(changed([](fetch_want& w) { w.current_leader_epoch = 7; }, 8), sent_t(false, -1, -1, -1, 0));
+  EXPECT_EQ(changed([](fetch_want& w) { w.last_fetched_epoch = 6; }, 11), sent_t(false, -1, -1, -1, 0));
+  EXPECT_EQ(changed([](fetch_want& w) { w.current_leader_epoch = 7; }, 9), sent_t(true, 7, -1, -1, mib));
 }
 
 TEST(FetchSession, AddedPartitionsAreListedAndUnwantedOnesForgotten) {

@@ -172,8 +172,8 @@ fetch_plan fetch_session::build(std::span<const fetch_want> wanted, std::int16_t
   return plan;
 }
 
-const fetch_session::held* fetch_session::find_response_partition(const msg::FetchResponse::FetchableTopicResponse& topic,
-                                                                  std::int32_t partition) const {
+const fetch_session::held* fetch_session::find_response_partition(
+    const msg::FetchResponse::FetchableTopicResponse& topic, std::int32_t partition) const {
   std::string_view name = topic.topic;
   if (version_ >= first_topic_id_version) {
     auto named = topic_names_.find(topic.topic_id);
