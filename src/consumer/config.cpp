@@ -1,0 +1,141 @@
+// ConsumerConfig validation and the shared options it carries (consumer_config.hpp).
+//
+// The rules are aiokafka's (max_poll_records, auto_offset_reset, isolation_level) and the Java
+// client's ranges, stricter only where a value could not work here: sizes that must fit the
+// Fetch request's int32 fields, a byte budget that could never admit one partition's fetch, a
+// response bound that the fetch size would exceed, an empty group id (the broker refuses it
+// for commits) and a zero auto-commit interval (a background task would commit in a loop).
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+
+#include "asiokafka/consumer_config.hpp"
+#include "asiokafka/error.hpp"
+
+namespace asiokafka {
+
+namespace {
+
+constexpr std::size_t int32_max = static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max());
+
+[[noreturn]] void bad_config(const std::string& what) { throw error(client_errc::invalid_config, what); }
+
+std::string ms(std::chrono::milliseconds v) { return std::to_string(v.count()) + " ms"; }
+std::string bytes(std::size_t v) { return std::to_string(v) + " bytes"; }
+
+// validate(ClientConfig) names options as "ClientConfig.x"; the user wrote ConsumerConfig.x.
+void validate_shared(const ConsumerConfig& c) {
+  try {
+    validate(client_config_of(c));
+  } catch (const error& e) {
+    std::string what = e.what();
+    // std::system_error appends ": <category message>" to the text it was given; drop it so
+    // the rethrown error does not carry it twice.
+    const std::string suffix = ": " + e.code().message();
+    if (what.size() >= suffix.size() && what.compare(what.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      what.resize(what.size() - suffix.size());
+    }
+    const std::string_view from = "ClientConfig.";
+    if (what.starts_with(from)) what.replace(0, from.size(), "ConsumerConfig.");
+    throw error(e.code(), what);
+  }
+}
+
+// Sizes the Fetch request carries as int32.
+void fits_int32(const char* name, std::size_t v) {
+  if (v > int32_max) {
+    bad_config(std::string("ConsumerConfig.") + name + " is " + bytes(v) + ", more than the protocol's " +
+               bytes(int32_max));
+  }
+}
+
+void positive_size(const char* name, std::size_t v) {
+  if (v == 0) bad_config(std::string("ConsumerConfig.") + name + " must be > 0");
+}
+
+void validate_sizes(const ConsumerConfig& c) {
+  fits_int32("fetch_min_bytes", c.fetch_min_bytes);
+  positive_size("fetch_max_bytes", c.fetch_max_bytes);
+  fits_int32("fetch_max_bytes", c.fetch_max_bytes);
+  positive_size("max_partition_fetch_bytes", c.max_partition_fetch_bytes);
+  fits_int32("max_partition_fetch_bytes", c.max_partition_fetch_bytes);
+  positive_size("fetch_buffer_memory", c.fetch_buffer_memory);
+  if (c.max_partition_fetch_bytes > c.fetch_buffer_memory) {
+    bad_config("ConsumerConfig.max_partition_fetch_bytes (" + bytes(c.max_partition_fetch_bytes) +
+               ") is larger than fetch_buffer_memory (" + bytes(c.fetch_buffer_memory) + ")");
+  }
+  if (c.fetch_max_bytes > c.max_response_bytes) {
+    bad_config("ConsumerConfig.fetch_max_bytes (" + bytes(c.fetch_max_bytes) + ") is larger than max_response_bytes (" +
+               bytes(c.max_response_bytes) + "): such fetch responses would fail their connection");
+  }
+  if (c.max_poll_records && *c.max_poll_records == 0) {
+    bad_config("ConsumerConfig.max_poll_records must be > 0 (leave it unset for no limit)");
+  }
+}
+
+void validate_durations(const ConsumerConfig& c) {
+  if (c.fetch_max_wait.count() < 0 || c.fetch_max_wait.count() > std::numeric_limits<std::int32_t>::max()) {
+    bad_config("ConsumerConfig.fetch_max_wait must be within 0.." +
+               std::to_string(std::numeric_limits<std::int32_t>::max()) + " ms (got " + ms(c.fetch_max_wait) + ")");
+  }
+  if (c.consumer_timeout.count() < 0) {
+    bad_config("ConsumerConfig.consumer_timeout must be >= 0 (got " + ms(c.consumer_timeout) + ")");
+  }
+  if (c.enable_auto_commit && c.auto_commit_interval.count() <= 0) {
+    bad_config("ConsumerConfig.auto_commit_interval must be > 0 with enable_auto_commit (got " +
+               ms(c.auto_commit_interval) + ")");
+  }
+}
+
+}  // namespace
+
+ClientConfig client_config_of(const ConsumerConfig& c) {
+  return ClientConfig{
+      .bootstrap_servers = c.bootstrap_servers,
+      .client_id = c.client_id,
+      .request_timeout = c.request_timeout,
+      .connect_timeout = c.connect_timeout,
+      .metadata_max_age = c.metadata_max_age,
+      .retry_backoff = c.retry_backoff,
+      .reconnect_backoff = c.reconnect_backoff,
+      .reconnect_backoff_max = c.reconnect_backoff_max,
+      .connections_max_idle = c.connections_max_idle,
+      .security_protocol = c.security_protocol,
+      .ssl_context = c.ssl_context,
+      .ssl_check_hostname = c.ssl_check_hostname,
+      .sasl = c.sasl,
+      .max_in_flight_requests_per_connection = c.max_in_flight_requests_per_connection,
+      .max_response_bytes = c.max_response_bytes,
+      .allow_auto_create_topics = c.allow_auto_create_topics,
+  };
+}
+
+void validate(const ConsumerConfig& c) {
+  validate_shared(c);
+
+  if (c.group_id && c.group_id->empty()) {
+    bad_config("ConsumerConfig.group_id is empty (leave it unset for no group)");
+  }
+  switch (c.auto_offset_reset) {
+    case AutoOffsetReset::earliest:
+    case AutoOffsetReset::latest:
+    case AutoOffsetReset::none: break;
+    default:
+      bad_config("ConsumerConfig.auto_offset_reset has the unknown value " +
+                 std::to_string(static_cast<int>(c.auto_offset_reset)) + " (expected earliest, latest or none)");
+  }
+  switch (c.isolation_level) {
+    case IsolationLevel::read_uncommitted:
+    case IsolationLevel::read_committed: break;
+    default:
+      bad_config("ConsumerConfig.isolation_level has the unknown value " +
+                 std::to_string(static_cast<int>(c.isolation_level)) +
+                 " (expected read_uncommitted or read_committed)");
+  }
+  validate_sizes(c);
+  validate_durations(c);
+}
+
+}  // namespace asiokafka
