@@ -26,38 +26,11 @@
 #include <boost/asio/system_executor.hpp>
 
 #include "asiokafka/async.hpp"
+#include "asiokafka/bytes.hpp"
 #include "asiokafka/producer_config.hpp"
 #include "asiokafka/protocol/records.hpp"
 
 namespace asiokafka {
-
-/// A view of bytes for keys, values and header values: from std::string(_view), string
-/// literals, std::span<const std::byte> or std::span<const std::uint8_t>. send() copies the
-/// bytes before it returns, so the view may refer to a temporary.
-class BytesView {
- public:
-  BytesView(std::string_view s) noexcept : data_(reinterpret_cast<const std::uint8_t*>(s.data())), size_(s.size()) {}
-  BytesView(const char* s) noexcept : BytesView(std::string_view(s)) {}
-  BytesView(const std::string& s) noexcept : BytesView(std::string_view(s)) {}
-  BytesView(std::span<const std::byte> b) noexcept
-      : data_(reinterpret_cast<const std::uint8_t*>(b.data())), size_(b.size()) {}
-  BytesView(std::span<const std::uint8_t> b) noexcept : data_(b.data()), size_(b.size()) {}
-  BytesView(const std::vector<std::uint8_t>& b) noexcept : data_(b.data()), size_(b.size()) {}
-
-  const std::uint8_t* data() const noexcept { return data_; }
-  std::size_t size() const noexcept { return size_; }
-  protocol::byte_view bytes() const noexcept { return {data_, size_}; }
-
- private:
-  const std::uint8_t* data_;
-  std::size_t size_;
-};
-
-/// A record header: a string key and an optional (nullable) value. Views, copied by send().
-struct Header {
-  std::string_view key;
-  std::optional<BytesView> value;
-};
 
 /// What a record carries besides its topic and value. Every member is a view or a number, so
 /// `co_await producer.send("t", v, {.key = k})` is safe on every compiler (docs/design.md,
