@@ -349,6 +349,18 @@ TEST(PartitionRecords, CorruptBatchMidResponseReturnsTheRecordsBeforeIt) {
   }
 }
 
+TEST(PartitionRecords, RecordOutsideItsBatchOffsetsIsCorrupt) {
+  pr::bytes blob = batch(0, 3);
+  blob[23] = blob[24] = blob[25] = blob[26] = 0;  // last offset delta 0: records 1 and 2 lie past it
+  fetched f(blob);
+  auto p = params(0);
+  p.check_crcs = false;
+  const auto r = decode_partition(p, f.data, f.response);
+  EXPECT_EQ(r.error, client_errc::corrupt_record);
+  EXPECT_EQ(offsets(r), range(0, 1));
+  EXPECT_EQ(r.error_offset, 1);
+}
+
 TEST(PartitionRecords, DecompressionOverTheBoundIsAnError) {
   pr::batch_options o;
   o.compression = pr::CompressionType::zstd;

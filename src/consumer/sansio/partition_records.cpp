@@ -187,6 +187,12 @@ partition_fetch_result decode_partition(const partition_fetch_params& params, co
       const std::int32_t leader_epoch = b.magic >= 2 ? b.partition_leader_epoch : -1;
       pr::Record rec;
       while (reader.next_record(rec)) {
+        if (rec.offset < b.base_offset || rec.offset > b.last_offset()) [[unlikely]] {
+          // The position logic relies on records lying within their batch's offsets.
+          fail(r, params, make_error_code(client_errc::corrupt_record), b.base_offset,
+               "record offset " + std::to_string(rec.offset) + " outside its batch");
+          return r;
+        }
         if (rec.offset < r.next_offset) continue;
         if (!*keeper) {
           const frame storage = reader.batch_storage();
