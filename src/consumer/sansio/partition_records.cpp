@@ -204,23 +204,21 @@ partition_fetch_result decode_partition(const partition_fetch_params& params, co
             r.retained_bytes += blob.size();
           }
         }
-        ConsumerRecord& out = r.records.emplace_back();
-        out.topic = topic;
-        out.partition = params.partition;
-        out.offset = rec.offset;
-        out.timestamp = rec.timestamp;
-        out.timestamp_type = b.timestamp_kind();
-        if (rec.key) {
-          out.key.emplace(*rec.key);
-          out.serialized_key_size = static_cast<std::int32_t>(rec.key->size());
-        }
-        if (rec.value) {
-          out.value.emplace(*rec.value);
-          out.serialized_value_size = static_cast<std::int32_t>(rec.value->size());
-        }
-        out.headers = ConsumerRecordHeaders(rec.headers);
-        out.leader_epoch = leader_epoch;
-        out.storage = *keeper;
+        // One aggregate initialisation: emplace_back() would zero the record first.
+        r.records.push_back(ConsumerRecord{
+            .topic = topic,
+            .partition = params.partition,
+            .offset = rec.offset,
+            .timestamp = rec.timestamp,
+            .timestamp_type = b.timestamp_kind(),
+            .key = rec.key ? std::optional<BytesView>(*rec.key) : std::nullopt,
+            .value = rec.value ? std::optional<BytesView>(*rec.value) : std::nullopt,
+            .headers = ConsumerRecordHeaders(rec.headers),
+            .leader_epoch = leader_epoch,
+            .serialized_key_size = rec.key ? static_cast<std::int32_t>(rec.key->size()) : -1,
+            .serialized_value_size = rec.value ? static_cast<std::int32_t>(rec.value->size()) : -1,
+            .storage = *keeper,
+        });
         r.next_offset = after(rec.offset);
       }
       if (reader.error()) {
