@@ -227,7 +227,8 @@ partition_fetch_result decode_partition(const partition_fetch_params& params, co
       }
     }
     r.next_offset = std::max(r.next_offset, batch_end);
-    if (b.magic >= 2 && b.partition_leader_epoch >= 0) r.next_offset_epoch = b.partition_leader_epoch;
+    // As the Java client: the epoch of the last batch passed, none if that batch has none.
+    r.next_offset_epoch = b.magic >= 2 && b.partition_leader_epoch >= 0 ? b.partition_leader_epoch : -1;
     ++r.batches;
   }
 

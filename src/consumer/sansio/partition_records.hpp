@@ -79,8 +79,9 @@ struct partition_fetch_result {
   std::vector<ConsumerRecord> records;
   /// The position to fetch from next (>= the fetch offset).
   std::int64_t next_offset = 0;
-  /// The leader epoch of the last complete batch passed (magic 2), for the next fetch's
-  /// last_fetched_epoch (KIP-320); -1 when none carried one.
+  /// The leader epoch of the last complete batch passed, for the next fetch's
+  /// last_fetched_epoch (KIP-320); -1 when that batch has none (magic 0 and 1) or when no
+  /// batch was passed (then the caller keeps the epoch it had).
   std::int32_t next_offset_epoch = -1;
   /// Complete batches passed (returned, skipped or dropped), and whether the data ended in an
   /// incomplete one (normal: brokers cut responses at the size limit).
