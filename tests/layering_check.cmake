@@ -40,7 +40,7 @@ check(RULE "the protocol layer" GLOBS "${src}/protocol/*.hpp" "${src}/protocol/*
          "steady_clock" "system_clock" "high_resolution_clock" ${facades})
 # The plain public headers: usable by the sans-I/O layers, so no Asio.
 check(RULE "a plain public header" GLOBS "${inc}/error.hpp" "${inc}/kafka_error.hpp" "${inc}/buffer.hpp"
-  "${inc}/response.hpp" "${inc}/metadata.hpp"
+  "${inc}/response.hpp" "${inc}/metadata.hpp" "${inc}/bytes.hpp" "${inc}/consumer_record.hpp"
   FORBID "boost/asio" "asiokafka/config.hpp" "asiokafka/sasl.hpp" "asiokafka/async.hpp")
 # net/sansio: no Asio, no clock reads (time is an argument), nothing of net above it.
 check(RULE "the sans-I/O core" GLOBS "${src}/net/sansio/*.hpp" "${src}/net/sansio/*.cpp"
@@ -53,6 +53,11 @@ check(RULE "the producer's sans-I/O core" GLOBS "${src}/producer/sansio/*.hpp" "
   FORBID "boost/asio" "::now(" "\"net/connection" "\"net/cluster" "\"net/notifier" "\"net/metadata_service"
          "\"net/coordinator_service" "\"net/sasl_config" "\"producer/producer" "\"client/" "\"consumer/" "\"admin/" "asiokafka/config.hpp"
          "asiokafka/sasl.hpp" "asiokafka/async.hpp" ${facades})
+# consumer/sansio: the same rules as the producer's.
+check(RULE "the consumer's sans-I/O core" GLOBS "${src}/consumer/sansio/*.hpp" "${src}/consumer/sansio/*.cpp"
+  FORBID "boost/asio" "::now(" "\"net/connection" "\"net/cluster" "\"net/notifier" "\"net/metadata_service"
+         "\"net/coordinator_service" "\"net/sasl_config" "\"consumer/consumer" "\"client/" "\"producer/" "\"admin/"
+         "asiokafka/config.hpp" "asiokafka/sasl.hpp" "asiokafka/async.hpp" ${facades})
 # net: never the facades above it.
 check(RULE "the net layer" GLOBS "${src}/net/*.hpp" "${src}/net/*.cpp"
   FORBID "\"client/" "\"producer/" "\"consumer/" "\"admin/" ${facades})
