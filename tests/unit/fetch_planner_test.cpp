@@ -117,6 +117,23 @@ TEST(FetchPlanner, InFlightPartitionsAreNotPlannedTwice) {
   EXPECT_EQ(round.requests[0].wants.size(), 2u);
 }
 
+TEST(FetchPlanner, PartitionInFlightIsNotPlannedToItsNewLeader) {
+  subscription sub = positioned({a0});
+  leader_map leaders{{a0, {1, 5, {}}}};
+  fetch_planner planner(fetch_limits{});
+  ASSERT_EQ(planner.plan(sub, leaders, t0).requests.size(), 1u);
+  leaders[a0] = {2, 6, {}};  // the leader moved while the fetch to node 1 is out
+  EXPECT_TRUE(planner.plan(sub, leaders, t0).requests.empty());
+  planner.end_fetch(sub, 2);  // not where it is in flight: no effect
+  EXPECT_EQ(sub.find(a0)->in_flight_node, 1);
+  EXPECT_TRUE(planner.plan(sub, leaders, t0).requests.empty());
+  planner.end_fetch(sub, 1);
+  fetch_round round = planner.plan(sub, leaders, t0);
+  ASSERT_EQ(round.requests.size(), 1u);
+  EXPECT_EQ(round.requests[0].node_id, 2);
+  EXPECT_EQ(round.requests[0].wants[0].current_leader_epoch, 6);
+}
+
 TEST(FetchPlanner, OnlyFetchablePartitionsArePlanned) {
   subscription sub = positioned({a0, a1, a2, b0});
   sub.pause(a0);
@@ -198,6 +215,22 @@ TEST(FetchPlanner, MemoryCapStopsPlanningAndBoundsTheAsk) {
   round = planner.plan(sub, leaders, t0);
   ASSERT_EQ(round.requests.size(), 2u);
   EXPECT_EQ(planner.reserved_bytes(), 1000u);
+}
+
+TEST(FetchPlanner, RequestNeverAsksForMoreThanTheRoomLeft) {
+  subscription sub = positioned({a0, a1, a2});
+  const leader_map leaders{{a0, {1, -1, {}}}, {a1, {2, -1, {}}}, {a2, {2, -1, {}}}};
+  fetch_planner planner(fetch_limits{.fetch_max_bytes = 2000, .max_partition_fetch_bytes = 500,
+                                     .fetch_buffer_memory = 1500});
+  sub.set_in_flight(a0, 1);
+  ASSERT_EQ(sub.on_fetched(a0, {0, -1}, answer(0, 1, 900), t0, 0ms), fetched_status::kept);
+  sub.end_in_flight(a0, 1);
+  fetch_round round = planner.plan(sub, leaders, t0);
+  ASSERT_EQ(round.requests.size(), 1u);
+  ASSERT_EQ(round.requests[0].wants.size(), 2u);
+  EXPECT_EQ(round.requests[0].max_bytes, 600);  // two partitions of 500, 600 left
+  for (const auto& w : round.requests[0].wants) EXPECT_EQ(w.partition_max_bytes, 500);
+  EXPECT_EQ(planner.reserved_bytes(), 600u);
 }
 
 TEST(FetchPlanner, LeaderlessPartitionsAreReported) {

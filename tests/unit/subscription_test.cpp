@@ -259,6 +259,15 @@ TEST(Subscription, AnswerFieldsAndPreferredReplica) {
   EXPECT_EQ(s->last_fetch_time, now);
   EXPECT_EQ(s->preferred_replica, 7);
   EXPECT_EQ(s->preferred_replica_expiry, now + 60s);
+
+  // The replica's own answers name none (-1): the replica stays until it expires.
+  sub.take({}, all);
+  partition_fetch_result from_replica = answer(a0, 1, 2);
+  from_replica.preferred_read_replica = -1;
+  ASSERT_EQ(sub.on_fetched(a0, {1, 3}, std::move(from_replica), now + 1s, 60s), fetched_status::kept);
+  EXPECT_EQ(s->preferred_replica, 7);
+  EXPECT_EQ(s->preferred_replica_expiry, now + 60s);
+  EXPECT_EQ(s->last_fetch_time, now + 1s);
 }
 
 TEST(Subscription, ResetForgetsPositionAndBuffer) {
