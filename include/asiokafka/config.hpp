@@ -73,4 +73,33 @@ std::vector<BrokerAddress> parse_bootstrap_servers(std::string_view list);
 /// first bad one and the accepted values. Credentials never appear in the message.
 void validate(const ClientConfig& config);
 
+namespace detail {
+/// The ClientConfig inside a facade's flat options (ProducerConfig, ConsumerConfig): they
+/// repeat every shared option under the same name, so that designated initializers work.
+template <class Config>
+ClientConfig shared_client_config(const Config& c) {
+  return ClientConfig{
+      .bootstrap_servers = c.bootstrap_servers,
+      .client_id = c.client_id,
+      .request_timeout = c.request_timeout,
+      .connect_timeout = c.connect_timeout,
+      .metadata_max_age = c.metadata_max_age,
+      .retry_backoff = c.retry_backoff,
+      .reconnect_backoff = c.reconnect_backoff,
+      .reconnect_backoff_max = c.reconnect_backoff_max,
+      .connections_max_idle = c.connections_max_idle,
+      .security_protocol = c.security_protocol,
+      .ssl_context = c.ssl_context,
+      .ssl_check_hostname = c.ssl_check_hostname,
+      .sasl = c.sasl,
+      .max_in_flight_requests_per_connection = c.max_in_flight_requests_per_connection,
+      .max_response_bytes = c.max_response_bytes,
+      .allow_auto_create_topics = c.allow_auto_create_topics,
+  };
+}
+/// validate(shared), with the options named as the user wrote them: "<config_name>.x"
+/// instead of "ClientConfig.x".
+void validate_shared_as(const ClientConfig& shared, std::string_view config_name);
+}  // namespace detail
+
 }  // namespace asiokafka

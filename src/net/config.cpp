@@ -70,4 +70,25 @@ void validate(const ClientConfig& c) {
   }
 }
 
+namespace detail {
+
+void validate_shared_as(const ClientConfig& shared, std::string_view config_name) {
+  try {
+    validate(shared);
+  } catch (const error& e) {
+    std::string what = e.what();
+    // std::system_error appends ": <category message>" to the text it was given; drop it so
+    // the rethrown error does not carry it twice.
+    const std::string suffix = ": " + e.code().message();
+    if (what.size() >= suffix.size() && what.compare(what.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      what.resize(what.size() - suffix.size());
+    }
+    const std::string_view from = "ClientConfig.";
+    if (what.starts_with(from)) what.replace(0, from.size(), std::string(config_name) + ".");
+    throw error(e.code(), what);
+  }
+}
+
+}  // namespace detail
+
 }  // namespace asiokafka

@@ -49,23 +49,7 @@ const char* codec_name(CompressionType c) {
   return nullptr;
 }
 
-// validate(ClientConfig) names options as "ClientConfig.x"; the user wrote ProducerConfig.x.
-void validate_shared(const ProducerConfig& c) {
-  try {
-    validate(client_config_of(c));
-  } catch (const error& e) {
-    std::string what = e.what();
-    // std::system_error appends ": <category message>" to the text it was given; drop it so
-    // the rethrown error does not carry it twice.
-    const std::string suffix = ": " + e.code().message();
-    if (what.size() >= suffix.size() && what.compare(what.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      what.resize(what.size() - suffix.size());
-    }
-    const std::string_view from = "ClientConfig.";
-    if (what.starts_with(from)) what.replace(0, from.size(), "ProducerConfig.");
-    throw error(e.code(), what);
-  }
-}
+void validate_shared(const ProducerConfig& c) { detail::validate_shared_as(client_config_of(c), "ProducerConfig"); }
 
 void validate_compression(const ProducerConfig& c) {
   const char* codec = codec_name(c.compression_type);
@@ -94,26 +78,7 @@ void validate_compression(const ProducerConfig& c) {
 
 }  // namespace
 
-ClientConfig client_config_of(const ProducerConfig& c) {
-  return ClientConfig{
-      .bootstrap_servers = c.bootstrap_servers,
-      .client_id = c.client_id,
-      .request_timeout = c.request_timeout,
-      .connect_timeout = c.connect_timeout,
-      .metadata_max_age = c.metadata_max_age,
-      .retry_backoff = c.retry_backoff,
-      .reconnect_backoff = c.reconnect_backoff,
-      .reconnect_backoff_max = c.reconnect_backoff_max,
-      .connections_max_idle = c.connections_max_idle,
-      .security_protocol = c.security_protocol,
-      .ssl_context = c.ssl_context,
-      .ssl_check_hostname = c.ssl_check_hostname,
-      .sasl = c.sasl,
-      .max_in_flight_requests_per_connection = c.max_in_flight_requests_per_connection,
-      .max_response_bytes = c.max_response_bytes,
-      .allow_auto_create_topics = c.allow_auto_create_topics,
-  };
-}
+ClientConfig client_config_of(const ProducerConfig& c) { return detail::shared_client_config(c); }
 
 void validate(const ProducerConfig& c) {
   validate_shared(c);
