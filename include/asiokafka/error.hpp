@@ -32,6 +32,8 @@ enum class client_errc {
   no_broker_available,      ///< Every known broker is unreachable or in reconnect backoff.
   client_closed,            ///< The client was closed (or not started) when the operation ran.
   invalid_argument,         ///< An argument of a call is not valid (e.g. a partition the topic lacks).
+  illegal_state,            ///< A call not allowed in the client's state (e.g. seek on an unassigned partition).
+  consumer_stopped,         ///< The consumer was stopped while the call waited (aiokafka's ConsumerStoppedError).
 };
 
 /// The category of client_errc values; its name is "asiokafka.client".

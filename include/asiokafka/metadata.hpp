@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -67,8 +68,11 @@ struct BrokerAddress {
   friend bool operator==(const BrokerAddress&, const BrokerAddress&) = default;
 };
 
-/// A partition of a topic.
+/// A partition of a topic. Not an aggregate on purpose: `TopicPartition{"t", 0}` inside a
+/// `co_await` expression is then a constructor call, which GCC 12 handles (docs/design.md).
 struct TopicPartition {
+  TopicPartition() = default;
+  TopicPartition(std::string t, std::int32_t p) : topic(std::move(t)), partition(p) {}
   std::string topic;
   std::int32_t partition = 0;
   friend auto operator<=>(const TopicPartition&, const TopicPartition&) = default;

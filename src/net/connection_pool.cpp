@@ -232,6 +232,13 @@ std::uint64_t connection_pool::generation(std::int32_t node, ConnectionPurpose p
   return it != slots_.end() && it->second.conn ? it->second.generation : 0;
 }
 
+std::int16_t connection_pool::version_for(std::int32_t node, ConnectionPurpose purpose, std::int16_t api_key,
+                                          std::int16_t min_version, std::int16_t max_version) const {
+  const auto it = slots_.find(make_connection_key(node, purpose));
+  if (it == slots_.end() || !it->second.conn || !it->second.conn->is_open()) return -1;
+  return it->second.conn->version_for(api_key, min_version, max_version);
+}
+
 std::vector<ConnectionInfo> connection_pool::connections() const {
   std::vector<ConnectionInfo> out;
   for (const auto& [key, s] : slots_) {

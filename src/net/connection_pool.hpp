@@ -62,6 +62,11 @@ class connection_pool {
   time_point ready_at(std::int32_t node) const { return backoff_.ready_at(node); }
   /// The generation of (node, purpose)'s current connection, 0 when there is none.
   std::uint64_t generation(std::int32_t node, ConnectionPurpose purpose) const;
+  /// The version send() would use for `api_key` on (node, purpose)'s current connection
+  /// within [min_version, max_version]; -1 when there is no connection or no common version.
+  /// (The consumer's fetch session must know the version before it builds the request.)
+  std::int16_t version_for(std::int32_t node, ConnectionPurpose purpose, std::int16_t api_key,
+                           std::int16_t min_version, std::int16_t max_version) const;
   std::vector<ConnectionInfo> connections() const;
   /// Connection failures (see broker_failure).
   event_source<broker_failure>& failures() noexcept { return failures_; }

@@ -30,6 +30,8 @@ class client_category_impl final : public std::error_category {
       case client_errc::no_broker_available: return "no broker available";
       case client_errc::client_closed: return "the client is closed";
       case client_errc::invalid_argument: return "invalid argument";
+      case client_errc::illegal_state: return "not allowed in the current state";
+      case client_errc::consumer_stopped: return "the consumer stopped";
     }
     return "unknown asiokafka client error " + std::to_string(ev);
   }

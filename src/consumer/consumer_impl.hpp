@@ -1,0 +1,119 @@
+// The Consumer's Asio shell: the state behind asiokafka::Consumer over the sans-I/O
+// subscription, fetch_planner and fetch_session. Everything runs on the consumer's executor.
+//
+// Tasks (docs/consumer.md, "Design"):
+// - fetch_loop: plans fetches (fetch_planner) whenever something changed (an answer, records
+//   taken, an assignment, a seek, a resume, metadata) or consumer_timeout passed, and spawns
+//   one fetch_request per broker with partitions to fetch (at most one per broker at a time).
+// - fetch_request: builds the broker's request through its fetch_session, sends it on the
+//   fetch connection with a bound of request_timeout + fetch_max_wait, decodes each
+//   partition (partition_records) into the subscription and wakes the getters.
+// - positions_task: finds a position for partitions without one: the group's committed
+//   offset (with a group_id), else auto_offset_reset through ListOffsets.
+// - auto_commit_loop: with group_id and enable_auto_commit, commits every interval.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "asiokafka/consumer.hpp"
+#include "consumer/sansio/fetch_planner.hpp"
+#include "consumer/sansio/fetch_session.hpp"
+#include "consumer/sansio/subscription.hpp"
+#include "net/cluster.hpp"
+#include "net/notifier.hpp"
+
+namespace asiokafka::detail {
+
+class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
+ public:
+  consumer_impl(boost::asio::any_io_executor ex, ConsumerConfig config);
+  ~consumer_impl();
+
+  enum class state { created, running, stopped };
+
+  boost::asio::awaitable<op_error> start();
+  boost::asio::awaitable<op_error> stop();
+  /// The Consumer object went away: cancel everything without waiting.
+  void abandon() noexcept;
+
+  void assign(std::vector<TopicPartition> partitions);
+  std::set<TopicPartition> assignment() const;
+  void seek(const TopicPartition& tp, std::int64_t offset);
+  void set_paused(std::span<const TopicPartition> tps, bool pause);
+  std::set<TopicPartition> paused() const;
+  std::optional<std::int64_t> partition_field(const TopicPartition& tp, int field) const;
+
+  boost::asio::awaitable<op_error> getmany(std::vector<TopicPartition> only, std::chrono::milliseconds timeout,
+                                           std::size_t max_records, RecordBatches& out);
+  boost::asio::awaitable<op_error> getone(std::vector<TopicPartition> only, ConsumerRecord& out);
+  boost::asio::awaitable<op_error> next(std::optional<ConsumerRecord>& out);
+  boost::asio::awaitable<op_error> position(TopicPartition tp, std::int64_t& out);
+  boost::asio::awaitable<op_error> committed(std::vector<TopicPartition> tps,
+                                             std::map<TopicPartition, OffsetAndMetadata>& out);
+  boost::asio::awaitable<op_error> commit(std::optional<std::map<TopicPartition, OffsetAndMetadata>> offsets);
+  boost::asio::awaitable<op_error> seek_to(std::vector<TopicPartition> tps, int policy);
+  boost::asio::awaitable<op_error> list_offsets(std::map<TopicPartition, std::int64_t> times,
+                                                std::map<TopicPartition, std::optional<OffsetAndTimestamp>>& out);
+  boost::asio::awaitable<op_error> topics(std::set<std::string>& out);
+  boost::asio::awaitable<op_error> partitions_for(std::string topic, std::set<std::int32_t>& out);
+
+  const boost::asio::any_io_executor& executor() const noexcept { return executor_; }
+  const ConsumerConfig& config() const noexcept { return config_; }
+
+ private:
+  /// Wakes the fetch loop (something that may make a partition fetchable changed).
+  void wake_fetcher() noexcept;
+  boost::asio::awaitable<void> fetch_loop();
+  boost::asio::awaitable<void> fetch_request(consumer::node_fetch nf);
+  /// Acts on one partition's answer; true when records were kept.
+  bool on_partition(const consumer::fetch_want& want, const protocol::messages::FetchResponse::PartitionData& data,
+                    const frame& storage, std::int32_t node, net::time_point now);
+  boost::asio::awaitable<void> positions_task();
+  boost::asio::awaitable<void> auto_commit_loop();
+  /// ListOffsets for `times` (by leader, retried within `deadline`).
+  boost::asio::awaitable<op_error> list_offsets_until(std::map<TopicPartition, std::int64_t> times,
+                                                      net::time_point deadline,
+                                                      std::map<TopicPartition, std::optional<OffsetAndTimestamp>>& out);
+  /// OffsetFetch of the group for `tps`, within `deadline`.
+  boost::asio::awaitable<op_error> fetch_committed(std::vector<TopicPartition> tps, net::time_point deadline,
+                                                   std::map<TopicPartition, OffsetAndMetadata>& out);
+  boost::asio::awaitable<op_error> commit_offsets(std::map<TopicPartition, OffsetAndMetadata> offsets,
+                                                  net::time_point deadline);
+  /// The consumed positions that differ from what was last committed.
+  std::map<TopicPartition, OffsetAndMetadata> consumed_offsets(bool only_changed) const;
+  /// The checks of a get*(): running, the partitions assigned.
+  op_error check_get(const std::vector<TopicPartition>& only) const;
+  std::shared_ptr<const std::string> topic_name(const std::string& topic);
+  consumer::reset_policy default_policy() const noexcept;
+  std::int16_t isolation() const noexcept { return static_cast<std::int16_t>(config_.isolation_level); }
+
+  boost::asio::any_io_executor executor_;
+  ConsumerConfig config_;
+  std::shared_ptr<net::cluster> cluster_;
+  consumer::subscription sub_;
+  consumer::fetch_planner planner_;
+  std::map<std::int32_t, consumer::fetch_session> sessions_;
+  std::map<std::int32_t, net::time_point> node_backoff_;  ///< no fetch to the node before
+  std::map<std::string, std::shared_ptr<const std::string>> topic_names_;
+  std::map<TopicPartition, std::int64_t> last_committed_;  ///< what this consumer committed
+  net::event_source<net::metadata_change>::subscription on_metadata_;
+  net::notifier fetch_wake_;
+  net::notifier records_ready_;   ///< records or an error buffered, or stopped
+  net::notifier positions_done_;  ///< the positions task ended a round
+  bool fetch_dirty_ = false;
+  bool positions_running_ = false;
+  net::task_group tasks_;
+  state state_ = state::created;
+};
+
+}  // namespace asiokafka::detail
