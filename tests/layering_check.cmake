@@ -40,7 +40,7 @@ check(RULE "the protocol layer" GLOBS "${src}/protocol/*.hpp" "${src}/protocol/*
          "steady_clock" "system_clock" "high_resolution_clock" ${facades})
 # The plain public headers: usable by the sans-I/O layers, so no Asio.
 check(RULE "a plain public header" GLOBS "${inc}/error.hpp" "${inc}/kafka_error.hpp" "${inc}/buffer.hpp"
-  "${inc}/response.hpp" "${inc}/metadata.hpp" "${inc}/bytes.hpp" "${inc}/consumer_record.hpp"
+  "${inc}/response.hpp" "${inc}/metadata.hpp" "${inc}/bytes.hpp" "${inc}/consumer_record.hpp" "${inc}/deserializer.hpp"
   FORBID "boost/asio" "asiokafka/config.hpp" "asiokafka/sasl.hpp" "asiokafka/async.hpp")
 # net/sansio: no Asio, no clock reads (time is an argument), nothing of net above it.
 check(RULE "the sans-I/O core" GLOBS "${src}/net/sansio/*.hpp" "${src}/net/sansio/*.cpp"

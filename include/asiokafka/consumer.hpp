@@ -100,6 +100,7 @@ std::set<TopicPartition> consumer_assignment(const consumer_impl& c);
 void consumer_seek(consumer_impl& c, const TopicPartition& tp, std::int64_t offset);
 void consumer_pause(consumer_impl& c, std::span<const TopicPartition> tps, bool pause);
 std::set<TopicPartition> consumer_paused(const consumer_impl& c);
+std::size_t consumer_buffered_bytes(const consumer_impl& c);
 /// 0 high watermark, 1 last stable offset, 2 last poll time stamp.
 std::optional<std::int64_t> consumer_partition_field(const consumer_impl& c, const TopicPartition& tp, int field);
 
@@ -317,6 +318,9 @@ class Consumer {
   void resume(std::span<const TopicPartition> partitions) { detail::consumer_pause(*impl_, partitions, false); }
   void resume(const TopicPartition& tp) { resume(std::span<const TopicPartition>(&tp, 1)); }
   std::set<TopicPartition> paused() const { return detail::consumer_paused(*impl_); }
+  /// Bytes of fetched records held for the application now, over all partitions: what
+  /// ConsumerConfig::fetch_buffer_memory bounds (for monitoring).
+  std::size_t buffered_bytes() const { return detail::consumer_buffered_bytes(*impl_); }
 
   // ---- metadata ----
 

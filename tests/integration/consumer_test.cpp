@@ -237,6 +237,144 @@ TEST(ConsumerRealBroker, RecordsWrittenByLibrdkafkaReadBack) {
   EXPECT_TRUE(run_async(body(consumer_config(rig), topic), 120s));
 }
 
+// Writes transactions with librdkafka's transactional producer: for t in 0..5, 20 records
+// "t<t>-<i>"; transactions 1 and 3 are aborted, the others committed. One producer per
+// transaction (the same transactional id): Debian's librdkafka fails a second transaction on
+// one producer against Kafka 4 brokers (INVALID_TXN_STATE at its end).
+void produce_transactions(const Rig& rig, const std::string& topic) {
+  const std::string txn_id = unique_topic("txn");
+  auto check = [](rd_kafka_error_t* e, const char* what) {
+    if (e) {
+      ADD_FAILURE() << what << ": " << rd_kafka_error_string(e);
+      rd_kafka_error_destroy(e);
+      return false;
+    }
+    return true;
+  };
+  for (int t = 0; t < 5; ++t) {
+    char err[512];
+    rd_kafka_conf_t* conf = rdk_conf(rig.bootstrap("PLAINTEXT"), {{"transactional.id", txn_id}, {"linger.ms", "1"}});
+    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    ASSERT_NE(rk, nullptr) << err;
+    bool ok = check(rd_kafka_init_transactions(rk, 30000), "init_transactions") &&
+              check(rd_kafka_begin_transaction(rk), "begin");
+    for (int i = 0; ok && i < 20; ++i) {
+      std::string value = "t" + std::to_string(t) + "-" + std::to_string(i);
+      ok = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
+                             RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                             RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    }
+    const bool abort = t == 1 || t == 3;
+    if (ok && abort) ok = check(rd_kafka_flush(rk, 30000) == RD_KAFKA_RESP_ERR_NO_ERROR ? nullptr
+                                                                                    : rd_kafka_error_new(RD_KAFKA_RESP_ERR__TIMED_OUT, "flush"),
+                                "flush");
+    if (ok) ok = check(abort ? rd_kafka_abort_transaction(rk, 30000) : rd_kafka_commit_transaction(rk, 30000),
+                       abort ? "abort" : "commit");
+    rd_kafka_destroy(rk);
+    ASSERT_TRUE(ok) << "transaction " << t;
+  }
+}
+
+TEST(ConsumerRealBroker, ReadCommittedSkipsAbortedTransactionsAndMarkers) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
+  const std::string topic = unique_topic("consumer-txn");
+  create_topic(rig.bootstrap("PLAINTEXT"), topic, 1);
+  produce_transactions(rig, topic);
+  struct Read {
+    std::vector<std::string> values;
+    std::vector<std::int64_t> offsets;
+    std::int64_t position = -1;
+    std::optional<std::int64_t> lso;
+  };
+  auto body = [](ConsumerConfig cfg, std::string t, IsolationLevel level) -> asio::awaitable<Read> {
+    cfg.isolation_level = level;
+    const auto ex = co_await asio::this_coro::executor;
+    Consumer consumer(ex, std::move(cfg));
+    const TopicPartition tp(t, 0);
+    consumer.assign(partitions_of(t, 1));
+    co_await consumer.start();
+    Read out;
+    const std::size_t expected = level == IsolationLevel::read_committed ? 60 : 100;
+    for (int i = 0; i < 60 && out.values.size() < expected; ++i) {
+      const RecordBatches b = co_await consumer.getmany({.timeout = 500ms});
+      for (const auto& entry : b) {
+        for (const auto& r : entry.second) {
+          out.values.push_back(std::string(r.value->as_string()));
+          out.offsets.push_back(r.offset);
+        }
+      }
+    }
+    // Nothing more comes, and the position passes the last marker.
+    const RecordBatches rest = co_await consumer.getmany({.timeout = 300ms});
+    EXPECT_TRUE(rest.empty());
+    out.position = co_await consumer.position(tp);
+    out.lso = consumer.last_stable_offset(tp);
+    co_await consumer.stop();
+    co_return out;
+  };
+  // 5 transactions of 20 records, each followed by its marker: offsets 0..104.
+  const Read committed = run_async(body(consumer_config(rig), topic, IsolationLevel::read_committed), 60s);
+  ASSERT_EQ(committed.values.size(), 60u);
+  std::size_t k = 0;
+  for (int t : {0, 2, 4}) {
+    for (int i = 0; i < 20; ++i, ++k) {
+      EXPECT_EQ(committed.values[k], "t" + std::to_string(t) + "-" + std::to_string(i));
+      EXPECT_EQ(committed.offsets[k], t * 21 + i) << "offsets must jump over markers and aborted records";
+    }
+  }
+  EXPECT_EQ(committed.position, 105);
+  EXPECT_EQ(committed.lso, std::optional<std::int64_t>(105));
+  const Read all = run_async(body(consumer_config(rig), topic, IsolationLevel::read_uncommitted), 60s);
+  ASSERT_EQ(all.values.size(), 100u);
+  for (int t = 0; t < 5; ++t) {
+    EXPECT_EQ(all.values[static_cast<std::size_t>(t * 20)], "t" + std::to_string(t) + "-0");
+    EXPECT_EQ(all.offsets[static_cast<std::size_t>(t * 20)], t * 21);
+  }
+  EXPECT_EQ(all.position, 105);
+}
+
+TEST(ConsumerRealBroker, BufferedBytesStayWithinTheBudgetWhileTheApplicationDoesNotConsume) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
+  const std::string topic = unique_topic("consumer-budget");
+  create_topic(rig.bootstrap("PLAINTEXT"), topic, 4);
+  produce(rig, topic, 4, 3000);  // about 4 x 3000 x 60 B, far above the budget below
+  auto body = [](ConsumerConfig cfg, std::string t) -> asio::awaitable<std::vector<std::size_t>> {
+    cfg.max_partition_fetch_bytes = 16 * 1024;
+    cfg.fetch_max_bytes = 64 * 1024;
+    cfg.fetch_buffer_memory = 32 * 1024;
+    const auto ex = co_await asio::this_coro::executor;
+    Consumer consumer(ex, std::move(cfg));
+    consumer.assign(partitions_of(t, 4));
+    co_await consumer.start();
+    std::vector<std::size_t> seen;
+    // Not consuming: what the consumer holds stays at the budget (plus one answer in flight).
+    asio::steady_timer timer(ex);
+    for (int i = 0; i < 10; ++i) {
+      timer.expires_after(100ms);
+      (void)co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      seen.push_back(consumer.buffered_bytes());
+    }
+    // And everything is still delivered once the application reads.
+    std::size_t n = 0;
+    for (int i = 0; i < 400 && n < 12000; ++i) {
+      const RecordBatches b = co_await consumer.getmany({.timeout = 1s});
+      for (const auto& entry : b) n += entry.second.size();
+      seen.push_back(consumer.buffered_bytes());
+    }
+    seen.push_back(n);
+    co_await consumer.stop();
+    co_return seen;
+  };
+  const auto seen = run_async(body(consumer_config(rig), topic), 120s);
+  ASSERT_GE(seen.size(), 11u);
+  EXPECT_EQ(seen.back(), 12000u) << "records lost under the memory budget";
+  std::size_t peak = 0;
+  for (std::size_t i = 0; i + 1 < seen.size(); ++i) peak = std::max(peak, seen[i]);
+  EXPECT_GT(peak, 0u);
+  // The budget, plus at most one request's worth (fetch_max_bytes) asked while it had room.
+  EXPECT_LE(peak, 32u * 1024 + 64u * 1024) << "buffered bytes beyond the budget";
+}
+
 TEST(ConsumerRealBroker, SeekFamilyAndOffsetQueriesAgainstKnownData) {
   ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
   const std::string topic = unique_topic("consumer-seek");
