@@ -839,6 +839,11 @@ def server_properties(rig: Rig, node: int) -> str:
         "num.recovery.threads.per.data.dir": 1,
         "log.cleaner.threads": 1,
     }
+    if rig.nodes >= 3:
+        # racks rack-1..rack-N and the rack-aware replica selector, so that a consumer with
+        # client_rack fetches from its rack's replica (KIP-392)
+        p["broker.rack"] = f"rack-{node}"
+        p["replica.selector.class"] = "org.apache.kafka.common.replica.RackAwareReplicaSelector"
     if not rig.version.startswith("3."):
         p["share.coordinator.state.topic.replication.factor"] = rf
         p["share.coordinator.state.topic.min.isr"] = isr

@@ -101,6 +101,7 @@ void consumer_seek(consumer_impl& c, const TopicPartition& tp, std::int64_t offs
 void consumer_pause(consumer_impl& c, std::span<const TopicPartition> tps, bool pause);
 std::set<TopicPartition> consumer_paused(const consumer_impl& c);
 std::size_t consumer_buffered_bytes(const consumer_impl& c);
+std::vector<ConnectionInfo> consumer_connections(const consumer_impl& c);
 /// 0 high watermark, 1 last stable offset, 2 last poll time stamp.
 std::optional<std::int64_t> consumer_partition_field(const consumer_impl& c, const TopicPartition& tp, int field);
 
@@ -321,6 +322,9 @@ class Consumer {
   /// Bytes of fetched records held for the application now, over all partitions: what
   /// ConsumerConfig::fetch_buffer_memory bounds (for monitoring).
   std::size_t buffered_bytes() const { return detail::consumer_buffered_bytes(*impl_); }
+  /// The broker connections the consumer holds now (fetches go on `ConnectionPurpose::fetch`
+  /// connections: to a partition's leader, or its preferred read replica with client_rack).
+  std::vector<ConnectionInfo> connections() const { return detail::consumer_connections(*impl_); }
 
   // ---- metadata ----
 

@@ -420,6 +420,7 @@ void consumer_seek(consumer_impl& c, const TopicPartition& tp, std::int64_t offs
 void consumer_pause(consumer_impl& c, std::span<const TopicPartition> tps, bool pause) { c.set_paused(tps, pause); }
 std::set<TopicPartition> consumer_paused(const consumer_impl& c) { return c.paused(); }
 std::size_t consumer_buffered_bytes(const consumer_impl& c) { return c.buffered_bytes(); }
+std::vector<ConnectionInfo> consumer_connections(const consumer_impl& c) { return c.connections(); }
 std::optional<std::int64_t> consumer_partition_field(const consumer_impl& c, const TopicPartition& tp, int field) {
   return c.partition_field(tp, field);
 }

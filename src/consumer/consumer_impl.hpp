@@ -52,6 +52,7 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   void set_paused(std::span<const TopicPartition> tps, bool pause);
   std::set<TopicPartition> paused() const;
   std::size_t buffered_bytes() const noexcept { return sub_.buffered_bytes(); }
+  std::vector<ConnectionInfo> connections() const { return cluster_->pool().connections(); }
   std::optional<std::int64_t> partition_field(const TopicPartition& tp, int field) const;
 
   boost::asio::awaitable<op_error> getmany(std::vector<TopicPartition> only, std::chrono::milliseconds timeout,

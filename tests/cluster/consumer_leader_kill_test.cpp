@@ -1,6 +1,8 @@
 // asiokafka::Consumer on the three-node cluster: the leader of the partition being consumed
 // is SIGKILLed mid-way; the consumer finds the new leader and continues from its position
-// without losing or repeating a record (issue 10).
+// without losing or repeating a record. And with client_rack set to a follower's rack, the
+// consumer fetches from that follower (KIP-392; the rig gives node N rack "rack-N" and the
+// rack-aware replica selector). Issue 10.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -102,6 +104,65 @@ TEST(ConsumerCluster, LeaderKilledWhileConsumingLosesAndRepeatsNothing) {
     ASSERT_EQ(seen.values[i], std::to_string(i));
   }
   EXPECT_NE(leader_of(bootstrap, topic, 0), leader) << "the leader did not move";
+}
+
+TEST(ConsumerCluster, ClientRackFetchesFromTheReplicaInItsRack) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG3_ENV");
+  ASSERT_EQ(rig.node_count(), 3);
+  const std::string bootstrap = rig.bootstrap("PLAINTEXT");
+  std::random_device rd;
+  const std::string topic = "consumer-rack-" + std::to_string(rd() % 1000000000u);
+  ASSERT_EQ(create_topic_rdk(bootstrap, topic, 1, 3, {{"min.insync.replicas", "2"}}), "");
+  auto produce = [](std::string b, std::string t) -> asio::awaitable<bool> {
+    const auto ex = co_await asio::this_coro::executor;
+    ProducerConfig cfg;
+    cfg.bootstrap_servers = b;
+    Producer producer(ex, std::move(cfg));
+    co_await producer.start();
+    for (int i = 0; i < 500; ++i) (void)co_await producer.send(t, std::to_string(i), {.partition = 0});
+    co_await producer.stop();
+    co_return true;
+  };
+  ASSERT_TRUE(run_async(produce(bootstrap, topic), 90s));
+  const int leader = leader_of(bootstrap, topic, 0);
+  ASSERT_GE(leader, 1);
+  const int follower = leader % 3 + 1;  // another replica (replication factor 3)
+  struct Seen {
+    std::vector<std::int64_t> offsets;
+    std::vector<ConnectionInfo> connections;
+  };
+  auto consume = [](std::string b, std::string t, int rack_node) -> asio::awaitable<Seen> {
+    const auto ex = co_await asio::this_coro::executor;
+    ConsumerConfig cfg;
+    cfg.bootstrap_servers = b;
+    cfg.auto_offset_reset = AutoOffsetReset::earliest;
+    cfg.enable_auto_commit = false;
+    cfg.client_rack = "rack-" + std::to_string(rack_node);
+    cfg.max_partition_fetch_bytes = 1024;  // several fetches after the redirection
+    Consumer consumer(ex, std::move(cfg));
+    consumer.assign(std::vector<TopicPartition>{TopicPartition(t, 0)});
+    co_await consumer.start();
+    Seen seen;
+    const auto deadline = steady::now() + 60s;
+    while (seen.offsets.size() < 500 && steady::now() < deadline) {
+      const RecordBatches batch = co_await consumer.getmany({.timeout = 1s});
+      for (const auto& entry : batch) {
+        for (const auto& r : entry.second) seen.offsets.push_back(r.offset);
+      }
+    }
+    seen.connections = consumer.connections();
+    co_await consumer.stop();
+    co_return seen;
+  };
+  const Seen seen = run_async(consume(bootstrap, topic, follower), 90s);
+  ASSERT_EQ(seen.offsets.size(), 500u);
+  for (std::size_t i = 0; i < seen.offsets.size(); ++i) ASSERT_EQ(seen.offsets[i], static_cast<std::int64_t>(i));
+  bool fetched_from_follower = false;
+  for (const auto& c : seen.connections) {
+    if (c.purpose == ConnectionPurpose::fetch && c.node_id == follower) fetched_from_follower = true;
+  }
+  EXPECT_TRUE(fetched_from_follower) << "no fetch connection to node " << follower << " (rack-" << follower
+                                     << "); the leader is " << leader;
 }
 
 }  // namespace
