@@ -179,13 +179,11 @@ void open_producer(Client& c, const std::string& bootstrap, int linger_ms, std::
 
 void produce(Client& c, const std::string& topic, int partition, const std::string& value) {
   for (;;) {
-    if (rd_kafka_producev(c.rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+    const rd_kafka_resp_err_t e =
+        rd_kafka_producev(c.rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                          RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_END) ==
-        RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return;
-    }
-    const rd_kafka_resp_err_t e = rd_kafka_last_error();
+                          RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_END);
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return;
     if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) throw std::runtime_error(std::string("produce: ") + rd_kafka_err2str(e));
     rd_kafka_poll(c.rk, 1);
   }
