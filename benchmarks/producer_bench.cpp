@@ -26,6 +26,7 @@
 
 #include <unistd.h>
 
+#include "bench_common.hpp"
 #include "payload.hpp"
 #include "producer_bench.hpp"
 #include "producer_bench_peers.hpp"
@@ -51,27 +52,6 @@ struct Options {
   int linger_ms = 5;
   std::size_t batch_bytes = 1'048'576, buffer_memory = 32 * 1024 * 1024, value_size = 100;
 };
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-std::string rig_bootstrap() {
-  const char* path = std::getenv("ASIOKAFKA_RIG_ENV");
-  if (!path) throw std::runtime_error("no --bootstrap and ASIOKAFKA_RIG_ENV is not set (see docs/rig.md)");
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("BOOTSTRAP_PLAINTEXT=", 0) == 0) return line.substr(20);
-  }
-  throw std::runtime_error(std::string("no BOOTSTRAP_PLAINTEXT in ") + path);
-}
 
 Options parse(int argc, char** argv) {
   Options o;

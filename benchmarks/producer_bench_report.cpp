@@ -1,6 +1,8 @@
 // producer_bench: the report (see producer_bench_report.hpp).
 #include "producer_bench_report.hpp"
 
+#include "bench_common.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <functional>
@@ -8,35 +10,6 @@
 
 namespace asiokafka::bench {
 namespace {
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-// The median of one figure over the successful runs of a client.
-double med(const std::vector<RunResult>& runs, const std::function<double(const RunResult&)>& f) {
-  std::vector<double> v;
-  for (const auto& r : runs) {
-    if (r.ok) v.push_back(f(r));
-  }
-  return median(v);
-}
-
-double msgs_per_s(const RunResult& r) { return r.seconds > 0 ? static_cast<double>(r.records) / r.seconds : 0; }
-double cpu_per_msg(const RunResult& r) {
-  return r.records ? static_cast<double>(r.cpu_ns) / static_cast<double>(r.records) : 0;
-}
-double rss_mib(const RunResult& r) { return static_cast<double>(r.peak_rss_kib) / 1024.0; }
-
-std::string ratio(double ours, double peer) {
-  if (peer <= 0 || ours <= 0) return "—";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f×", ours / peer);
-  return buf;
-}
 
 const char* codec_label(const std::string& c) { return c.c_str(); }
 

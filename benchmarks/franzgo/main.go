@@ -4,7 +4,10 @@
 // prints one RESULT line with the measured window: records, seconds, and this process's CPU
 // (getrusage user+system: it is a process of its own, so that is the client's CPU).
 //
-// It is built only by benchmarks/run_producer_bench.sh; nothing in the library depends on it.
+// `franzgo consume ...` is consumer_bench's peer instead (consume.go).
+//
+// It is built only by benchmarks/run_producer_bench.sh and run_consumer_bench.sh; nothing in
+// the library depends on it.
 package main
 
 import (
@@ -95,6 +98,10 @@ func burst(cl *kgo.Client, topic string, payloads [][]byte, n int64, c *counter)
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "consume" {
+		consumeMain(os.Args[2:])
+		return
+	}
 	bootstrap := flag.String("bootstrap", "127.0.0.1:9092", "bootstrap broker host:port")
 	topic := flag.String("topic", "", "topic (must exist)")
 	records := flag.Int64("records", 2000000, "measured records")
