@@ -9,6 +9,16 @@
 
 namespace asiokafka {
 
+namespace detail {
+/// Memory for large, short-lived blocks of the data path (fetch responses, decompressed
+/// batches, vectors of consumed records): blocks of 64 KiB and more freed on a thread are kept
+/// for its next allocations of about the same size (a few, bounded in bytes), instead of going
+/// back to malloc, which gave the top of its heap back to the kernel and faulted it in again
+/// on every fetch. Smaller blocks go straight to operator new/delete.
+void* cached_allocate(std::size_t bytes);
+void cached_deallocate(void* p, std::size_t bytes) noexcept;
+}  // namespace detail
+
 /// Fixed-capacity byte storage shared by reference counting (one allocation holds the count
 /// and the bytes). Bytes start uninitialized. Copies share the bytes; the count is atomic, so
 /// a copy may be released on another thread.

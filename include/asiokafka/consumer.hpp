@@ -48,7 +48,7 @@ struct OffsetAndTimestamp {
 };
 
 /// Records of one getmany(), grouped by partition, each partition's in offset order.
-using RecordBatches = std::map<TopicPartition, std::vector<ConsumerRecord>>;
+using RecordBatches = std::map<TopicPartition, ConsumerRecords>;
 
 /// The options of getmany(). Views and numbers only, so `co_await c.getmany({.timeout = 1s})`
 /// is safe on every compiler; the partitions are copied before getmany() returns.

@@ -13,12 +13,15 @@
 // bytes' life: keep the record.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <iterator>
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <vector>
 
+#include "asiokafka/buffer.hpp"
 #include "asiokafka/bytes.hpp"
 #include "asiokafka/protocol/records.hpp"
 
@@ -110,5 +113,29 @@ struct ConsumerRecord {
   /// decompressed batch it came from. Fields other than the views are copied as they are.
   ConsumerRecord detach() const;
 };
+
+}  // namespace asiokafka
+
+namespace asiokafka {
+
+/// The allocator of ConsumerRecords: a std::allocator whose large blocks (the vectors of a
+/// fetch, of a getmany()) are recycled per thread (detail::cached_allocate), so consuming at
+/// full speed does not make malloc return memory to the kernel and fault it in again.
+template <class T>
+struct RecordAllocator {
+  using value_type = T;
+  RecordAllocator() noexcept = default;
+  template <class U>
+  RecordAllocator(const RecordAllocator<U>&) noexcept {}  // NOLINT: rebinding
+  T* allocate(std::size_t n) { return static_cast<T*>(detail::cached_allocate(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t n) noexcept { detail::cached_deallocate(p, n * sizeof(T)); }
+  template <class U>
+  friend bool operator==(const RecordAllocator&, const RecordAllocator<U>&) noexcept {
+    return true;
+  }
+};
+
+/// Records of one partition, in offset order (what getmany() returns per partition).
+using ConsumerRecords = std::vector<ConsumerRecord, RecordAllocator<ConsumerRecord>>;
 
 }  // namespace asiokafka

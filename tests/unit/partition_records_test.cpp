@@ -376,7 +376,7 @@ TEST(PartitionRecords, DecompressionOverTheBoundIsAnError) {
 TEST(PartitionRecords, RecordsOutliveTheResponseAndTheReader) {
   for (auto codec : kCodecs) {
     SCOPED_TRACE(static_cast<int>(codec));
-    std::vector<ConsumerRecord> kept;
+    ConsumerRecords kept;
     {
       pr::batch_options o;
       o.compression = codec;

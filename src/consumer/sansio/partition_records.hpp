@@ -76,7 +76,7 @@ struct partition_fetch_result {
   /// The records to hand to the application, in offset order. Each holds its bytes (see
   /// ConsumerRecord): the response frame for uncompressed batches, its batch's decompression
   /// buffer for compressed ones; they share one reference per batch, not one per record.
-  std::vector<ConsumerRecord> records;
+  ConsumerRecords records;
   /// The position to fetch from next (>= the fetch offset).
   std::int64_t next_offset = 0;
   /// The leader epoch of the last complete batch passed, for the next fetch's

@@ -114,16 +114,24 @@ fetched_status subscription::on_fetched(const TopicPartition& tp, const fetch_po
   return fetched_status::kept;
 }
 
-std::size_t subscription::take_from(partition_state& s, std::size_t quota, std::vector<ConsumerRecord>& out) {
+std::size_t subscription::take_from(partition_state& s, std::size_t quota, ConsumerRecords& out) {
   std::size_t taken = 0;
   while (taken < quota && !s.buffer.empty()) {
     record_chunk& c = s.buffer.front();
-    const std::size_t n = std::min(quota - taken, c.records.size() - c.next);
-    const auto first = c.records.begin() + static_cast<std::ptrdiff_t>(c.next);
-    out.insert(out.end(), std::make_move_iterator(first), std::make_move_iterator(first + static_cast<std::ptrdiff_t>(n)));
+    const std::size_t size = c.records.size();
+    const std::size_t n = std::min(quota - taken, size - c.next);
+    if (out.empty() && c.next == 0 && n == size) {
+      // A whole chunk into an empty result: its vector moves, no record is moved one by one
+      // (the common case of a getmany without max_records).
+      out = std::move(c.records);
+    } else {
+      if (out.capacity() < out.size() + n) out.reserve(std::max(out.size() + n, quota));
+      const auto first = c.records.begin() + static_cast<std::ptrdiff_t>(c.next);
+      out.insert(out.end(), std::make_move_iterator(first), std::make_move_iterator(first + static_cast<std::ptrdiff_t>(n)));
+    }
     c.next += n;
     taken += n;
-    if (c.next == c.records.size()) {
+    if (c.next == size) {
       s.position = c.end;
       s.buffered_bytes -= c.retained_bytes;
       buffered_bytes_ -= c.retained_bytes;
@@ -191,7 +199,6 @@ take_result subscription::take(std::span<const TopicPartition> only, std::size_t
     partition_state& s = candidates[i]->second;
     if (quota[i] > 0) {
       partition_batch batch{candidates[i]->first, {}};
-      batch.records.reserve(quota[i]);
       result.count += take_from(s, quota[i], batch.records);
       result.batches.push_back(std::move(batch));
     }

@@ -63,7 +63,7 @@ struct partition_error {
 /// Records taken from one partition, in offset order.
 struct partition_batch {
   TopicPartition partition;
-  std::vector<ConsumerRecord> records;
+  ConsumerRecords records;
 };
 
 /// What take() hands out: records grouped by partition, or an error (never both non-empty
@@ -76,7 +76,7 @@ struct take_result {
 
 /// Fetched records of one partition answer, handed out from `next` on.
 struct record_chunk {
-  std::vector<ConsumerRecord> records;
+  ConsumerRecords records;
   std::size_t next = 0;
   std::size_t retained_bytes = 0;  ///< bytes the records pin (memory budget)
   fetch_position end;              ///< the position once every record is taken
@@ -160,7 +160,7 @@ class subscription {
  private:
   void drop_buffer(partition_state& s);
   // Moves up to `quota` records of `s` into `out`, advancing its position.
-  std::size_t take_from(partition_state& s, std::size_t quota, std::vector<ConsumerRecord>& out);
+  std::size_t take_from(partition_state& s, std::size_t quota, ConsumerRecords& out);
 
   map_type parts_;
   std::size_t buffered_bytes_ = 0;
