@@ -41,6 +41,40 @@ bool worth_retrying(const std::error_code& ec) {
          ec == client_errc::connection_lost || ec == client_errc::no_broker_available;
 }
 
+// The topics of an OffsetFetch request, in either form (v8+ groups, or v1-7's single group:
+// the element types differ by name only).
+template <class Topic>
+std::vector<Topic> offset_fetch_topics(const std::vector<TopicPartition>& tps) {
+  std::map<std::string, std::vector<std::int32_t>> by_topic;
+  for (const auto& tp : tps) by_topic[tp.topic].push_back(tp.partition);
+  std::vector<Topic> topics;
+  for (auto& entry : by_topic) {
+    Topic t;
+    t.name = entry.first;
+    t.partition_indexes = std::move(entry.second);
+    topics.push_back(std::move(t));
+  }
+  return topics;
+}
+
+// Files the committed offsets of an OffsetFetch answer's topics (either form) into `out`;
+// returns the last partition error.
+template <class Topics>
+std::error_code take_committed(const Topics& topics, std::map<TopicPartition, OffsetAndMetadata>& out) {
+  std::error_code last;
+  for (const auto& t : topics) {
+    for (const auto& p : t.partitions) {
+      if (p.error_code != 0) {
+        last = make_kafka_error(p.error_code);
+      } else if (p.committed_offset >= 0) {
+        out[TopicPartition(t.name, p.partition_index)] =
+            OffsetAndMetadata(p.committed_offset, p.metadata.value_or(""), p.committed_leader_epoch);
+      }
+    }
+  }
+  return last;
+}
+
 }  // namespace
 
 // ---- positions ----
@@ -270,32 +304,16 @@ asio::awaitable<op_error> consumer_impl::fetch_committed(std::vector<TopicPartit
   for (;;) {
     msg::OffsetFetchRequest req;
     req.require_stable = config_.isolation_level == IsolationLevel::read_committed;
-    std::map<std::string, std::vector<std::int32_t>> by_topic;
-    for (const auto& tp : tps) by_topic[tp.topic].push_back(tp.partition);
     if (grouped) {
       msg::OffsetFetchRequest::OffsetFetchRequestGroup g;
       g.group_id = group;
       g.member_id = std::nullopt;
       g.member_epoch = -1;
-      std::vector<msg::OffsetFetchRequest::OffsetFetchRequestTopics> topics;
-      for (auto& entry : by_topic) {
-        msg::OffsetFetchRequest::OffsetFetchRequestTopics t;
-        t.name = entry.first;
-        t.partition_indexes = entry.second;
-        topics.push_back(std::move(t));
-      }
-      g.topics = std::move(topics);
+      g.topics = offset_fetch_topics<msg::OffsetFetchRequest::OffsetFetchRequestTopics>(tps);
       req.groups.push_back(std::move(g));
     } else {
       req.group_id = group;
-      std::vector<msg::OffsetFetchRequest::OffsetFetchRequestTopic> topics;
-      for (auto& entry : by_topic) {
-        msg::OffsetFetchRequest::OffsetFetchRequestTopic t;
-        t.name = entry.first;
-        t.partition_indexes = entry.second;
-        topics.push_back(std::move(t));
-      }
-      req.topics = std::move(topics);
+      req.topics = offset_fetch_topics<msg::OffsetFetchRequest::OffsetFetchRequestTopic>(tps);
       req.require_stable = false;  // not before v7; brokers this old predate KIP-447 anyway
     }
     const std::int16_t min = grouped ? 8 : 1;
@@ -317,34 +335,14 @@ asio::awaitable<op_error> consumer_impl::fetch_committed(std::vector<TopicPartit
     const auto taken = request.take();
     const auto& r = taken.message;
     std::error_code top = make_kafka_error(r.error_code);
-    auto take_partition = [&](const std::string& topic, std::int32_t partition, std::int64_t offset, std::int32_t epoch,
-                              const std::optional<std::string>& metadata, std::int16_t code) -> std::error_code {
-      if (code != 0) return make_kafka_error(code);
-      if (offset >= 0) out[TopicPartition(topic, partition)] = OffsetAndMetadata(offset, metadata.value_or(""), epoch);
-      return {};
-    };
     std::error_code part;
     if (grouped) {
       for (const auto& g : r.groups) {
         if (g.error_code != 0) top = make_kafka_error(g.error_code);
-        for (const auto& t : g.topics) {
-          for (const auto& p : t.partitions) {
-            if (auto ec = take_partition(t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch,
-                                         p.metadata, p.error_code)) {
-              part = ec;
-            }
-          }
-        }
+        if (auto ec = take_committed(g.topics, out)) part = ec;
       }
     } else {
-      for (const auto& t : r.topics) {
-        for (const auto& p : t.partitions) {
-          if (auto ec = take_partition(t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch,
-                                       p.metadata, p.error_code)) {
-            part = ec;
-          }
-        }
-      }
+      part = take_committed(r.topics, out);
     }
     const std::error_code ec = top ? top : part;
     if (!ec) co_return op_error{};
