@@ -73,9 +73,20 @@ asio::awaitable<void> consumer_impl::fetch_request(consumer::node_fetch nf) {
   const std::int32_t node = nf.node_id;
   consumer::fetch_session& session = sessions_[node];  // map nodes stay in place
   auto& pool = cluster_->pool();
+  // However this ends (an answer, a failure, the consumer stopping, an exception), the planner
+  // hears of it: a flight left open would keep the broker from being fetched ever again.
+  struct flight_guard {
+    consumer_impl& self;
+    std::int32_t node;
+    bool open = true;
+    void end() {
+      if (std::exchange(open, false)) self.planner_.end_fetch(self.sub_, node);
+    }
+    ~flight_guard() { end(); }
+  } flight{*this, node};
   auto give_up = [&](std::chrono::milliseconds backoff) {
     node_backoff_[node] = clock::now() + backoff;
-    planner_.end_fetch(sub_, node);
+    flight.end();
     wake_fetcher();
   };
   // The session must know the version before it builds the request: a connection first.
@@ -110,7 +121,7 @@ asio::awaitable<void> consumer_impl::fetch_request(consumer::node_fetch nf) {
   if (sent.code) {
     session.on_failure();
     if (state_ != state::running || sent.code == std::errc::operation_canceled) {
-      planner_.end_fetch(sub_, node);
+      flight.end();
       co_return;
     }
     // The broker may be gone: metadata will say where the partitions went.
@@ -150,7 +161,7 @@ asio::awaitable<void> consumer_impl::fetch_request(consumer::node_fetch nf) {
   // KIP-219: a throttled client waits before its next request to that broker.
   backoff = std::max(backoff, std::chrono::milliseconds(std::max(response.throttle_time_ms, 0)));
   if (backoff.count() > 0) node_backoff_[node] = now + backoff;
-  planner_.end_fetch(sub_, node);
+  flight.end();
   if (kept) records_ready_.notify_all();
   wake_fetcher();
 }
@@ -174,10 +185,18 @@ bool consumer_impl::on_partition(const consumer::fetch_want& want,
   consumer::partition_fetch_result result = consumer::decode_partition(params, data, storage);
   const std::error_code ec = result.partition_error;
   if (!ec) {
-    if (result.diverging && result.diverging->end_offset >= 0 && result.diverging->end_offset < asked.offset) {
-      // KIP-320: the log was truncated below our position (an unclean leader election): go
-      // back to where the logs agree, so nothing written there since is skipped.
-      sub_.seek(tp, result.diverging->end_offset, result.diverging->epoch);
+    if (result.diverging) {
+      const consumer::diverging_epoch d = *result.diverging;
+      if (d.end_offset >= 0 && d.end_offset < asked.offset) {
+        // KIP-320: the log was truncated below our position (an unclean leader election): go
+        // back to where the logs agree, so nothing written there since is skipped.
+        sub_.seek(tp, d.end_offset, d.epoch);
+      } else {
+        // The leader has no epoch as new as the one we sent, yet its log reaches our position:
+        // that epoch did not come from a fetched record (a committed or sought offset carried
+        // it). Asking again with it would get the same answer forever: go on with the leader's.
+        sub_.seek(tp, asked.offset, d.epoch);
+      }
       return false;
     }
     const bool had_error = static_cast<bool>(result.error);

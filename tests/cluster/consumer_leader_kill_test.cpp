@@ -15,6 +15,7 @@
 #include "asiokafka/consumer.hpp"
 #include "asiokafka/producer.hpp"
 #include "support/async.hpp"
+#include "support/numbered_records.hpp"
 #include "support/restore_node.hpp"
 #include "support/rig.hpp"
 #include "support/sequenced_produce.hpp"
@@ -37,24 +38,7 @@ TEST(ConsumerCluster, LeaderKilledWhileConsumingLosesAndRepeatsNothing) {
   const std::string topic = "consumer-leader-kill-" + std::to_string(rd() % 1000000000u);
   ASSERT_EQ(create_topic_rdk(bootstrap, topic, 1, 3, {{"min.insync.replicas", "2"}}), "");
   // acks=all: every acknowledged record is on the in-sync replicas, so on the next leader.
-  auto produce = [](std::string b, std::string t) -> asio::awaitable<bool> {
-    const auto ex = co_await asio::this_coro::executor;
-    ProducerConfig cfg;
-    cfg.bootstrap_servers = b;
-    Producer producer(ex, std::move(cfg));
-    co_await producer.start();
-    std::vector<DeliveryHandle> handles;
-    for (int i = 0; i < kRecords; ++i) {
-      const std::string value = std::to_string(i);
-      SendOptions options;
-      options.partition = 0;
-      handles.push_back(co_await producer.send(t, value, options));
-    }
-    for (auto& h : handles) (void)co_await h.async_wait();
-    co_await producer.stop();
-    co_return true;
-  };
-  ASSERT_TRUE(run_async(produce(bootstrap, topic), 90s));
+  ASSERT_TRUE(produce_numbered(bootstrap, topic, 0, kRecords));
   const int leader = leader_of(bootstrap, topic, 0);
   ASSERT_GE(leader, 1);
   ASSERT_LE(leader, 3);
@@ -113,17 +97,7 @@ TEST(ConsumerCluster, ClientRackFetchesFromTheReplicaInItsRack) {
   std::random_device rd;
   const std::string topic = "consumer-rack-" + std::to_string(rd() % 1000000000u);
   ASSERT_EQ(create_topic_rdk(bootstrap, topic, 1, 3, {{"min.insync.replicas", "2"}}), "");
-  auto produce = [](std::string b, std::string t) -> asio::awaitable<bool> {
-    const auto ex = co_await asio::this_coro::executor;
-    ProducerConfig cfg;
-    cfg.bootstrap_servers = b;
-    Producer producer(ex, std::move(cfg));
-    co_await producer.start();
-    for (int i = 0; i < 500; ++i) (void)co_await producer.send(t, std::to_string(i), {.partition = 0});
-    co_await producer.stop();
-    co_return true;
-  };
-  ASSERT_TRUE(run_async(produce(bootstrap, topic), 90s));
+  ASSERT_TRUE(produce_numbered(bootstrap, topic, 0, 500));
   const int leader = leader_of(bootstrap, topic, 0);
   ASSERT_GE(leader, 1);
   const int follower = leader % 3 + 1;  // another replica (replication factor 3)

@@ -26,6 +26,7 @@
 
 #include "asiokafka/error.hpp"
 #include "support/async.hpp"
+#include "support/numbered_records.hpp"
 #include "support/restore_node.hpp"
 #include "support/rig.hpp"
 #include "support/topics.hpp"
@@ -50,28 +51,6 @@ ConsumerConfig small_timeouts(const Rig& rig) {
   c.reconnect_backoff = 50ms;
   c.reconnect_backoff_max = 300ms;
   return c;
-}
-
-// Writes values "<first>".."<first + n - 1>" to partition 0 with our producer.
-void produce(const Rig& rig, const std::string& topic, int first, int n) {
-  auto body = [](std::string bootstrap, std::string t, int from, int count) -> asio::awaitable<bool> {
-    const auto ex = co_await asio::this_coro::executor;
-    ProducerConfig cfg;
-    cfg.bootstrap_servers = bootstrap;
-    Producer producer(ex, std::move(cfg));
-    co_await producer.start();
-    std::vector<DeliveryHandle> handles;
-    for (int i = from; i < from + count; ++i) {
-      const std::string value = std::to_string(i);
-      SendOptions options;
-      options.partition = 0;
-      handles.push_back(co_await producer.send(t, value, options));
-    }
-    for (auto& h : handles) (void)co_await h.async_wait();
-    co_await producer.stop();
-    co_return true;
-  };
-  ASSERT_TRUE(run_async(body(rig.bootstrap("PLAINTEXT"), topic, first, n), 90s));
 }
 
 // Appends what getmany returns for partition 0 to `seen` until it holds `until` records or
@@ -104,7 +83,7 @@ TEST(ConsumerHang, PausedBrokerEveryCallReturnsWithinItsBoundAndConsumptionResum
   const std::string topic = unique_topic("consumer-paused");
   const std::string group = unique_topic("group");
   create_topic(rig.bootstrap("PLAINTEXT"), topic, 1);
-  produce(rig, topic, 0, 1000);
+  ASSERT_TRUE(produce_numbered(rig.bootstrap("PLAINTEXT"), topic, 0, 1000));
   const RigNode node = rig.node(1);
   RestoreNode restore{node};
   struct Seen {
@@ -185,7 +164,7 @@ TEST(ConsumerHang, KilledAndRestartedBrokerConsumptionContinuesWithoutLossOrDupl
   ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
   const std::string topic = unique_topic("consumer-killed");
   create_topic(rig.bootstrap("PLAINTEXT"), topic, 1);
-  produce(rig, topic, 0, 1500);
+  ASSERT_TRUE(produce_numbered(rig.bootstrap("PLAINTEXT"), topic, 0, 1500));
   const RigNode node = rig.node(1);
   RestoreNode restore{node};
   struct Seen {
@@ -231,7 +210,7 @@ TEST(ConsumerHang, KilledAndRestartedBrokerConsumptionContinuesWithoutLossOrDupl
   EXPECT_LT(seen.getmany_took, 2500ms) << "getmany overran its timeout with the broker down";
   expect_contiguous(seen.offsets, seen.values, 1500);
   // Records written after the restart come too, in order after the others.
-  produce(rig, topic, 1500, 300);
+  ASSERT_TRUE(produce_numbered(rig.bootstrap("PLAINTEXT"), topic, 1500, 300));
   auto more = [](ConsumerConfig cfg, std::string t) -> asio::awaitable<std::vector<std::int64_t>> {
     const auto ex = co_await asio::this_coro::executor;
     Consumer consumer(ex, std::move(cfg));
@@ -253,7 +232,7 @@ TEST(ConsumerHang, StopReturnsWhileTheBrokerIsDownAndEndsTheAsyncLoop) {
   ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
   const std::string topic = unique_topic("consumer-stop-down");
   create_topic(rig.bootstrap("PLAINTEXT"), topic, 1);
-  produce(rig, topic, 0, 10);
+  ASSERT_TRUE(produce_numbered(rig.bootstrap("PLAINTEXT"), topic, 0, 10));
   const RigNode node = rig.node(1);
   RestoreNode restore{node};
   struct Seen {

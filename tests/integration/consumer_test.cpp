@@ -158,7 +158,12 @@ asio::awaitable<std::map<TopicPartition, std::vector<ConsumerRecord>>> read_all(
 
 void check_fields(const std::map<TopicPartition, std::vector<ConsumerRecord>>& got, const std::string& topic,
                   int partitions, int per_partition) {
-  ASSERT_EQ(got.size(), static_cast<std::size_t>(partitions));
+  std::string counts;  // what came, per partition, for the failure message
+  for (int p = 0; p < partitions; ++p) {
+    const auto it = got.find(TopicPartition(topic, p));
+    counts += " p" + std::to_string(p) + "=" + std::to_string(it == got.end() ? 0 : it->second.size());
+  }
+  ASSERT_EQ(got.size(), static_cast<std::size_t>(partitions)) << "records per partition:" << counts;
   for (int p = 0; p < partitions; ++p) {
     const auto it = got.find(TopicPartition(topic, p));
     ASSERT_NE(it, got.end()) << "partition " << p;

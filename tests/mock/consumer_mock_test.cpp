@@ -23,6 +23,7 @@
 #include "asiokafka/kafka_error.hpp"
 #include "asiokafka/protocol/messages.hpp"
 #include "support/async.hpp"
+#include "support/numbered_records.hpp"
 #include "support/mock_cluster.hpp"
 
 namespace asiokafka::test {
@@ -60,30 +61,6 @@ ConsumerConfig config_for(const MockCluster& mock) {
   c.max_partition_fetch_bytes = 1024;  // many fetches: the faults land mid-stream
   c.metadata_max_age = 1s;
   return c;
-}
-
-// Writes "first".."first+n-1" to partition 0 of `topic` with our producer (on an io_context
-// of its own, so it may be called from inside a consumer's coroutine).
-void produce(const MockCluster& mock, const std::string& topic, int n, int first = 0) {
-  auto body = [](std::string bootstrap, std::string t, int from, int count) -> asio::awaitable<bool> {
-    const auto ex = co_await asio::this_coro::executor;
-    ProducerConfig cfg;
-    cfg.bootstrap_servers = bootstrap;
-    cfg.linger = 0ms;
-    Producer producer(ex, std::move(cfg));
-    co_await producer.start();
-    std::vector<DeliveryHandle> handles;
-    for (int i = from; i < from + count; ++i) {
-      const std::string value = std::to_string(i);
-      SendOptions options;
-      options.partition = 0;
-      handles.push_back(co_await producer.send(t, value, options));
-    }
-    for (auto& h : handles) (void)co_await h.async_wait();
-    co_await producer.stop();
-    co_return true;
-  };
-  ASSERT_TRUE(run_async(body(mock.bootstrap(), topic, first, n), 60s));
 }
 
 // Consumes partition 0 until `n` records came (bounded), calling `midway` once after the
@@ -126,7 +103,7 @@ TEST(ConsumerMock, InjectedFetchErrorsAreRetriedWithoutLossOrDuplicates) {
   MockCluster mock(3);
   with_old_list_offsets(mock);
   mock.create_topic("c-errors", 1, 3);
-  produce(mock, "c-errors", 300);
+  ASSERT_TRUE(produce_numbered(mock.bootstrap(), "c-errors", 0, 300, 0, 60s));
   // The mock answers a fetch with everything it has: the faults strike the fetches of records
   // written after them.
   const auto values = consume(
@@ -137,7 +114,7 @@ TEST(ConsumerMock, InjectedFetchErrorsAreRetriedWithoutLossOrDuplicates) {
                                              code(kafka_errc::fetch_session_id_not_found),
                                              code(kafka_errc::unknown_topic_or_partition),
                                              code(kafka_errc::fenced_leader_epoch)});
-        produce(mock, "c-errors", 300, 300);
+        ASSERT_TRUE(produce_numbered(mock.bootstrap(), "c-errors", 300, 300, 0, 60s));
       },
       config_for(mock));
   expect_all_once(values, 600);
@@ -151,12 +128,12 @@ TEST(ConsumerMock, ALeaderMovedToAnotherBrokerIsFollowed) {
   with_old_list_offsets(mock);
   mock.create_topic("c-moved", 1, 3);
   mock.set_partition_leader("c-moved", 0, 1);
-  produce(mock, "c-moved", 300);
+  ASSERT_TRUE(produce_numbered(mock.bootstrap(), "c-moved", 0, 300, 0, 60s));
   const auto values = consume(
       "c-moved", 600,
       [&mock] {
         mock.set_partition_leader("c-moved", 0, 2);
-        produce(mock, "c-moved", 300, 300);
+        ASSERT_TRUE(produce_numbered(mock.bootstrap(), "c-moved", 300, 300, 0, 60s));
       },
       config_for(mock));
   expect_all_once(values, 600);
@@ -166,7 +143,7 @@ TEST(ConsumerMock, ConnectionsDroppedMidStreamAreMadeAgainAndFetchingResumesAtTh
   MockCluster mock(1);
   with_old_list_offsets(mock);
   mock.create_topic("c-down", 1, 1);
-  produce(mock, "c-down", 300);
+  ASSERT_TRUE(produce_numbered(mock.bootstrap(), "c-down", 0, 300, 0, 60s));
   // The broker drops every connection (down, then up again at once): requests in flight fail,
   // the consumer connects again and fetches from its position.
   const auto values = consume(
@@ -174,7 +151,7 @@ TEST(ConsumerMock, ConnectionsDroppedMidStreamAreMadeAgainAndFetchingResumesAtTh
       [&mock] {
         mock.broker_down(1);
         mock.broker_up(1);
-        produce(mock, "c-down", 300, 300);
+        ASSERT_TRUE(produce_numbered(mock.bootstrap(), "c-down", 300, 300, 0, 60s));
       },
       config_for(mock));
   expect_all_once(values, 600);
@@ -222,7 +199,7 @@ TEST_P(ConsumerMockFetchVersions, OldFetchVersionsReadEverythingOnce) {
   MockCluster mock(1);
   with_old_list_offsets(mock);
   mock.create_topic("c-versions", 1, 1);
-  produce(mock, "c-versions", 300);
+  ASSERT_TRUE(produce_numbered(mock.bootstrap(), "c-versions", 0, 300, 0, 60s));
   mock.set_api_versions(fetch_key, GetParam().first, GetParam().second);
   const auto values = consume("c-versions", 300, [] {}, config_for(mock));
   expect_all_once(values, 300);
