@@ -3,7 +3,9 @@
 #include "consumer/consumer_impl.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <limits>
+#include <string>
 #include <utility>
 
 #include <boost/asio/post.hpp>
@@ -52,6 +54,26 @@ consumer::reset_policy consumer_impl::default_policy() const noexcept {
   return consumer::reset_policy::none;
 }
 
+void consumer_impl::spawn(asio::awaitable<void> task, const char* what) {
+  tasks_.spawn(guarded(std::move(task), what), shared_from_this());
+}
+
+asio::awaitable<void> consumer_impl::guarded(asio::awaitable<void> task, const char* what) {
+  std::string failure;
+  try {
+    co_await std::move(task);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  } catch (...) {
+    failure = "an exception of unknown type";
+  }
+  // Cancellation at stop() may surface as an exception from an Asio wait: not a failure.
+  if (failure.empty() || state_ != state::running || broken_) co_return;
+  broken_ = illegal(std::string("internal error: the consumer's ") + what + " task failed (" + failure +
+                    "); stop the consumer and create a new one");
+  records_ready_.notify_all();
+}
+
 void consumer_impl::wake_fetcher() noexcept {
   fetch_dirty_ = true;
   fetch_wake_.notify_all();
@@ -74,8 +96,8 @@ asio::awaitable<op_error> consumer_impl::start() {
   }
   state_ = state::running;
   for (const auto& tp : sub_.assignment()) cluster_->metadata().track(tp.topic);
-  tasks_.spawn(fetch_loop(), shared_from_this());
-  if (config_.group_id && config_.enable_auto_commit) tasks_.spawn(auto_commit_loop(), shared_from_this());
+  spawn(fetch_loop(), "fetch loop");
+  if (config_.group_id && config_.enable_auto_commit) spawn(auto_commit_loop(), "auto-commit");
   co_return op_error{};
 }
 
@@ -192,6 +214,7 @@ std::optional<std::int64_t> consumer_impl::partition_field(const TopicPartition&
 op_error consumer_impl::check_get(const std::vector<TopicPartition>& only) const {
   if (state_ == state::created) return illegal("the consumer is not started: call start() first");
   if (state_ == state::stopped) return {make_error_code(client_errc::consumer_stopped), "the consumer stopped"};
+  if (broken_) return *broken_;
   for (const auto& tp : only) {
     if (!sub_.assigned(tp)) return illegal("no current assignment for partition " + name_of(tp));
   }

@@ -73,6 +73,10 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   const ConsumerConfig& config() const noexcept { return config_; }
 
  private:
+  /// Starts a background task. An exception escaping one is a bug: rather than leave the
+  /// task silently dead (a partition never fetched again), every later get*() fails with it.
+  void spawn(boost::asio::awaitable<void> task, const char* what);
+  boost::asio::awaitable<void> guarded(boost::asio::awaitable<void> task, const char* what);
   /// Wakes the fetch loop (something that may make a partition fetchable changed).
   void wake_fetcher() noexcept;
   boost::asio::awaitable<void> fetch_loop();
@@ -114,6 +118,7 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   net::notifier positions_done_;  ///< the positions task ended a round
   bool fetch_dirty_ = false;
   bool positions_running_ = false;
+  std::optional<op_error> broken_;  ///< a background task died of an exception (see spawn())
   net::task_group tasks_;
   state state_ = state::created;
 };

@@ -30,7 +30,7 @@ asio::awaitable<void> consumer_impl::fetch_loop() {
       }
       if (needs) {
         positions_running_ = true;
-        tasks_.spawn(positions_task(), shared_from_this());
+        spawn(positions_task(), "positions");
       }
     }
     const auto& cache = cluster_->metadata().cache();
@@ -52,7 +52,7 @@ asio::awaitable<void> consumer_impl::fetch_loop() {
       return out;
     };
     consumer::fetch_round round = planner_.plan(sub_, leaders, now);
-    for (auto& r : round.requests) tasks_.spawn(fetch_request(std::move(r)), shared_from_this());
+    for (auto& r : round.requests) spawn(fetch_request(std::move(r)), "fetch");
     bool urgent = false;
     for (const auto& tp : round.leaderless) {
       const net::leader_lookup lk = cache.leader_for(tp.topic, tp.partition);

@@ -80,6 +80,15 @@ std::error_code take_committed(const Topics& topics, std::map<TopicPartition, Of
 // ---- positions ----
 
 asio::awaitable<void> consumer_impl::positions_task() {
+  // However the task ends, the fetch loop may start another one and is told to look again.
+  struct running_guard {
+    consumer_impl& self;
+    ~running_guard() {
+      self.positions_running_ = false;
+      self.positions_done_.notify_all();
+      self.wake_fetcher();
+    }
+  } running{*this};
   // Rounds until every assigned partition has a position or an error (or the consumer stops).
   while (state_ == state::running) {
     std::vector<TopicPartition> unknown;
@@ -152,9 +161,6 @@ asio::awaitable<void> consumer_impl::positions_task() {
     // Something failed (or changed meanwhile): try again after the backoff.
     if (!co_await net::sleep_until(clock::now() + config_.retry_backoff)) break;
   }
-  positions_running_ = false;
-  positions_done_.notify_all();
-  wake_fetcher();
 }
 
 asio::awaitable<op_error> consumer_impl::list_offsets(std::map<TopicPartition, std::int64_t> times,

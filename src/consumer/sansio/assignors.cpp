@@ -85,7 +85,9 @@ class roundrobin_assignor final : public assignor {
     const auto ordered = in_member_order(members);
     auto out = detail::empty_assignment(ordered);
     std::size_t next = 0;  // the member the circle stands at
-    for (const auto& [topic, count] : partitions) {
+    for (const auto& entry : partitions) {
+      const std::string& topic = entry.first;
+      const std::int32_t count = entry.second;
       const bool anyone = std::any_of(ordered.begin(), ordered.end(), [&](const auto* m) { return subscribes(*m, topic); });
       if (!anyone) continue;
       for (std::int32_t p = 0; p < count; ++p) {

@@ -116,9 +116,12 @@ class sticky_solver {
       }
     }
     // Step 2: the rest, hardest to place first, to the least loaded eligible member.
-    std::stable_sort(rest.begin(), rest.end(), [&](int a, int b) {
-      return subscribers_[static_cast<std::size_t>(topic_of_[static_cast<std::size_t>(a)])].size() <
-             subscribers_[static_cast<std::size_t>(topic_of_[static_cast<std::size_t>(b)])].size();
+    // (std::sort with the partition as tie-breaker: stable_sort trips clang's deprecation of
+    // get_temporary_buffer in libstdc++ 12.)
+    std::sort(rest.begin(), rest.end(), [&](int a, int b) {
+      const std::size_t sa = subscribers_[static_cast<std::size_t>(topic_of_[static_cast<std::size_t>(a)])].size();
+      const std::size_t sb = subscribers_[static_cast<std::size_t>(topic_of_[static_cast<std::size_t>(b)])].size();
+      return sa != sb ? sa < sb : a < b;
     });
     for (const int p : rest) {
       int target = none;
