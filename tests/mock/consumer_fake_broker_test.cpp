@@ -88,21 +88,7 @@ struct Broker {
   }
 
   void metadata(FakeSession& s, const FakeRequest& r) {
-    msg::MetadataResponse md;
-    md.brokers.push_back({.node_id = 0, .host = "127.0.0.1", .port = static_cast<std::int32_t>(fake.port())});
-    md.cluster_id = "fake-cluster";
-    md.controller_id = 0;
-    msg::MetadataResponse::MetadataResponseTopic t;
-    t.name = topic;
-    msg::MetadataResponse::MetadataResponsePartition p;
-    p.partition_index = 0;
-    p.leader_id = 0;
-    p.leader_epoch = leader_epoch;
-    p.replica_nodes = {0};
-    p.isr_nodes = {0};
-    t.partitions.push_back(p);
-    md.topics.push_back(std::move(t));
-    s.respond(r, md);
+    s.answer_single_broker_metadata(r, fake.port(), topic, 1, leader_epoch);
   }
 
   void list_offsets(FakeSession& s, const FakeRequest& r) {
@@ -206,6 +192,20 @@ ConsumerConfig config_for(const Broker& b) {
   return c;
 }
 
+// Offsets 0-9 written in epoch 0 ("a<offset>"), 10-19 in epoch 2 ("b<offset>").
+void two_epochs(Broker& broker) {
+  for (int i = 0; i < 10; ++i) broker.append(0, "a" + std::to_string(i));
+  for (int i = 10; i < 20; ++i) broker.append(2, "b" + std::to_string(i));
+}
+
+// Assigns the fake broker's one partition (returned).
+std::vector<TopicPartition> assign_partition(Consumer& consumer) {
+  std::vector<TopicPartition> tps;
+  tps.emplace_back(topic, 0);
+  consumer.assign(tps);
+  return tps;
+}
+
 // Reads (offset, value) pairs until `n` came or 10 s passed.
 asio::awaitable<std::vector<std::pair<std::int64_t, std::string>>> read(Consumer& c, std::size_t n) {
   std::vector<std::pair<std::int64_t, std::string>> got;
@@ -227,13 +227,10 @@ TEST(ConsumerFakeBroker, AnEpochTheLeaderNeverHadIsReplacedByTheLeadersAndReadin
   auto body = []() -> asio::awaitable<bool> {
     const auto ex = co_await asio::this_coro::executor;
     Broker broker(ex);
-    for (int i = 0; i < 10; ++i) broker.append(0, "a" + std::to_string(i));
-    for (int i = 10; i < 20; ++i) broker.append(2, "b" + std::to_string(i));
+    two_epochs(broker);
     broker.earliest_epoch_answer = 1;  // offset 0 "in epoch 1": no such epoch in the log
     Consumer consumer(ex, config_for(broker));
-    std::vector<TopicPartition> tps;
-    tps.emplace_back(topic, 0);
-    consumer.assign(tps);
+    const std::vector<TopicPartition> tps = assign_partition(consumer);
     co_await consumer.start();
     const auto got = co_await read(consumer, 20);
     co_await consumer.stop();
@@ -261,12 +258,9 @@ TEST(ConsumerFakeBroker, ATruncatedLogSendsTheConsumerBackToWhereTheLogsAgree) {
   auto body = []() -> asio::awaitable<bool> {
     const auto ex = co_await asio::this_coro::executor;
     Broker broker(ex);
-    for (int i = 0; i < 10; ++i) broker.append(0, "a" + std::to_string(i));
-    for (int i = 10; i < 20; ++i) broker.append(2, "b" + std::to_string(i));
+    two_epochs(broker);
     Consumer consumer(ex, config_for(broker));
-    std::vector<TopicPartition> tps;
-    tps.emplace_back(topic, 0);
-    consumer.assign(tps);
+    const std::vector<TopicPartition> tps = assign_partition(consumer);
     co_await consumer.start();
     const auto first = co_await read(consumer, 20);
     EXPECT_EQ(first.size(), 20u);

@@ -64,23 +64,7 @@ struct Broker {
     if (r.api_key == msg::ProduceRequest::api_key) return produce(s, r);
   }
 
-  void metadata(FakeSession& s, const FakeRequest& r) {
-    msg::MetadataResponse md;
-    md.brokers.push_back({.node_id = 0, .host = "127.0.0.1", .port = static_cast<std::int32_t>(fake.port())});
-    md.cluster_id = "fake-cluster";
-    md.controller_id = 0;
-    msg::MetadataResponse::MetadataResponseTopic t;
-    t.name = topic;
-    msg::MetadataResponse::MetadataResponsePartition p;
-    p.partition_index = 0;
-    p.leader_id = 0;
-    p.leader_epoch = 0;
-    p.replica_nodes = {0};
-    p.isr_nodes = {0};
-    t.partitions.push_back(p);
-    md.topics.push_back(std::move(t));
-    s.respond(r, md);
-  }
+  void metadata(FakeSession& s, const FakeRequest& r) { s.answer_single_broker_metadata(r, fake.port(), topic); }
 
   void init_producer_id(FakeSession& s, const FakeRequest& r) {
     msg::InitProducerIdRequest req;

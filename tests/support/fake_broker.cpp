@@ -107,6 +107,27 @@ void FakeSession::respond(const FakeRequest& r, std::span<const std::uint8_t> bo
   respond_with_correlation(r, r.correlation_id, body);
 }
 
+void FakeSession::answer_single_broker_metadata(const FakeRequest& r, std::uint16_t port, const std::string& topic,
+                                                std::int32_t partitions, std::int32_t leader_epoch) {
+  msg::MetadataResponse md;
+  md.brokers.push_back({.node_id = 0, .host = "127.0.0.1", .port = static_cast<std::int32_t>(port)});
+  md.cluster_id = "fake-cluster";
+  md.controller_id = 0;
+  msg::MetadataResponse::MetadataResponseTopic t;
+  t.name = topic;
+  for (std::int32_t i = 0; i < partitions; ++i) {
+    msg::MetadataResponse::MetadataResponsePartition p;
+    p.partition_index = i;
+    p.leader_id = 0;
+    p.leader_epoch = leader_epoch;
+    p.replica_nodes = {0};
+    p.isr_nodes = {0};
+    t.partitions.push_back(p);
+  }
+  md.topics.push_back(std::move(t));
+  respond(r, md);
+}
+
 void FakeSession::answer_api_versions(const FakeRequest& r) {
   msg::ApiVersionsResponse response;
   for (const auto& api : protocol::supported_apis) {

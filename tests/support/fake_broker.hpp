@@ -77,6 +77,10 @@ class FakeSession {
   void close();
   /// Answers ApiVersions in the request's version with every API and version the codec implements.
   void answer_api_versions(const FakeRequest& r);
+  /// Answers Metadata for a one-broker cluster: node 0 at 127.0.0.1:`port` is the only broker
+  /// and leads partitions 0..`partitions`-1 of `topic` at `leader_epoch`.
+  void answer_single_broker_metadata(const FakeRequest& r, std::uint16_t port, const std::string& topic,
+                                     std::int32_t partitions = 1, std::int32_t leader_epoch = 0);
   /// Whether close() was called or the connection ended.
   bool closed() const noexcept;
   /// Calls `action` with this session after `delay` (a slow broker), unless the session has
