@@ -350,7 +350,17 @@ def _threads_gone(pid: int) -> bool:
         tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return True
-    return len(tasks) <= 1
+    if len(tasks) > 1:
+        return False
+    # The leader alone may still be exiting with its files open (its command line already
+    # unreadable): gone only once it is a zombie, when its sockets are closed.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+        state = stat[stat.rindex(")") + 2]
+    except (OSError, ValueError, IndexError):
+        return True
+    return state in ("Z", "X")
 
 
 def terminate_node(rig: Rig, node: int, hard: bool = False, timeout: float = STOP_DEADLINE_S) -> bool:

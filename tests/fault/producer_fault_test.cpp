@@ -19,6 +19,7 @@
 #include "support/net_helpers.hpp"
 #include "support/restore_node.hpp"
 #include "support/rig.hpp"
+#include "support/topics.hpp"
 
 namespace asiokafka::test {
 namespace {
@@ -79,23 +80,27 @@ TEST(ProducerFault, PausedBrokerBoundsMemoryAndSendFailsAfterMaxBlock) {
   config.max_block = 1000ms;
   config.request_timeout = 2000ms;
   config.delivery_timeout = 30s;
+  // Created (and its metadata visible) before the producer starts: max_block bounds the wait
+  // for buffer room here, not an auto-creation by a broker still busy after the last fault.
+  const std::string topic = unique_topic("producer-fault-memory");
+  create_topic(config.bootstrap_servers, topic, 1);
   struct Seen {
     int appended = 0;
     error_code error;
     std::string message;
     steady::duration blocked{};
   };
-  auto body = [](ProducerConfig cfg, const RigNode& n) -> asio::awaitable<Seen> {
+  auto body = [](ProducerConfig cfg, const RigNode& n, std::string t) -> asio::awaitable<Seen> {
     Seen seen;
     auto producer = std::make_unique<Producer>(co_await asio::this_coro::executor, std::move(cfg));
     co_await producer->start();
-    (void)co_await producer->send_and_wait("producer-fault-memory", "before");
+    (void)co_await producer->send_and_wait(t, "before");
     n.pause();
     const std::string value(1000, 'm');
     // 64 KiB hold at most 4 batches of 16 KiB: the fifth batch must wait, then fail.
     for (int i = 0; i < 200; ++i) {
       const auto start = steady::now();
-      const auto r = co_await producer->send("producer-fault-memory", value, {.partition = 0},
+      const auto r = co_await producer->send(t, value, {.partition = 0},
                                              asio::as_tuple(asio::use_awaitable));
       if (std::get<0>(r)) {
         seen.error = std::get<0>(r);
@@ -107,7 +112,7 @@ TEST(ProducerFault, PausedBrokerBoundsMemoryAndSendFailsAfterMaxBlock) {
     producer.reset();  // destroyed without stop while the broker is paused
     co_return seen;
   };
-  const Seen seen = run_async(body(config, node), 60s);
+  const Seen seen = run_async(body(config, node, topic), 60s);
   node.resume();
   EXPECT_EQ(seen.error, client_errc::timeout);
   EXPECT_GE(seen.blocked, 900ms);

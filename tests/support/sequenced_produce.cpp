@@ -11,6 +11,8 @@
 #include <deque>
 #include <exception>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -236,7 +238,16 @@ void wait_process_gone(int pid, std::chrono::milliseconds limit) {
              it.increment(ec)) {
           ++n;
         }
-        return ec || n <= 1;
+        if (ec) return true;
+        if (n > 1) return false;
+        // The leader alone may still be exiting with its sockets open: gone once a zombie.
+        std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+        std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+        const auto paren = text.rfind(')');
+        if (text.empty()) return true;  // no such process any more
+        if (paren == std::string::npos || paren + 2 >= text.size()) return true;
+        const char state = text[paren + 2];
+        return state == 'Z' || state == 'X';
       },
       limit, 50ms);
   if (!gone) throw std::runtime_error("pid " + std::to_string(pid) + " still has threads after SIGKILL");
