@@ -3,6 +3,7 @@
 // the beginning.
 //
 //   consumer_seek [bootstrap] [topic]
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -19,7 +20,12 @@ namespace asio = boost::asio;
 asio::awaitable<void> run(std::string bootstrap, std::string topic) {
   co_await examples::ensure_topic(bootstrap, topic, 1);
   const auto executor = co_await asio::this_coro::executor;
-  const std::int64_t start = 1'700'000'000'000;  // milliseconds since the epoch
+  // An hour ago, in milliseconds since the epoch (records older than the topic's retention,
+  // 7 days by default, are deleted by the broker).
+  const std::int64_t start = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count() -
+                             3'600'000;
   {
     asiokafka::Producer producer(executor, {.bootstrap_servers = bootstrap});
     co_await producer.start();

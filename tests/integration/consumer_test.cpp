@@ -103,6 +103,19 @@ void produce_rdk(const Rig& rig, const std::string& topic, int partitions, int p
                                     {"compression.type", names[static_cast<int>(codec)]},
                                     // in order even when a first produce to a new topic is retried
                                     {"enable.idempotence", "true"}});
+  // Delivery reports: flush() also returns once failed records are given up, so every
+  // record's outcome is checked (a record librdkafka lost must not look like one we did not read).
+  struct Deliveries {
+    std::map<int, std::size_t> failed;  // per partition
+    std::string first_error;
+  } deliveries;
+  rd_kafka_conf_set_opaque(conf, &deliveries);
+  rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    auto* d = static_cast<Deliveries*>(opaque);
+    ++d->failed[m->partition];
+    if (d->first_error.empty()) d->first_error = rd_kafka_err2str(m->err);
+  });
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   ASSERT_NE(rk, nullptr) << err;
   for (int i = 0; i < per_partition; ++i) {
@@ -130,6 +143,10 @@ void produce_rdk(const Rig& rig, const std::string& topic, int partitions, int p
   }
   ASSERT_EQ(rd_kafka_flush(rk, 120000), RD_KAFKA_RESP_ERR_NO_ERROR);
   rd_kafka_destroy(rk);
+  std::string failed;
+  for (const auto& entry : deliveries.failed) failed += " p" + std::to_string(entry.first) + "=" + std::to_string(entry.second);
+  ASSERT_TRUE(deliveries.failed.empty()) << "librdkafka did not deliver every record:" << failed << " (first error: "
+                                         << deliveries.first_error << ")";
 }
 
 std::vector<TopicPartition> partitions_of(const std::string& topic, int n) {
@@ -227,6 +244,14 @@ TEST_P(ConsumerReadBack, EveryFieldReadBackInOrderWithoutLossOrDuplicates) {
     consumer.assign(partitions_of(t, parts));
     co_await consumer.start();
     const auto got = co_await read_all(consumer, static_cast<std::size_t>(parts) * static_cast<std::size_t>(n));
+    // What the broker says each partition holds, for the failure message: tells records the
+    // consumer did not read from records that were never written.
+    std::string marks;
+    for (int p = 0; p < parts; ++p) {
+      const auto hw = consumer.highwater(TopicPartition(t, p));
+      marks += " p" + std::to_string(p) + "=" + (hw ? std::to_string(*hw) : std::string("?"));
+    }
+    SCOPED_TRACE("high watermarks seen by the consumer:" + marks);
     check_fields(got, t, parts, n);
     for (int p = 0; p < parts; ++p) {
       const TopicPartition tp(t, p);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -30,6 +31,15 @@ std::string create_topic_rdk(const std::string& bootstrap, const std::string& to
   rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, replication_factor, err, sizeof err);
   std::string result;
   if (!nt) result = std::string("NewTopic: ") + err;
+  // Tests write fixed time stamps from 2023 so that they can check them; the broker's default
+  // time retention (7 days, checked 30 s after it starts and every 5 minutes) would delete such
+  // a log while a test reads it. Unless the test chooses otherwise, nothing expires.
+  const bool sets_retention = std::any_of(configs.begin(), configs.end(),
+                                          [](const auto& c) { return c.first == "retention.ms"; });
+  if (nt && !sets_retention &&
+      rd_kafka_NewTopic_set_config(nt, "retention.ms", "-1") != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    result = "NewTopic config retention.ms";
+  }
   for (const auto& c : configs) {
     if (nt && rd_kafka_NewTopic_set_config(nt, c.first.c_str(), c.second.c_str()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
       result = "NewTopic config " + c.first;

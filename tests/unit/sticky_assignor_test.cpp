@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <climits>
 #include <deque>
 #include <map>
 #include <random>
@@ -194,6 +195,20 @@ TEST(StickyAssignor, ATieInTheHighestGenerationLeavesThePartitionWithoutOwner) {
   // Cooperative: both claimants must revoke it first, so nobody gets it this round.
   const auto c = run("cooperative-sticky", counts, ms);
   for (const auto& [id, list] : c) EXPECT_EQ(std::count(list.begin(), list.end(), tp("t", 1)), 0) << id;
+}
+
+// Any int32 a payload carries is a generation, the lowest included (found by the fuzzer: the
+// lowest generation once read as "no claim yet" and indexed member -1).
+TEST(StickyAssignor, TheLowestGenerationStillCountsAsAClaim) {
+  const partition_counts counts{{"t", 2}};
+  const std::vector<std::string> t{"t"};
+  const std::vector<member_subscription> ms{member("A", t, {tp("t", 0), tp("t", 1)}, INT32_MIN), member("B", t)};
+  for (const char* name : {"sticky", "cooperative-sticky"}) {
+    const auto r = run(name, counts, ms);
+    check_valid(r, counts, ms);
+    // A keeps one of its two (balance moves the other to B; cooperative holds that one back).
+    EXPECT_EQ(r.at("A").size(), 1u) << name;
+  }
 }
 
 TEST(StickyAssignor, JavaUserDataLayouts) {

@@ -74,13 +74,14 @@ class sticky_solver {
   // wins a partition, a tie in it leaves the partition without previous owner.
   void set_previous(const std::vector<std::pair<std::vector<TopicPartition>, std::int32_t>>& previous) {
     const auto n = static_cast<std::size_t>(partition_count_);
-    std::vector<std::int32_t> best(n, INT32_MIN);
+    // Below every int32 generation (INT32_MIN included: a payload may carry any value).
+    std::vector<std::int64_t> best(n, INT64_MIN);
     std::vector<int> at_best(n, 0);
     std::vector<int> who(n, none);
     for (std::size_t m = 0; m < previous.size(); ++m) {
       for (const int p : indices(previous[m].first)) {
         const auto i = static_cast<std::size_t>(p);
-        const std::int32_t g = previous[m].second;
+        const std::int64_t g = previous[m].second;
         if (g > best[i]) {
           best[i] = g;
           at_best[i] = 1;
