@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <set>
 #include <span>
 #include <string>
@@ -22,6 +23,7 @@
 
 #include "asiokafka/async.hpp"
 #include "asiokafka/consumer_config.hpp"
+#include "asiokafka/consumer_group.hpp"
 #include "asiokafka/consumer_record.hpp"
 #include "asiokafka/metadata.hpp"
 
@@ -96,6 +98,11 @@ boost::asio::awaitable<op_error> consumer_partitions_for(std::shared_ptr<consume
 
 // The synchronous calls (on the consumer's executor; they throw asiokafka::error).
 void consumer_assign(consumer_impl& c, std::vector<TopicPartition> partitions);
+void consumer_subscribe(consumer_impl& c, std::vector<std::string> topics, std::optional<std::regex> pattern,
+                        std::shared_ptr<ConsumerRebalanceListener> listener);
+void consumer_unsubscribe(consumer_impl& c);
+std::set<std::string> consumer_subscription(const consumer_impl& c);
+GroupStatus consumer_group_status(const consumer_impl& c);
 std::set<TopicPartition> consumer_assignment(const consumer_impl& c);
 void consumer_seek(consumer_impl& c, const TopicPartition& tp, std::int64_t offset);
 void consumer_pause(consumer_impl& c, std::span<const TopicPartition> tps, bool pause);
@@ -161,8 +168,37 @@ class Consumer {
   /// Makes `partitions` the assignment (aiokafka's assign). Partitions kept keep their
   /// position and buffered records; new ones start from the group's committed offset (with
   /// a group_id) or auto_offset_reset. Before or after start().
+  /// Throws client_errc::illegal_state while subscribed (unsubscribe() first).
   void assign(std::vector<TopicPartition> partitions) { detail::consumer_assign(*impl_, std::move(partitions)); }
+  /// The partitions the consumer holds now (assigned by hand, or by the group: without those
+  /// being revoked or not yet handed to the application).
   std::set<TopicPartition> assignment() const { return detail::consumer_assignment(*impl_); }
+
+  // ---- group membership (synchronous, on the consumer's executor; docs/consumer_groups.md) ----
+
+  /// Subscribes to `topics`: with a group_id the consumer joins the group (in the background,
+  /// from start() on) and consumes the partitions the group assigns it; without one it
+  /// consumes every partition of the topics (aiokafka's behaviour). A second call replaces the
+  /// subscription. `listener` (optional) is told of every assignment change. Throws
+  /// client_errc::illegal_state after assign() (unsubscribe() first, or assign({})) and
+  /// client_errc::invalid_argument for an empty topic name.
+  void subscribe(std::vector<std::string> topics, std::shared_ptr<ConsumerRebalanceListener> listener = nullptr) {
+    detail::consumer_subscribe(*impl_, std::move(topics), std::nullopt, std::move(listener));
+  }
+  /// Subscribes to every topic whose whole name matches `pattern` (internal topics left out
+  /// with exclude_internal_topics), now and as topics are created or deleted (checked at each
+  /// metadata refresh, metadata_max_age apart at most).
+  void subscribe(const std::regex& pattern, std::shared_ptr<ConsumerRebalanceListener> listener = nullptr) {
+    detail::consumer_subscribe(*impl_, {}, pattern, std::move(listener));
+  }
+  /// Leaves the group (running on_partitions_revoked first) and drops the subscription and
+  /// assignment; the leave completes in the background.
+  void unsubscribe() { detail::consumer_unsubscribe(*impl_); }
+  /// The subscribed topics (for a pattern: the topics it matches now); empty if not subscribed.
+  std::set<std::string> subscription() const { return detail::consumer_subscription(*impl_); }
+  /// Where the consumer stands in its group (state, generation, member id, assignment, last
+  /// heartbeat, last error): to see a stuck member.
+  GroupStatus group_status() const { return detail::consumer_group_status(*impl_); }
 
   // ---- records ----
 

@@ -1,7 +1,7 @@
 // The Consumer's options (aiokafka's AIOKafkaConsumer names, without the `_ms` suffix:
 // durations are std::chrono types) and their validation. docs/consumer.md lists every option
-// beside aiokafka's and explains where the defaults differ. Group membership options (session
-// timeout, heartbeats, assignors) come with the group coordinator.
+// beside aiokafka's and explains where the defaults differ; docs/consumer_groups.md explains
+// the group membership options.
 #pragma once
 
 #include <chrono>
@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/ssl/context.hpp>
 
@@ -29,6 +30,15 @@ enum class AutoOffsetReset {
 enum class IsolationLevel : std::int8_t {
   read_uncommitted = 0,  ///< every record, aborted transactions included
   read_committed = 1,    ///< only committed records, up to the last stable offset
+};
+
+/// A partition assignment strategy of the classic group protocol (partition_assignment_strategy);
+/// each is the JoinGroup protocol name the Java client, librdkafka and aiokafka use.
+enum class PartitionAssignor {
+  range,               ///< "range": per topic, consecutive ranges of partitions
+  roundrobin,          ///< "roundrobin": all partitions dealt in turn
+  sticky,              ///< "sticky": balanced, keeps partitions where they were (eager)
+  cooperative_sticky,  ///< "cooperative-sticky": sticky, revoking only what moves (KIP-429)
 };
 
 /// Options of a Consumer: the shared client options (as ClientConfig, same names and defaults)
@@ -118,6 +128,34 @@ struct ConsumerConfig {
   /// While it is used up no fetch goes out; it bounds memory when the application does not
   /// consume. At least max_partition_fetch_bytes, so one partition can always be fetched.
   std::size_t fetch_buffer_memory = 64 * 1024 * 1024;
+
+  // ---- group membership (subscribe(); docs/consumer_groups.md) ----
+
+  /// Static membership (KIP-345, group_instance_id): a member that restarts with the same id
+  /// within session_timeout gets its partitions back without a rebalance. A static member
+  /// does not leave the group on stop(). Unset: a dynamic member.
+  std::optional<std::string> group_instance_id;
+  /// The assignors this member supports, most preferred first; the group uses the first one
+  /// every member supports (partition_assignment_strategy). Cooperative rebalancing (KIP-429)
+  /// only when every one listed is cooperative (cooperative_sticky), as in the Java client.
+  std::vector<PartitionAssignor> partition_assignment_strategy = {PartitionAssignor::roundrobin};
+  /// The coordinator removes a member it has not heard a heartbeat from for this long
+  /// (session_timeout_ms); the broker bounds it (group.min/max.session.timeout.ms).
+  std::chrono::milliseconds session_timeout{10'000};
+  /// Time between heartbeats (heartbeat_interval_ms); below session_timeout, usually a third.
+  std::chrono::milliseconds heartbeat_interval{3'000};
+  /// How long the coordinator waits for every member to rejoin in a rebalance
+  /// (rebalance_timeout_ms): the time the rebalance listener may take. Unset: session_timeout
+  /// (aiokafka's default; heartbeats and rebalances run in the background, so it is not tied
+  /// to max_poll_interval as in the Java client).
+  std::optional<std::chrono::milliseconds> rebalance_timeout;
+  /// A member whose application calls no get*() for this long leaves the group (its partitions
+  /// go to the others) and rejoins on its next get*() (max_poll_interval_ms).
+  std::chrono::milliseconds max_poll_interval{300'000};
+  /// The longest backoff between failed group requests (they back off exponentially from
+  /// retry_backoff; retry_backoff_max_ms of the Java client). Below retry_backoff: a constant
+  /// retry_backoff, as in the Java client.
+  std::chrono::milliseconds retry_backoff_max{1'000};
 };
 
 /// The shared options of `config`, copied out (what the consumer's connections use).

@@ -73,6 +73,47 @@ void validate_durations(const ConsumerConfig& c) {
   }
 }
 
+void validate_group(const ConsumerConfig& c) {
+  constexpr auto int32_ms = std::chrono::milliseconds(std::numeric_limits<std::int32_t>::max());
+  if (c.group_instance_id) {
+    if (c.group_instance_id->empty()) bad_config("ConsumerConfig.group_instance_id is empty (leave it unset for a dynamic member)");
+    if (!c.group_id) bad_config("ConsumerConfig.group_instance_id is set without group_id");
+  }
+  if (c.partition_assignment_strategy.empty()) {
+    bad_config("ConsumerConfig.partition_assignment_strategy is empty (name at least one assignor)");
+  }
+  for (std::size_t i = 0; i < c.partition_assignment_strategy.size(); ++i) {
+    const auto a = c.partition_assignment_strategy[i];
+    if (a != PartitionAssignor::range && a != PartitionAssignor::roundrobin && a != PartitionAssignor::sticky &&
+        a != PartitionAssignor::cooperative_sticky) {
+      bad_config("ConsumerConfig.partition_assignment_strategy has the unknown value " +
+                 std::to_string(static_cast<int>(a)));
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (c.partition_assignment_strategy[j] == a) {
+        bad_config("ConsumerConfig.partition_assignment_strategy names an assignor twice");
+      }
+    }
+  }
+  if (c.session_timeout.count() <= 0 || c.session_timeout > int32_ms) {
+    bad_config("ConsumerConfig.session_timeout must be within 1.." + ms(int32_ms) + " (got " + ms(c.session_timeout) + ")");
+  }
+  if (c.heartbeat_interval.count() <= 0 || c.heartbeat_interval >= c.session_timeout) {
+    bad_config("ConsumerConfig.heartbeat_interval (" + ms(c.heartbeat_interval) +
+               ") must be > 0 and lower than session_timeout (" + ms(c.session_timeout) + ")");
+  }
+  if (c.rebalance_timeout && (c.rebalance_timeout->count() <= 0 || *c.rebalance_timeout > int32_ms)) {
+    bad_config("ConsumerConfig.rebalance_timeout must be within 1.." + ms(int32_ms) + " (got " +
+               ms(*c.rebalance_timeout) + ")");
+  }
+  if (c.max_poll_interval.count() <= 0) {
+    bad_config("ConsumerConfig.max_poll_interval must be > 0 (got " + ms(c.max_poll_interval) + ")");
+  }
+  if (c.retry_backoff_max.count() < 0) {
+    bad_config("ConsumerConfig.retry_backoff_max must be >= 0 (got " + ms(c.retry_backoff_max) + ")");
+  }
+}
+
 }  // namespace
 
 ClientConfig client_config_of(const ConsumerConfig& c) { return detail::shared_client_config(c); }
@@ -101,6 +142,7 @@ void validate(const ConsumerConfig& c) {
   }
   validate_sizes(c);
   validate_durations(c);
+  validate_group(c);
 }
 
 }  // namespace asiokafka

@@ -40,7 +40,7 @@ consumer_impl::consumer_impl(asio::any_io_executor ex, ConsumerConfig config)
       cluster_(net::cluster::create(executor_, client_config_of(config_))),
       planner_(limits_of(config_)),
       tasks_(executor_) {
-  on_metadata_ = cluster_->metadata().changes().subscribe([this](const net::metadata_change&) { wake_fetcher(); });
+  on_metadata_ = cluster_->metadata().changes().subscribe([this](const net::metadata_change& c) { on_metadata_change(c); });
 }
 
 consumer_impl::~consumer_impl() = default;
@@ -98,13 +98,29 @@ asio::awaitable<op_error> consumer_impl::start() {
   for (const auto& tp : sub_.assignment()) cluster_->metadata().track(tp.topic);
   spawn(fetch_loop(), "fetch loop");
   if (config_.group_id && config_.enable_auto_commit) spawn(auto_commit_loop(), "auto-commit");
+  if (mode_ == sub_mode::topics || mode_ == sub_mode::pattern) {
+    if (mode_ == sub_mode::pattern) matched_ = wanted_topics();  // the bootstrap metadata is in
+    cluster_->metadata().mark_urgent();  // the subscribed topics' partitions, soon
+    if (config_.group_id) {
+      start_member();
+    } else {
+      assign_all_wanted();
+    }
+  }
   co_return op_error{};
 }
 
 asio::awaitable<op_error> consumer_impl::stop() {
   if (state_ == state::stopped) co_return op_error{};
   const bool was_running = state_ == state::running;
-  state_ = state::stopped;
+  if (state_ == state::stopping) {
+    // Another stop() is committing and leaving: wait for it.
+    while (state_ != state::stopped) {
+      if (co_await group_done_.wait_until(time_point::max()) == net::wait_status::cancelled) break;
+    }
+    co_return op_error{};
+  }
+  state_ = was_running ? state::stopping : state::stopped;
   records_ready_.notify_all();  // pending get*() end with consumer_stopped
   positions_done_.notify_all();
   op_error result;
@@ -112,6 +128,18 @@ asio::awaitable<op_error> consumer_impl::stop() {
     auto offsets = consumed_offsets(true);
     if (!offsets.empty()) result = co_await commit_offsets(std::move(offsets), clock::now() + config_.request_timeout);
   }
+  if (was_running && member_) {
+    // Leave the group: the listener's on_partitions_revoked runs, then LeaveGroup (dynamic
+    // members). Bounded: the listener's time (rebalance_timeout) and one request.
+    leave_member();
+    const time_point deadline = clock::now() + config_.rebalance_timeout.value_or(config_.session_timeout) +
+                                config_.request_timeout;
+    while (group_loops_ > 0) {
+      if (co_await group_done_.wait_until(deadline) != net::wait_status::notified) break;
+    }
+  }
+  state_ = state::stopped;
+  group_done_.notify_all();
   tasks_.cancel_all();
   (void)co_await tasks_.join(clock::now() + config_.request_timeout);
   // Closing the fetch sessions is a courtesy (the broker forgets an idle session by itself);
@@ -132,7 +160,15 @@ void consumer_impl::abandon() noexcept {
 // ---- assignment, seek, pause ----
 
 void consumer_impl::assign(std::vector<TopicPartition> partitions) {
-  if (state_ == state::stopped) throw error(make_error_code(client_errc::consumer_stopped), "assign() after stop()");
+  if (state_ == state::stopped || state_ == state::stopping) {
+    throw error(make_error_code(client_errc::consumer_stopped), "assign() after stop()");
+  }
+  if (mode_ == sub_mode::topics || mode_ == sub_mode::pattern) {
+    throw error(make_error_code(client_errc::illegal_state),
+                "assign(): the consumer is subscribed; subscribing and assigning are exclusive (call unsubscribe() "
+                "first)");
+  }
+  mode_ = partitions.empty() ? sub_mode::none : sub_mode::manual;
   for (const auto& tp : partitions) {
     if (tp.topic.empty() || tp.partition < 0) {
       throw error(make_error_code(client_errc::invalid_argument), "assign(): invalid partition '" + name_of(tp) + "'");
@@ -154,7 +190,7 @@ void consumer_impl::assign(std::vector<TopicPartition> partitions) {
 }
 
 std::set<TopicPartition> consumer_impl::assignment() const {
-  const auto a = sub_.assignment();
+  const auto a = sub_.unheld();
   return {a.begin(), a.end()};
 }
 
@@ -213,8 +249,11 @@ std::optional<std::int64_t> consumer_impl::partition_field(const TopicPartition&
 
 op_error consumer_impl::check_get(const std::vector<TopicPartition>& only) const {
   if (state_ == state::created) return illegal("the consumer is not started: call start() first");
-  if (state_ == state::stopped) return {make_error_code(client_errc::consumer_stopped), "the consumer stopped"};
+  if (state_ == state::stopped || state_ == state::stopping) {
+    return {make_error_code(client_errc::consumer_stopped), "the consumer stopped"};
+  }
   if (broken_) return *broken_;
+  if (group_error_) return *group_error_;
   for (const auto& tp : only) {
     if (!sub_.assigned(tp)) return illegal("no current assignment for partition " + name_of(tp));
   }
@@ -226,6 +265,7 @@ asio::awaitable<op_error> consumer_impl::getmany(std::vector<TopicPartition> onl
   std::size_t limit = max_records;
   if (limit == 0) limit = config_.max_poll_records.value_or(std::numeric_limits<std::size_t>::max());
   const time_point deadline = clock::now() + timeout;
+  polled();
   for (;;) {
     if (auto e = check_get(only); e.code) co_return e;
     consumer::take_result taken = sub_.take(only, limit);
@@ -243,6 +283,7 @@ asio::awaitable<op_error> consumer_impl::getmany(std::vector<TopicPartition> onl
 }
 
 asio::awaitable<op_error> consumer_impl::getone(std::vector<TopicPartition> only, ConsumerRecord& out) {
+  polled();
   for (;;) {
     if (auto e = check_get(only); e.code) co_return e;
     consumer::take_result taken = sub_.take(only, 1);
@@ -438,6 +479,13 @@ asio::awaitable<op_error> consumer_partitions_for(std::shared_ptr<consumer_impl>
 }
 
 void consumer_assign(consumer_impl& c, std::vector<TopicPartition> partitions) { c.assign(std::move(partitions)); }
+void consumer_subscribe(consumer_impl& c, std::vector<std::string> topics, std::optional<std::regex> pattern,
+                        std::shared_ptr<ConsumerRebalanceListener> listener) {
+  c.subscribe(std::move(topics), std::move(pattern), std::move(listener));
+}
+void consumer_unsubscribe(consumer_impl& c) { c.unsubscribe(); }
+std::set<std::string> consumer_subscription(const consumer_impl& c) { return c.subscription(); }
+GroupStatus consumer_group_status(const consumer_impl& c) { return c.group_status(); }
 std::set<TopicPartition> consumer_assignment(const consumer_impl& c) { return c.assignment(); }
 void consumer_seek(consumer_impl& c, const TopicPartition& tp, std::int64_t offset) { c.seek(tp, offset); }
 void consumer_pause(consumer_impl& c, std::span<const TopicPartition> tps, bool pause) { c.set_paused(tps, pause); }

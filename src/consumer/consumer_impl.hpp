@@ -11,6 +11,10 @@
 // - positions_task: finds a position for partitions without one: the group's committed
 //   offset (with a group_id), else auto_offset_reset through ListOffsets.
 // - auto_commit_loop: with group_id and enable_auto_commit, commits every interval.
+// - group_loop (group.cpp): with a subscription and a group_id, drives one classic_member:
+//   sends its requests to the coordinator (one task each), runs the leader's assignor and the
+//   rebalance listener, and applies assignments. One loop per member; unsubscribe() lets the
+//   old one finish its leave while a new subscription starts another.
 #pragma once
 
 #include <chrono>
@@ -18,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,6 +31,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "asiokafka/consumer.hpp"
+#include "consumer/sansio/classic_member.hpp"
 #include "consumer/sansio/fetch_planner.hpp"
 #include "consumer/sansio/fetch_session.hpp"
 #include "consumer/sansio/subscription.hpp"
@@ -39,7 +45,8 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   consumer_impl(boost::asio::any_io_executor ex, ConsumerConfig config);
   ~consumer_impl();
 
-  enum class state { created, running, stopped };
+  /// stopping: stop() is committing and leaving the group; get*() fail, commits still work.
+  enum class state { created, running, stopping, stopped };
 
   boost::asio::awaitable<op_error> start();
   boost::asio::awaitable<op_error> stop();
@@ -48,6 +55,11 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
 
   void assign(std::vector<TopicPartition> partitions);
   std::set<TopicPartition> assignment() const;
+  void subscribe(std::vector<std::string> topics, std::optional<std::regex> pattern,
+                 std::shared_ptr<ConsumerRebalanceListener> listener);
+  void unsubscribe();
+  std::set<std::string> subscription() const;
+  GroupStatus group_status() const;
   void seek(const TopicPartition& tp, std::int64_t offset);
   void set_paused(std::span<const TopicPartition> tps, bool pause);
   std::set<TopicPartition> paused() const;
@@ -101,6 +113,40 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   op_error check_get(const std::vector<TopicPartition>& only) const;
   std::shared_ptr<const std::string> topic_name(const std::string& topic);
   consumer::reset_policy default_policy() const noexcept;
+  /// running, or stopping (commits and offset lookups still work, e.g. from the listener).
+  bool usable() const noexcept { return state_ == state::running || state_ == state::stopping; }
+  op_error not_usable(const char* what) const;
+
+  // ---- group membership (group.cpp) ----
+  enum class sub_mode : std::uint8_t { none, manual, topics, pattern };
+  struct member_slot;  // one member and its loop
+  /// The topics to consume: the subscribed ones, or the pattern's matches in the metadata.
+  std::vector<std::string> wanted_topics() const;
+  void track_topics(const std::vector<std::string>& before, const std::vector<std::string>& after);
+  void on_metadata_change(const net::metadata_change& change);
+  void start_member();
+  void leave_member();
+  /// Without group_id: assigns every partition of the wanted topics (aiokafka's no-group mode).
+  void assign_all_wanted();
+  void polled() noexcept;
+  /// A member (of the current subscription) is active: commits carry its generation.
+  bool in_group() const noexcept;
+  /// The generation and member id offsets are committed with.
+  std::pair<std::int32_t, std::string> commit_identity() const;
+  boost::asio::awaitable<void> group_loop(std::shared_ptr<member_slot> m);
+  boost::asio::awaitable<void> join_task(std::shared_ptr<member_slot> m, consumer::send_join a);
+  boost::asio::awaitable<void> sync_task(std::shared_ptr<member_slot> m, consumer::send_sync a);
+  boost::asio::awaitable<void> heartbeat_task(std::shared_ptr<member_slot> m, consumer::send_heartbeat a);
+  boost::asio::awaitable<void> leave_task(std::shared_ptr<member_slot> m, consumer::send_leave a);
+  boost::asio::awaitable<void> assignment_task(std::shared_ptr<member_slot> m, consumer::run_assignment a);
+  boost::asio::awaitable<void> revoke_task(std::shared_ptr<member_slot> m, consumer::revoke a);
+  boost::asio::awaitable<void> assign_task(std::shared_ptr<member_slot> m, consumer::assign a);
+  /// Calls the listener (`which`: 0 revoked, 1 assigned, 2 lost); an exception is recorded.
+  boost::asio::awaitable<void> call_listener(std::shared_ptr<ConsumerRebalanceListener> l, int which,
+                                             std::vector<TopicPartition> parts);
+  /// Sends a group request to the coordinator on `purpose`, within `timeout`.
+  boost::asio::awaitable<net::failure> to_coordinator(request_base& request, ConnectionPurpose purpose,
+                                                      std::chrono::milliseconds timeout);
   std::int16_t isolation() const noexcept { return static_cast<std::int16_t>(config_.isolation_level); }
 
   boost::asio::any_io_executor executor_;
@@ -119,6 +165,19 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   bool fetch_dirty_ = false;
   bool positions_running_ = false;
   std::optional<op_error> broken_;  ///< a background task died of an exception (see spawn())
+  sub_mode mode_ = sub_mode::none;
+  std::vector<std::string> sub_topics_;  ///< sorted, unique (topics mode)
+  std::optional<std::regex> pattern_;
+  std::vector<std::string> matched_;  ///< the wanted topics now (tracked in the metadata)
+  std::shared_ptr<ConsumerRebalanceListener> listener_;
+  std::shared_ptr<member_slot> member_;  ///< the current member (group mode)
+  std::vector<std::unique_ptr<consumer::assignor>> assignors_;
+  std::size_t group_loops_ = 0;  ///< loops running, old members' leaves included
+  net::notifier group_wake_;     ///< an input for a member arrived
+  net::notifier group_done_;     ///< a group loop ended
+  std::optional<op_error> group_error_;  ///< a member's fatal error, raised by get*()
+  std::string last_group_error_;         ///< its message, for group_status()
+  std::int32_t coordinator_node_ = -1;
   net::task_group tasks_;
   state state_ = state::created;
 };

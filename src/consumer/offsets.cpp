@@ -2,8 +2,9 @@
 // auto_offset_reset through ListOffsets), ListOffsets for the offset queries, OffsetFetch and
 // OffsetCommit with the group's coordinator, and the auto-commit loop.
 //
-// Without group membership (issue 11 adds it) commits go with generation -1 and no member id,
-// which brokers accept for a group with no members (aiokafka's and Java's "simple" consumer).
+// A subscribed member commits with its generation and member id (and instance id); without
+// membership (assign()) commits go with generation -1 and no member id, which brokers accept
+// for a group with no members (aiokafka's and Java's "simple" consumer).
 #include <algorithm>
 #include <utility>
 
@@ -165,7 +166,7 @@ asio::awaitable<void> consumer_impl::positions_task() {
 
 asio::awaitable<op_error> consumer_impl::list_offsets(std::map<TopicPartition, std::int64_t> times,
                                                       std::map<TopicPartition, std::optional<OffsetAndTimestamp>>& out) {
-  if (state_ != state::running) {
+  if (!usable()) {
     co_return op_error{make_error_code(state_ == state::created ? client_errc::illegal_state : client_errc::consumer_stopped),
                        "offset lookups need a started consumer"};
   }
@@ -295,7 +296,7 @@ asio::awaitable<op_error> consumer_impl::list_offsets_until(
 asio::awaitable<op_error> consumer_impl::committed(std::vector<TopicPartition> tps,
                                                    std::map<TopicPartition, OffsetAndMetadata>& out) {
   if (!config_.group_id) co_return op_error{make_error_code(client_errc::illegal_state), "committed() needs a group_id"};
-  if (state_ != state::running) {
+  if (!usable()) {
     co_return op_error{make_error_code(state_ == state::created ? client_errc::illegal_state : client_errc::consumer_stopped),
                        "committed() needs a started consumer"};
   }
@@ -329,6 +330,7 @@ asio::awaitable<op_error> consumer_impl::fetch_committed(std::vector<TopicPartit
     where.target = route::kind::coordinator;
     where.coordinator = CoordinatorType::group;
     where.name = group;
+    where.purpose = ConnectionPurpose::other;
     net::request_options options;
     options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
     if (options.timeout->count() <= 0) co_return op_error{make_error_code(client_errc::timeout), "committed offsets: timed out"};
@@ -385,7 +387,7 @@ std::map<TopicPartition, OffsetAndMetadata> consumer_impl::consumed_offsets(bool
 
 asio::awaitable<op_error> consumer_impl::commit(std::optional<std::map<TopicPartition, OffsetAndMetadata>> offsets) {
   if (!config_.group_id) co_return op_error{make_error_code(client_errc::illegal_state), "commit() needs a group_id"};
-  if (state_ != state::running) {
+  if (!usable()) {
     co_return op_error{make_error_code(state_ == state::created ? client_errc::illegal_state : client_errc::consumer_stopped),
                        "commit() needs a started consumer"};
   }
@@ -406,8 +408,17 @@ asio::awaitable<op_error> consumer_impl::commit_offsets(std::map<TopicPartition,
   for (;;) {
     msg::OffsetCommitRequest req;
     req.group_id = group;
-    req.generation_id_or_member_epoch = -1;  // no membership (issue 11 adds the generation)
-    req.member_id = "";
+    const auto identity = commit_identity();
+    req.generation_id_or_member_epoch = identity.first;
+    req.member_id = identity.second;
+    const bool member = in_group();
+    if (member && identity.first < 0) {
+      co_return op_error{make_error_code(kafka_errc::rebalance_in_progress),
+                         "commit to group '" + group +
+                             "': this consumer is not a member of a group generation now (joining or rebalancing); "
+                             "the offsets were not committed"};
+    }
+    if (member) req.group_instance_id = config_.group_instance_id;
     for (const auto& entry : offsets) {
       auto t = std::find_if(req.topics.begin(), req.topics.end(),
                             [&](const msg::OffsetCommitRequest::OffsetCommitRequestTopic& x) {
@@ -425,11 +436,14 @@ asio::awaitable<op_error> consumer_impl::commit_offsets(std::map<TopicPartition,
       p.committed_metadata = entry.second.metadata;
       t->partitions.push_back(std::move(p));
     }
-    typed_request<msg::OffsetCommitRequest> request(std::move(req), 2, msg::OffsetCommitRequest::max_version);
+    // A static member's instance id needs v7 (Kafka 2.3, as static membership itself).
+    const std::int16_t min_version = req.group_instance_id ? 7 : 2;
+    typed_request<msg::OffsetCommitRequest> request(std::move(req), min_version, msg::OffsetCommitRequest::max_version);
     route where;
     where.target = route::kind::coordinator;
     where.coordinator = CoordinatorType::group;
     where.name = group;
+    where.purpose = ConnectionPurpose::other;  // never behind a JoinGroup (group.cpp)
     net::request_options options;
     options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
     if (options.timeout->count() <= 0) co_return op_error{make_error_code(client_errc::timeout), "commit: timed out"};

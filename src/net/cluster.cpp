@@ -156,7 +156,7 @@ asio::awaitable<failure> cluster::call_coordinator(const route& where, request_b
   for (;;) {
     outcome<BrokerMetadata> c = co_await coordinators_.find(where.coordinator, where.name, deadline);
     if (!c) co_return std::move(c.error());
-    failure f = co_await pool_.send(c->node_id, purpose_of(request.api_key), request, options);
+    failure f = co_await pool_.send(c->node_id, where.purpose.value_or(purpose_of(request.api_key)), request, options);
     const std::error_code ec = f ? f.code : make_kafka_error(request.top_level_error());
     if (!ec) co_return failure{};
     const coordinator_action action = coordinators_.on_error(where.coordinator, where.name, ec);

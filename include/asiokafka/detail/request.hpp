@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -84,11 +86,23 @@ class typed_request final : public request_base {
   typed_request(Request r, std::int16_t min, std::int16_t max)
       : request_base(Request::api_key, min, max, detail::expects_response(r)), request_(std::move(r)) {}
 
+  /// Builds the message for the version the connection chose, from a copy of the request:
+  /// fields a version lacks, or an error when the version cannot carry the request (the
+  /// request then fails with it).
+  using version_hook = std::function<std::error_code(std::int16_t version, Request& message)>;
+  void set_version_hook(version_hook hook) { hook_ = std::move(hook); }
+
   std::error_code encode(std::int16_t v, std::vector<std::uint8_t>& out) const override {
+    if (hook_) {
+      Request r = request_;
+      if (auto ec = hook_(v, r)) return ec;
+      return r.encode(out, v);
+    }
     return request_.encode(out, v);
   }
   std::error_code encode_gathered(std::int16_t v, std::vector<std::uint8_t>& out,
                                  protocol::messages::GatheredRecords& gather) const override {
+    if (hook_) return encode(v, out);
     if constexpr (requires { request_.encode(out, v, gather); }) {
       return request_.encode(out, v, gather);
     } else {
@@ -152,6 +166,7 @@ class typed_request final : public request_base {
 
  private:
   Request request_;
+  version_hook hook_;
   response<message_type> result_;
 };
 
@@ -163,6 +178,9 @@ struct route {
   std::string name;  ///< Topic (leader) or key (coordinator).
   std::int32_t partition = 0;
   CoordinatorType coordinator = CoordinatorType::group;
+  /// The connection to use instead of the API's own (purpose_of): a group's offset commits go
+  /// on `other`, so they never queue behind a JoinGroup the coordinator holds.
+  std::optional<ConnectionPurpose> purpose;
 };
 
 }  // namespace asiokafka::detail

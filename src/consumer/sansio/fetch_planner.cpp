@@ -8,7 +8,7 @@ namespace asiokafka::consumer {
 namespace {
 
 bool fetchable(const partition_state& s) {
-  return !s.paused && s.position && !s.pending_reset && !s.error && !s.fetch_in_flight() && s.buffer.empty();
+  return !s.paused && !s.held && s.position && !s.pending_reset && !s.error && !s.fetch_in_flight() && s.buffer.empty();
 }
 
 }  // namespace

@@ -150,7 +150,7 @@ take_result subscription::take(std::span<const TopicPartition> only, std::size_t
   std::vector<map_type::iterator> candidates;
   auto consider = [&](map_type::iterator it) {
     const partition_state& s = it->second;
-    if (!s.paused && (s.has_buffered() || s.error)) candidates.push_back(it);
+    if (!s.paused && !s.held && (s.has_buffered() || s.error)) candidates.push_back(it);
   };
   if (only.empty()) {
     for (auto it = parts_.begin(); it != parts_.end(); ++it) consider(it);
@@ -229,6 +229,29 @@ std::vector<TopicPartition> subscription::paused() const {
   std::vector<TopicPartition> out;
   for (const auto& [tp, s] : parts_) {
     if (s.paused) out.push_back(tp);
+  }
+  return out;
+}
+
+bool subscription::hold(const TopicPartition& tp) {
+  auto it = parts_.find(tp);
+  if (it == parts_.end()) return false;
+  it->second.held = true;
+  drop_buffer(it->second);
+  return true;
+}
+
+bool subscription::release(const TopicPartition& tp) {
+  auto it = parts_.find(tp);
+  if (it == parts_.end()) return false;
+  it->second.held = false;
+  return true;
+}
+
+std::vector<TopicPartition> subscription::unheld() const {
+  std::vector<TopicPartition> out;
+  for (const auto& [tp, s] : parts_) {
+    if (!s.held) out.push_back(tp);
   }
   return out;
 }

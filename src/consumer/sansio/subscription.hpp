@@ -15,6 +15,9 @@
 //   re-assign the data is stale and dropped. So no record of a partition that was revoked or
 //   sought while fetched or buffered is ever returned.
 // - Paused partitions keep their buffered records but take() skips them until resumed.
+// - Held partitions (the group's: being revoked, or assigned with the rebalance listener not
+//   yet done) are neither fetched nor taken, and their buffered records are dropped; they keep
+//   their position (the revoke listener commits it). Independent of the application's pause.
 // - An error (corrupt data, an out-of-range position with reset policy none) is raised by
 //   take() once the records before it are handed out, on every take() that reaches it first,
 //   until seek() or request_reset() clears it. A partition with an error is not fetched.
@@ -87,6 +90,7 @@ struct partition_state {
   std::optional<fetch_position> position;
   std::optional<reset_policy> pending_reset;
   bool paused = false;
+  bool held = false;
   std::int64_t high_watermark = -1;
   std::int64_t last_stable_offset = -1;
   std::int64_t log_start_offset = -1;
@@ -146,6 +150,11 @@ class subscription {
   bool pause(const TopicPartition& tp);
   bool resume(const TopicPartition& tp);
   std::vector<TopicPartition> paused() const;
+  /// Holds (drops buffered records) or releases a partition (see above). False if not assigned.
+  bool hold(const TopicPartition& tp);
+  bool release(const TopicPartition& tp);
+  /// Assigned partitions that are not held (what the application holds).
+  std::vector<TopicPartition> unheld() const;
 
   void set_in_flight(const TopicPartition& tp, std::int32_t node);
   /// Ends the fetch in flight to `node` for `tp` (if that is where it is in flight).
