@@ -146,6 +146,7 @@ RunFigures run_once(const Options& o, const std::string& self, const std::string
       throw std::runtime_error(std::string(what) + ": " +
                                (group.error().empty() ? "not settled in time; " + group.describe() : group.error()));
     }
+    if (o.trace) std::printf("    settled: %s\n", group.resume_summary().c_str());
     return *group.settled(members);
   };
   auto settle = [&] {

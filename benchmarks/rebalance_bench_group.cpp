@@ -249,3 +249,28 @@ std::string GroupRun::describe() const {
 }
 
 }  // namespace asiokafka::bench
+
+namespace asiokafka::bench {
+
+std::string GroupRun::resume_summary() const {
+  std::string out;
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    std::vector<std::uint64_t> waits;
+    int worst = -1;
+    for (const auto& entry : members_[i].held) {
+      if (!entry.second.consumed) continue;
+      const std::uint64_t wait = entry.second.consumed - std::max(entry.second.since, t0_);
+      if (waits.empty() || wait > *std::max_element(waits.begin(), waits.end())) worst = entry.first;
+      waits.push_back(wait);
+    }
+    if (waits.empty()) continue;
+    std::sort(waits.begin(), waits.end());
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "member %zu: got to first record median %.3f s, max %.3f s (partition %d); ", i,
+                  static_cast<double>(waits[waits.size() / 2]) / 1e9, static_cast<double>(waits.back()) / 1e9, worst);
+    out += buf;
+  }
+  return out;
+}
+
+}  // namespace asiokafka::bench

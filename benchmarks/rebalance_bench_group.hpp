@@ -64,6 +64,9 @@ class GroupRun {
   const std::string& error() const { return error_; }
   /// Who holds what (for a report of a group that did not settle).
   std::string describe() const;
+  /// Per member, the time from getting a partition (or the event) to its first record:
+  /// median and largest (for --trace).
+  std::string resume_summary() const;
 
  private:
   struct Holding {
