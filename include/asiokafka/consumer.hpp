@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -184,6 +185,12 @@ class Consumer {
   /// client_errc::invalid_argument for an empty topic name.
   void subscribe(std::vector<std::string> topics, std::shared_ptr<ConsumerRebalanceListener> listener = nullptr) {
     detail::consumer_subscribe(*impl_, std::move(topics), std::nullopt, std::move(listener));
+  }
+  /// subscribe() for a braced list of names: `consumer.subscribe({"orders", "refunds"})` (without
+  /// this overload the list would also fit std::regex's iterator-pair constructor).
+  void subscribe(std::initializer_list<std::string> topics,
+                 std::shared_ptr<ConsumerRebalanceListener> listener = nullptr) {
+    detail::consumer_subscribe(*impl_, std::vector<std::string>(topics), std::nullopt, std::move(listener));
   }
   /// Subscribes to every topic whose whole name matches `pattern` (internal topics left out
   /// with exclude_internal_topics), now and as topics are created or deleted (checked at each

@@ -34,6 +34,7 @@ enum class client_errc {
   invalid_argument,         ///< An argument of a call is not valid (e.g. a partition the topic lacks).
   illegal_state,            ///< A call not allowed in the client's state (e.g. seek on an unassigned partition).
   consumer_stopped,         ///< The consumer was stopped while the call waited (aiokafka's ConsumerStoppedError).
+  commit_failed,            ///< The group moved on (new generation, member fenced): offsets not committed (aiokafka's CommitFailedError).
 };
 
 /// The category of client_errc values; its name is "asiokafka.client".

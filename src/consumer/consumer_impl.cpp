@@ -125,8 +125,8 @@ asio::awaitable<op_error> consumer_impl::stop() {
   positions_done_.notify_all();
   op_error result;
   if (was_running && config_.group_id && config_.enable_auto_commit) {
-    auto offsets = consumed_offsets(true);
-    if (!offsets.empty()) result = co_await commit_offsets(std::move(offsets), clock::now() + config_.request_timeout);
+    std::function<std::map<TopicPartition, OffsetAndMetadata>()> make = [this] { return consumed_offsets(true); };
+    result = co_await commit_in_turn(std::move(make), clock::now() + config_.request_timeout);
   }
   if (was_running && member_) {
     // Leave the group: the listener's on_partitions_revoked runs, then LeaveGroup (dynamic

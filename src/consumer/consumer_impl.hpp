@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -105,6 +106,11 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   /// OffsetFetch of the group for `tps`, within `deadline`.
   boost::asio::awaitable<op_error> fetch_committed(std::vector<TopicPartition> tps, net::time_point deadline,
                                                    std::map<TopicPartition, OffsetAndMetadata>& out);
+  /// Commits are serialised (one OffsetCommit of this consumer at a time, retries included), so
+  /// a late retry can never move an offset behind a later commit; `make` computes the offsets
+  /// once it is this commit's turn (consumed positions are read then, not before).
+  boost::asio::awaitable<op_error> commit_in_turn(std::function<std::map<TopicPartition, OffsetAndMetadata>()> make,
+                                                  net::time_point deadline);
   boost::asio::awaitable<op_error> commit_offsets(std::map<TopicPartition, OffsetAndMetadata> offsets,
                                                   net::time_point deadline);
   /// The consumed positions that differ from what was last committed.
@@ -178,6 +184,8 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   std::optional<op_error> group_error_;  ///< a member's fatal error, raised by get*()
   std::string last_group_error_;         ///< its message, for group_status()
   std::int32_t coordinator_node_ = -1;
+  bool committing_ = false;      ///< a commit holds the turn (commit_in_turn)
+  net::notifier commit_turn_;    ///< the turn was given back
   net::task_group tasks_;
   state state_ = state::created;
 };

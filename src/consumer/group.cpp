@@ -514,15 +514,16 @@ asio::awaitable<void> consumer_impl::revoke_task(std::shared_ptr<member_slot> m,
   if (!a.lost && config_.enable_auto_commit && usable()) {
     // Commit what the application consumed of them before they go (a failure is the
     // listener's to see in committed(); the rebalance goes on, as in the Java client).
-    std::map<TopicPartition, OffsetAndMetadata> offsets;
-    const auto consumed = consumed_offsets(true);
-    for (const auto& tp : a.partitions) {
-      if (const auto it = consumed.find(tp); it != consumed.end()) offsets.insert(*it);
-    }
-    if (!offsets.empty()) {
-      const op_error e = co_await commit_offsets(std::move(offsets), clock::now() + config_.request_timeout);
-      if (e.code) last_group_error_ = "commit before revoking: " + e.message;
-    }
+    std::function<std::map<TopicPartition, OffsetAndMetadata>()> make = [this, parts = a.partitions] {
+      std::map<TopicPartition, OffsetAndMetadata> offsets;
+      const auto consumed = consumed_offsets(true);
+      for (const auto& tp : parts) {
+        if (const auto it = consumed.find(tp); it != consumed.end()) offsets.insert(*it);
+      }
+      return offsets;
+    };
+    const op_error e = co_await commit_in_turn(std::move(make), clock::now() + config_.request_timeout);
+    if (e.code) last_group_error_ = "commit before revoking: " + e.message;
   }
   // Named: a temporary in a co_await expression is destroyed twice by GCC 12 (docs/design.md).
   std::shared_ptr<ConsumerRebalanceListener> l;

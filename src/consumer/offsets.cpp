@@ -391,15 +391,45 @@ asio::awaitable<op_error> consumer_impl::commit(std::optional<std::map<TopicPart
     co_return op_error{make_error_code(state_ == state::created ? client_errc::illegal_state : client_errc::consumer_stopped),
                        "commit() needs a started consumer"};
   }
-  std::map<TopicPartition, OffsetAndMetadata> what = offsets ? std::move(*offsets) : consumed_offsets(false);
-  for (const auto& entry : what) {
-    if (entry.second.offset < 0) {
-      co_return op_error{make_error_code(client_errc::invalid_argument),
-                         "commit(): negative offset for " + name_of(entry.first)};
+  if (offsets) {
+    for (const auto& entry : *offsets) {
+      if (entry.second.offset < 0) {
+        co_return op_error{make_error_code(client_errc::invalid_argument),
+                           "commit(): negative offset for " + name_of(entry.first)};
+      }
     }
   }
-  if (what.empty()) co_return op_error{};
-  co_return co_await commit_offsets(std::move(what), clock::now() + config_.request_timeout);
+  std::function<std::map<TopicPartition, OffsetAndMetadata>()> make;
+  if (offsets) {
+    make = [o = std::move(*offsets)]() mutable { return std::move(o); };
+  } else {
+    make = [this] { return consumed_offsets(false); };
+  }
+  co_return co_await commit_in_turn(std::move(make), clock::now() + config_.request_timeout);
+}
+
+asio::awaitable<op_error> consumer_impl::commit_in_turn(std::function<std::map<TopicPartition, OffsetAndMetadata>()> make,
+                                                        time_point deadline) {
+  while (committing_) {
+    const net::wait_status w = co_await commit_turn_.wait_until(deadline);
+    if (w == net::wait_status::cancelled) {
+      co_return op_error{std::make_error_code(std::errc::operation_canceled), "commit cancelled"};
+    }
+    if (w == net::wait_status::timed_out && committing_) {
+      co_return op_error{make_error_code(client_errc::timeout), "commit: an earlier commit still runs"};
+    }
+  }
+  committing_ = true;
+  struct turn_guard {
+    consumer_impl& self;
+    ~turn_guard() {
+      self.committing_ = false;
+      self.commit_turn_.notify_all();
+    }
+  } turn{*this};
+  std::map<TopicPartition, OffsetAndMetadata> offsets = make();
+  if (offsets.empty()) co_return op_error{};
+  co_return co_await commit_offsets(std::move(offsets), deadline);
 }
 
 asio::awaitable<op_error> consumer_impl::commit_offsets(std::map<TopicPartition, OffsetAndMetadata> offsets,
@@ -464,6 +494,12 @@ asio::awaitable<op_error> consumer_impl::commit_offsets(std::map<TopicPartition,
       for (const auto& entry : offsets) last_committed_[entry.first] = entry.second.offset;
       co_return op_error{};
     }
+    if (member && (ec == kafka_errc::illegal_generation || ec == kafka_errc::unknown_member_id ||
+                   ec == kafka_errc::fenced_instance_id || ec == kafka_errc::stale_member_epoch)) {
+      co_return op_error{make_error_code(client_errc::commit_failed),
+                         "commit to group '" + group + "' failed: the group has moved on (" + ec.message() +
+                             "); the partitions may belong to another member now; the offsets were not committed"};
+    }
     const auto action = cluster_->coordinators().on_error(CoordinatorType::group, group, ec);
     const bool again = action == net::coordinator_action::retry || action == net::coordinator_action::rediscover;
     const time_point next = clock::now() + config_.retry_backoff;
@@ -478,10 +514,9 @@ asio::awaitable<void> consumer_impl::auto_commit_loop() {
   while (state_ == state::running) {
     if (!co_await net::sleep_until(clock::now() + config_.auto_commit_interval)) break;
     if (state_ != state::running) break;
-    auto offsets = consumed_offsets(true);
-    if (offsets.empty()) continue;
     // A failed auto-commit is retried at the next interval (as aiokafka, which logs it).
-    (void)co_await commit_offsets(std::move(offsets), clock::now() + config_.request_timeout);
+    std::function<std::map<TopicPartition, OffsetAndMetadata>()> make = [this] { return consumed_offsets(true); };
+    (void)co_await commit_in_turn(std::move(make), clock::now() + config_.request_timeout);
   }
 }
 

@@ -32,6 +32,7 @@ class client_category_impl final : public std::error_category {
       case client_errc::invalid_argument: return "invalid argument";
       case client_errc::illegal_state: return "not allowed in the current state";
       case client_errc::consumer_stopped: return "the consumer stopped";
+      case client_errc::commit_failed: return "commit failed: the group rebalanced and this member's generation is gone";
     }
     return "unknown asiokafka client error " + std::to_string(ev);
   }

@@ -169,6 +169,45 @@ TEST(ConsumerConfigValidation, UnknownEnumValues) {
   }
 }
 
+// The group options: aiokafka's defaults, and every rule of docs/consumer_groups.md.
+TEST(ConsumerConfigDefaults, GroupOptionsAreAiokafkas) {
+  const ConsumerConfig c;
+  EXPECT_FALSE(c.group_instance_id);
+  EXPECT_EQ(c.partition_assignment_strategy, std::vector<PartitionAssignor>{PartitionAssignor::roundrobin});
+  EXPECT_EQ(c.session_timeout, 10'000ms);
+  EXPECT_EQ(c.heartbeat_interval, 3'000ms);
+  EXPECT_FALSE(c.rebalance_timeout);  // aiokafka: None, meaning session_timeout_ms
+  EXPECT_EQ(c.max_poll_interval, 300'000ms);
+  EXPECT_EQ(c.retry_backoff_max, 1'000ms);
+}
+
+TEST(ConsumerConfigValidation, GroupOptions) {
+  expect_rejected({.group_id = "g", .group_instance_id = ""}, {"ConsumerConfig.group_instance_id", "empty"});
+  expect_rejected({.group_instance_id = "i"}, {"ConsumerConfig.group_instance_id", "group_id"});
+  EXPECT_EQ(config_error({.group_id = "g", .group_instance_id = "i"}), "");
+  expect_rejected({.partition_assignment_strategy = {}}, {"ConsumerConfig.partition_assignment_strategy", "empty"});
+  expect_rejected({.partition_assignment_strategy = {PartitionAssignor::range, PartitionAssignor::range}},
+                  {"ConsumerConfig.partition_assignment_strategy", "twice"});
+  expect_rejected({.partition_assignment_strategy = {static_cast<PartitionAssignor>(9)}},
+                  {"ConsumerConfig.partition_assignment_strategy", "9"});
+  EXPECT_EQ(config_error({.partition_assignment_strategy = {PartitionAssignor::range, PartitionAssignor::roundrobin,
+                                                             PartitionAssignor::sticky,
+                                                             PartitionAssignor::cooperative_sticky}}),
+            "");
+  expect_rejected({.session_timeout = 0ms}, {"ConsumerConfig.session_timeout"});
+  expect_rejected({.session_timeout = std::chrono::milliseconds(std::int64_t{1} << 31)}, {"ConsumerConfig.session_timeout"});
+  expect_rejected({.session_timeout = 6'000ms, .heartbeat_interval = 6'000ms},
+                  {"ConsumerConfig.heartbeat_interval", "session_timeout", "6000 ms"});
+  expect_rejected({.heartbeat_interval = 0ms}, {"ConsumerConfig.heartbeat_interval"});
+  EXPECT_EQ(config_error({.session_timeout = 6'000ms, .heartbeat_interval = 5'999ms}), "");
+  expect_rejected({.rebalance_timeout = 0ms}, {"ConsumerConfig.rebalance_timeout"});
+  EXPECT_EQ(config_error({.rebalance_timeout = 60'000ms}), "");
+  expect_rejected({.max_poll_interval = 0ms}, {"ConsumerConfig.max_poll_interval"});
+  expect_rejected({.retry_backoff_max = -1ms}, {"ConsumerConfig.retry_backoff_max"});
+  // Below retry_backoff is allowed: a constant backoff, as in the Java client.
+  EXPECT_EQ(config_error({.retry_backoff = 500ms, .retry_backoff_max = 100ms}), "");
+}
+
 // The shared options are checked too, named as the user wrote them (ConsumerConfig.x).
 TEST(ConsumerConfigValidation, SharedOptionsAreChecked) {
   expect_rejected({.bootstrap_servers = "x:99999"}, {"ConsumerConfig.bootstrap_servers", "x:99999"});
