@@ -129,7 +129,7 @@ void consumer_impl::unsubscribe() {
   } else {
     sub_.assign({});
   }
-  listener_.reset();
+  // The listener stays: the leave's revoke runs it (a later subscribe() replaces it).
   track_topics(before, matched_);
   records_ready_.notify_all();
   wake_fetcher();

@@ -206,6 +206,33 @@ TEST(ConsumerGroup, AStoppingMemberHandsItsPartitionsOverAndItsListenerRunsFirst
   EXPECT_TRUE(run_async(body(group_config(rig, unique_topic("g-leave")), topic), 120s));
 }
 
+TEST(ConsumerGroup, UnsubscribeRevokesThroughTheListenerAndLeaves) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
+  const std::string topic = unique_topic("group-unsub");
+  create_topic(rig.bootstrap("PLAINTEXT"), topic, 4);
+  auto body = [](ConsumerConfig cfg, std::string t) -> asio::awaitable<bool> {
+    Consumer c(co_await asio::this_coro::executor, cfg);
+    auto l = std::make_shared<RecordingListener>();
+    std::vector<std::string> topics{t};
+    c.subscribe(topics, l);
+    co_await c.start();
+    std::vector<Consumer*> one{&c};
+    CO_ASSERT(co_await eventually_async([&] { return stable_split(one, 4); }, 30s, 50ms));
+    const std::size_t calls = l->calls.size();
+    c.unsubscribe();
+    // Nothing is held for the application at once; the listener hears of all four.
+    CO_ASSERT(c.assignment().empty());
+    CO_ASSERT(c.subscription().empty());
+    CO_ASSERT(co_await eventually_async([&] { return l->calls.size() > calls; }, 10s, 20ms));
+    EXPECT_EQ(l->calls[calls].kind, 0);
+    EXPECT_EQ(l->calls[calls].partitions.size(), 4u);
+    CO_ASSERT(co_await eventually_async([&] { return c.group_status().state == GroupState::none; }, 10s, 20ms));
+    co_await c.stop();
+    co_return true;
+  };
+  EXPECT_TRUE(run_async(body(group_config(rig, unique_topic("g-unsub")), topic), 60s));
+}
+
 TEST(ConsumerGroup, SubscribeAndAssignAreExclusive) {
   ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
   asio::io_context io;
