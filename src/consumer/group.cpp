@@ -547,8 +547,6 @@ asio::awaitable<void> consumer_impl::revoke_task(std::shared_ptr<member_slot> m,
 
 asio::awaitable<void> consumer_impl::assign_task(std::shared_ptr<member_slot> m, consumer::assign a) {
   if (m == member_ && usable()) {
-    std::vector<std::string> topics_before;
-    for (const auto& tp : sub_.assignment()) topics_before.push_back(tp.topic);
     sub_.assign(a.assignment);
     for (const auto& tp : a.assignment) {
       cluster_->metadata().track(tp.topic);
