@@ -779,6 +779,45 @@ TEST(ConsumerGroupMore, APatternSubscriptionPicksUpANewMatchingTopic) {
   EXPECT_TRUE(run_group(pattern_scenario, rig, prefix, 120s));
 }
 
+// ---- 7b. a topic created after the group formed ----
+
+// The members subscribe to a topic that does not exist yet (no auto-creation), so the leader
+// assigns nothing. Once the topic is created, the metadata retries for the missing tracked
+// topic (about a second apart, not metadata_max_age's five minutes) show it, the leader
+// rejoins and the partitions are shared and read. Under a busy broker this is also what
+// happens when a topic is created just before the group starts.
+asio::awaitable<bool> late_topic_scenario(Ctx& ctx) {
+  ConsumerConfig cfg = ctx.cfg;
+  cfg.allow_auto_create_topics = false;
+  CO_ASSERT(cfg.metadata_max_age >= 60s);  // long: the retries are not max-age refreshes
+  Member& a = ctx.add(cfg);
+  Member& b = ctx.add(cfg);
+  co_await join(ctx, a, ctx.topic);
+  co_await join(ctx, b, ctx.topic);
+  std::vector<Member*> two{&a, &b};
+  CO_ASSERT(co_await eventually_async(
+      [&] {
+        return a.status().state == GroupState::stable && b.status().state == GroupState::stable &&
+               a.status().generation == b.status().generation && a.assignment().empty() && b.assignment().empty();
+      },
+      30s, 20ms));
+  const std::string bootstrap = ctx.bootstrap;
+  const std::string topic = ctx.topic;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto create = [bootstrap, topic] { return create_topic_rdk(bootstrap, topic, 4, 1).empty(); };
+  CO_ASSERT(co_await off_thread(create, 60s));
+  CO_ASSERT(co_await produce(ctx.bootstrap, ctx.topic, 4, 0, 10));
+  CO_ASSERT(co_await eventually_async([&] { return stable_split(two, 4) && distinct(two).size() >= 4u * 10; }, 30s,
+                                      20ms));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 15s);
+  co_return true;
+}
+
+TEST(ConsumerGroupMore, ATopicCreatedAfterTheGroupFormedIsAssignedWithoutWaitingForMaxAge) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
+  EXPECT_TRUE(run_group(late_topic_scenario, rig, unique_topic("late-topic"), 120s));
+}
+
 // ---- 8. max_poll_interval ----
 
 asio::awaitable<bool> poll_interval_scenario(Ctx& ctx) {

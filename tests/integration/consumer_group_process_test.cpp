@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
@@ -305,7 +306,20 @@ TEST(ConsumerGroupProcesses, AKilledMembersPartitionsGoToTheOthersAndNoRecordIsL
   EXPECT_TRUE(run_async(scenario(bootstrap, topic, group, members), 300s));
   if (::testing::Test::HasFailure()) {
     dir.keep();
-    ADD_FAILURE() << "the processes' output is in " << dir.path();
+    // CI keeps only the log: the members' own lines (not their records) go into it too.
+    std::string seen;
+    for (int i = 0; i < 3; ++i) {
+      for (const char* ext : {".out", ".err"}) {
+        std::ifstream in(dir.path() / ("member" + std::to_string(i) + ext));
+        std::vector<std::string> lines;
+        for (std::string line; std::getline(in, line);) {
+          if (line.rfind("REC ", 0) != 0) lines.push_back(std::move(line));
+        }
+        const std::size_t from = lines.size() > 20 ? lines.size() - 20 : 0;
+        for (std::size_t k = from; k < lines.size(); ++k) seen += "member" + std::to_string(i) + ext + ": " + lines[k] + "\n";
+      }
+    }
+    ADD_FAILURE() << "the processes' output is in " << dir.path() << "; their last lines:\n" << seen;
   }
 }
 

@@ -594,6 +594,42 @@ TEST_F(SchedulerTest, CancelAndTrackAndRequests) {
   EXPECT_FALSE(make_metadata_request({true, {}}, true).topics.has_value());
 }
 
+// A tracked topic the answers do not list yet (being created while a group's leader assigns):
+// asked for again after retry_backoff, doubling to the cap, instead of at max age (10 s here).
+TEST_F(SchedulerTest, MissingTrackedTopicIsAskedForAgainWithGrowingBackoff) {
+  bootstrap();
+  sched.track("new");
+  time_point t = t0 + milliseconds{500};
+  std::vector<milliseconds> gaps;
+  for (int round = 0; round < 6; ++round) {
+    const auto due = sched.next_wakeup(cache);
+    ASSERT_TRUE(due);
+    EXPECT_FALSE(sched.poll(*due - milliseconds{1}, cache));
+    auto plan = sched.poll(*due, cache);
+    ASSERT_TRUE(plan) << round;
+    EXPECT_EQ(plan->scope.topics, (std::vector<std::string>{"a", "new"}));
+    if (round > 0) gaps.push_back(std::chrono::duration_cast<milliseconds>(*due - t));
+    t = *due + milliseconds{5};
+    sched.on_response(plan->generation, response({topic("a", {part(0, 1, 1)})}), cache, t);
+    EXPECT_EQ(sched.missing_rounds(), static_cast<std::uint32_t>(round + 1));
+  }
+  // 100, 200, 400, 800, then capped at 1000 ms.
+  EXPECT_EQ(gaps, (std::vector<milliseconds>{milliseconds{100}, milliseconds{200}, milliseconds{400},
+                                             milliseconds{800}, milliseconds{1000}}));
+  // The topic shows up: it is cached, nothing is missing, and the next refresh is at max age.
+  auto plan = sched.poll(*sched.next_wakeup(cache), cache);
+  ASSERT_TRUE(plan);
+  const auto seen = sched.on_response(plan->generation,
+                                      response({topic("a", {part(0, 1, 1)}), topic("new", {part(0, 1, 1)})}), cache, t);
+  EXPECT_EQ(seen.added_topics, (std::vector<std::string>{"new"}));
+  EXPECT_EQ(sched.missing_rounds(), 0u);
+  EXPECT_EQ(sched.next_wakeup(cache), t + milliseconds{10'000});
+  // Untracked while missing: the retries stop after the next answer.
+  sched.track("never");
+  sched.untrack("never");
+  EXPECT_EQ(sched.next_wakeup(cache), t + milliseconds{10'000});
+}
+
 TEST(RefreshScheduler, AllTopicsMode) {
   metadata_cache cache;
   refresh_scheduler sched({.all_topics = true});

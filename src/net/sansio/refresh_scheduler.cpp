@@ -73,7 +73,24 @@ void refresh_scheduler::defer_to_next(waiter& w) {
 }
 
 bool refresh_scheduler::wanted(time_point now, const metadata_cache& cache) const {
-  return pending_ || cache.needs_refresh(now);
+  if (pending_ || cache.needs_refresh(now)) return true;
+  const std::optional<time_point> missing = missing_due();
+  return missing && now >= *missing;
+}
+
+std::optional<time_point> refresh_scheduler::missing_due() const {
+  if (missing_rounds_ == 0 || !last_end_) return std::nullopt;
+  // retry_backoff, 2x, 4x, ... up to the cap (the shift is bounded so it cannot overflow).
+  const auto base = cfg_.retry_backoff.count() > 0 ? cfg_.retry_backoff : std::chrono::milliseconds(1);
+  const std::uint32_t doublings = std::min<std::uint32_t>(missing_rounds_ - 1, 20);
+  const auto delay = std::min(base * (std::int64_t{1} << doublings),
+                              std::max(cfg_.missing_topic_backoff_max, cfg_.retry_backoff));
+  return *last_end_ + delay;
+}
+
+void refresh_scheduler::count_missing(const metadata_cache& cache) {
+  const bool missing = std::ranges::any_of(tracked_, [&](const std::string& t) { return cache.topic(t) == nullptr; });
+  missing_rounds_ = missing ? missing_rounds_ + 1 : 0;
 }
 
 std::optional<refresh_plan> refresh_scheduler::poll(time_point now, const metadata_cache& cache) {
@@ -102,6 +119,7 @@ apply_result refresh_scheduler::on_response(refresh_generation gen,
   apply_result result = cache.apply(r, now, in_flight_->scope);
   in_flight_.reset();
   last_end_ = now;
+  count_missing(cache);
 
   std::erase_if(waiters_, [&](waiter& w) {
     if (w.generation != gen) return false;
@@ -178,6 +196,7 @@ std::optional<time_point> refresh_scheduler::next_wakeup(const metadata_cache& c
   }
   if (!in_flight_) {
     time_point t = pending_ ? time_point::min() : cache.refresh_due();
+    if (const auto missing = missing_due(); missing && !pending_) t = std::min(t, *missing);
     if (last_end_) t = std::max(t, *last_end_ + cfg_.retry_backoff);
     earliest(t);
   }

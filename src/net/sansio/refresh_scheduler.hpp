@@ -26,6 +26,11 @@ struct refresh_config {
   /// Kafka's retry.backoff.ms: the minimum time from the end of one refresh (success or
   /// failure) to the start of the next.
   std::chrono::milliseconds retry_backoff{100};
+  /// While a tracked topic is missing from the answers (not created yet, or deleted), it is
+  /// asked for again after retry_backoff, doubling up to this cap (the Java client's
+  /// retry.backoff.max.ms), so a subscription or a send sees a new topic within about a
+  /// second rather than at the next metadata_max_age.
+  std::chrono::milliseconds missing_topic_backoff_max{1000};
   /// Ask for every topic (null topics), as a pattern subscription needs.
   bool all_topics = false;
 };
@@ -72,6 +77,8 @@ class refresh_scheduler {
   /// Topics every refresh includes (besides the cached ones and those asked for).
   void track(const std::string& topic) { tracked_.insert(topic); }
   void untrack(const std::string& topic) { tracked_.erase(topic); }
+  /// How many refreshes in a row ended with a tracked topic missing from the cache (0: none).
+  std::uint32_t missing_rounds() const noexcept { return missing_rounds_; }
   const std::set<std::string>& tracked() const noexcept { return tracked_; }
   /// Every refresh asks for all topics (null topics), as a pattern subscription needs; the
   /// answer then replaces the cached topic list (unlisted topics are removed).
@@ -110,6 +117,9 @@ class refresh_scheduler {
   };
   void defer_to_next(waiter& w);
   bool wanted(time_point now, const metadata_cache& cache) const;
+  // When the next refresh for a missing tracked topic is due (nullopt: none is missing).
+  std::optional<time_point> missing_due() const;
+  void count_missing(const metadata_cache& cache);
   void complete(waiter_id id, std::error_code ec) { done_.push_back({id, ec}); }
 
   refresh_config cfg_;
@@ -121,6 +131,7 @@ class refresh_scheduler {
   std::vector<waiter> waiters_;
   waiter_id next_id_ = 1;
   std::optional<time_point> last_end_;
+  std::uint32_t missing_rounds_ = 0;
   std::deque<refresh_done> done_;
 };
 
