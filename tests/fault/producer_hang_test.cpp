@@ -22,6 +22,7 @@
 #include "support/async.hpp"
 #include "support/restore_node.hpp"
 #include "support/rig.hpp"
+#include "support/topics.hpp"
 
 namespace asiokafka::test {
 namespace {
@@ -216,11 +217,15 @@ TEST(ProducerHang, PausedBrokerSendToAnUnknownTopicFailsAfterMaxBlockNamingTheTo
   struct Seen {
     Failure send, send_and_wait, partitions;
   };
-  auto body = [](ProducerConfig cfg, const RigNode& n) -> asio::awaitable<Seen> {
+  // Created first: max_block (2 s here) bounds the waits below, not an auto-creation by a
+  // broker still busy after the last fault.
+  const std::string known = unique_topic("producer-hang-known");
+  create_topic(rig.bootstrap("PLAINTEXT"), known, 1);
+  auto body = [](ProducerConfig cfg, const RigNode& n, std::string k) -> asio::awaitable<Seen> {
     Seen seen;
     Producer producer(co_await asio::this_coro::executor, std::move(cfg));
     co_await producer.start();
-    (void)co_await producer.send_and_wait("producer-hang-known", "before");
+    (void)co_await producer.send_and_wait(k, "before");
     n.pause();
     // Topics the producer has never seen: their metadata cannot arrive.
     auto send = [&]() -> asio::awaitable<void> { (void)co_await producer.send("producer-hang-new-1", "v"); };
@@ -231,7 +236,7 @@ TEST(ProducerHang, PausedBrokerSendToAnUnknownTopicFailsAfterMaxBlockNamingTheTo
     co_await producer.stop();
     co_return seen;
   };
-  const Seen seen = run_async(body(small_timeouts(rig), node), 60s);
+  const Seen seen = run_async(body(small_timeouts(rig), node, known), 60s);
   node.resume();
   const std::vector<std::pair<const Failure*, std::string>> cases{
       {&seen.send, "producer-hang-new-1"}, {&seen.send_and_wait, "producer-hang-new-2"},

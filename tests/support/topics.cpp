@@ -23,6 +23,40 @@ rd_kafka_conf_t* rdk_conf(const std::string& bootstrap, std::initializer_list<st
   return c;
 }
 
+namespace {
+
+// A KRaft broker answers CreateTopics once the controller has the topic; its own metadata
+// cache (what Metadata answers) catches up a moment later, longer on a busy machine. Waits
+// (30 s at most) until a Metadata answer lists every partition with a leader, so a test's
+// client sees the topic at once. Empty, or what was wrong at the end.
+std::string await_leaders(rd_kafka_t* rk, const std::string& topic, int partitions) {
+  rd_kafka_topic_t* t = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  std::string last = "no metadata answer";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (int attempt = 0; attempt < 300 && std::chrono::steady_clock::now() < deadline; ++attempt) {
+    const rd_kafka_metadata_t* md = nullptr;
+    const rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, t, &md, 5000);  // blocks until answered
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR && md) {
+      bool ready = md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+                   md->topics[0].partition_cnt == partitions;
+      for (int i = 0; ready && i < md->topics[0].partition_cnt; ++i) ready = md->topics[0].partitions[i].leader >= 0;
+      last = md->topic_cnt == 1 ? std::string(rd_kafka_err2str(md->topics[0].err)) : "topic not listed";
+      rd_kafka_metadata_destroy(md);
+      if (ready) {
+        rd_kafka_topic_destroy(t);
+        return "";
+      }
+    } else {
+      last = rd_kafka_err2str(e);
+    }
+    rd_kafka_poll(rk, 100);  // paces the next request (bounded by the loop and the deadline)
+  }
+  rd_kafka_topic_destroy(t);
+  return "CreateTopics: '" + topic + "' has no leader for every partition in the metadata after 30 s (" + last + ")";
+}
+
+}  // namespace
+
 std::string create_topic_rdk(const std::string& bootstrap, const std::string& topic, int partitions,
                              int replication_factor, const std::vector<std::pair<std::string, std::string>>& configs) {
   char err[512];
@@ -65,6 +99,7 @@ std::string create_topic_rdk(const std::string& bootstrap, const std::string& to
     rd_kafka_AdminOptions_destroy(options);
     rd_kafka_queue_destroy(q);
   }
+  if (result.empty()) result = await_leaders(rk, topic, partitions);
   if (nt) rd_kafka_NewTopic_destroy(nt);
   rd_kafka_destroy(rk);
   return result;
