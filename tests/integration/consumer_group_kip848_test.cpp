@@ -1,0 +1,209 @@
+// Consumer groups with the KIP-848 protocol (group_protocol = consumer, ConsumerGroupHeartbeat)
+// against the single-node 4.x broker: the same behaviour as consumer_group_test.cpp's classic
+// cases, with the coordinator assigning.
+#include "asiokafka/consumer.hpp"
+#include "asiokafka/kafka_error.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "support/async.hpp"
+#include "support/numbered_records.hpp"
+#include "support/poll.hpp"
+#include "support/rig.hpp"
+#include "support/topics.hpp"
+
+namespace asiokafka::test {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+#define CO_ASSERT(cond)                             \
+  do {                                              \
+    if (!(cond)) {                                  \
+      ADD_FAILURE() << "assertion failed: " #cond;  \
+      co_return false;                              \
+    }                                               \
+  } while (false)
+
+ConsumerConfig group_config(const Rig& rig, const std::string& group) {
+  ConsumerConfig c;
+  c.bootstrap_servers = rig.bootstrap("PLAINTEXT");
+  c.group_id = group;
+  c.auto_offset_reset = AutoOffsetReset::earliest;
+  c.session_timeout = 6'000ms;
+  c.heartbeat_interval = 500ms;
+  c.auto_commit_interval = 500ms;
+  c.group_protocol = GroupProtocol::consumer;
+  return c;
+}
+
+// Records every listener call, in order.
+struct RecordingListener : ConsumerRebalanceListener {
+  struct call {
+    int kind;  // 0 revoked, 1 assigned, 2 lost
+    std::vector<TopicPartition> partitions;
+  };
+  std::vector<call> calls;
+  asio::awaitable<void> on_partitions_revoked(std::vector<TopicPartition> revoked) override {
+    calls.push_back(call{0, std::move(revoked)});
+    co_return;
+  }
+  asio::awaitable<void> on_partitions_assigned(std::vector<TopicPartition> assigned) override {
+    calls.push_back(call{1, std::move(assigned)});
+    co_return;
+  }
+  asio::awaitable<void> on_partitions_lost(std::vector<TopicPartition> lost) override {
+    calls.push_back(call{2, std::move(lost)});
+    co_return;
+  }
+};
+
+// (partition, value) pairs consumed, over all members.
+using Seen = std::multiset<std::pair<std::int32_t, std::string>>;
+
+// Reads from `c` into `seen` until `*stop` is set or the consumer stops.
+asio::awaitable<void> drain(Consumer& c, Seen& seen, const bool* stop) {
+  while (!*stop) {
+    GetManyOptions o;
+    o.timeout = 100ms;
+    RecordBatches batches = co_await c.getmany(o);
+    for (const auto& entry : batches) {
+      for (const auto& r : entry.second) seen.emplace(r.partition, std::string(r.value ? r.value->as_string() : std::string_view()));
+    }
+  }
+}
+
+bool stable_split(const std::vector<Consumer*>& members, std::size_t partitions) {
+  std::set<TopicPartition> all;
+  std::set<std::int32_t> generations;
+  std::size_t total = 0;
+  for (auto* c : members) {
+    const GroupStatus s = c->group_status();
+    if (s.state != GroupState::stable) return false;
+    generations.insert(s.generation);
+    total += s.assignment.size();
+    all.insert(s.assignment.begin(), s.assignment.end());
+  }
+  // KIP-848 member epochs differ between members: only the split is compared.
+  return total == partitions && all.size() == partitions;
+}
+
+TEST(ConsumerGroupKip848, ThreeMembersShareTwelvePartitionsAndEveryRecordComesOnce) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
+  const std::string topic = unique_topic("group-share");
+  create_topic(rig.bootstrap("PLAINTEXT"), topic, 12);
+  constexpr int per_partition = 200;
+  for (int p = 0; p < 12; ++p) {
+    ASSERT_TRUE(produce_numbered(rig.bootstrap("PLAINTEXT"), topic, 0, per_partition, p));
+  }
+  auto body = [](ConsumerConfig cfg, std::string t) -> asio::awaitable<bool> {
+    auto ex = co_await asio::this_coro::executor;
+    std::vector<std::unique_ptr<Consumer>> consumers;
+    std::vector<std::shared_ptr<RecordingListener>> listeners;
+    std::vector<Consumer*> members;
+    Seen seen;
+    bool stop = false;
+    for (int i = 0; i < 3; ++i) {
+      consumers.push_back(std::make_unique<Consumer>(ex, cfg));
+      listeners.push_back(std::make_shared<RecordingListener>());
+      members.push_back(consumers.back().get());
+      std::vector<std::string> topics{t};
+      consumers.back()->subscribe(topics, listeners.back());
+      co_await consumers.back()->start();
+      asio::co_spawn(ex, drain(*consumers.back(), seen, &stop), asio::detached);
+    }
+    const bool all_read = co_await eventually_async([&] { return seen.size() >= 12u * per_partition; }, 60s, 50ms);
+    const bool split = co_await eventually_async(
+        [&] {
+          if (!stable_split(members, 12)) return false;
+          for (auto* c : members) {
+            if (!c->group_status().last_heartbeat) return false;
+          }
+          return true;
+        },
+        30s, 50ms);
+    stop = true;
+    CO_ASSERT(all_read);
+    CO_ASSERT(split);
+    // Every record exactly once: commits before each revoke hand positions over exactly.
+    std::map<std::int32_t, std::set<std::string>> per;
+    for (const auto& e : seen) per[e.first].insert(e.second);
+    CO_ASSERT(per.size() == 12u);
+    for (const auto& e : per) CO_ASSERT(e.second.size() == static_cast<std::size_t>(per_partition));
+    EXPECT_EQ(seen.size(), 12u * per_partition) << "some record came twice";
+    // roundrobin over 3 members: 4 each; listeners saw the final assignment.
+    for (int i = 0; i < 3; ++i) {
+      const GroupStatus s = consumers[static_cast<std::size_t>(i)]->group_status();
+      EXPECT_EQ(s.assignment.size(), 4u);
+      EXPECT_FALSE(s.member_id.empty());
+      const auto& calls = listeners[static_cast<std::size_t>(i)]->calls;
+      CO_ASSERT(!calls.empty());
+      EXPECT_EQ(consumers[static_cast<std::size_t>(i)]->assignment(), s.assignment);
+    }
+    for (auto& c : consumers) co_await c->stop();
+    co_return true;
+  };
+  EXPECT_TRUE(run_async(body(group_config(rig, unique_topic("g-share")), topic), 150s));
+}
+
+TEST(ConsumerGroupKip848, AStoppingMemberHandsItsPartitionsOverAndItsListenerRunsFirst) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
+  const std::string topic = unique_topic("group-leave");
+  create_topic(rig.bootstrap("PLAINTEXT"), topic, 6);
+  auto body = [](ConsumerConfig cfg, std::string t) -> asio::awaitable<bool> {
+    auto ex = co_await asio::this_coro::executor;
+    Consumer a(ex, cfg);
+    Consumer b(ex, cfg);
+    auto la = std::make_shared<RecordingListener>();
+    auto lb = std::make_shared<RecordingListener>();
+    std::vector<std::string> topics{t};
+    a.subscribe(topics, la);
+    b.subscribe(topics, lb);
+    co_await a.start();
+    co_await b.start();
+    Seen seen;
+    bool stop_a = false;
+    bool stop_b = false;
+    asio::co_spawn(ex, drain(a, seen, &stop_a), asio::detached);
+    asio::co_spawn(ex, drain(b, seen, &stop_b), asio::detached);
+    std::vector<Consumer*> both{&a, &b};
+    CO_ASSERT(co_await eventually_async([&] { return stable_split(both, 6); }, 30s, 50ms));
+    CO_ASSERT(a.assignment().size() == 3u);
+    const std::size_t a_calls = la->calls.size();
+    stop_a = true;
+    co_await a.stop();
+    // a revoked its three partitions on the way out.
+    CO_ASSERT(la->calls.size() == a_calls + 1);
+    EXPECT_EQ(la->calls.back().kind, 0);
+    EXPECT_EQ(la->calls.back().partitions.size(), 3u);
+    EXPECT_EQ(a.group_status().state, GroupState::none);
+    // b gets all six, soon (a sent LeaveGroup: no session timeout to wait for).
+    std::vector<Consumer*> only_b{&b};
+    const auto t0 = std::chrono::steady_clock::now();
+    CO_ASSERT(co_await eventually_async([&] { return stable_split(only_b, 6); }, 20s, 50ms));
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s) << "b waited for a's session to expire";
+    EXPECT_EQ(lb->calls.back().kind, 1);
+    EXPECT_EQ(lb->calls.back().partitions.size(), 3u);  // KIP-848: only what was added
+    stop_b = true;
+    co_await b.stop();
+    co_return true;
+  };
+  EXPECT_TRUE(run_async(body(group_config(rig, unique_topic("g-leave")), topic), 120s));
+}
+
+}  // namespace
+}  // namespace asiokafka::test
