@@ -57,8 +57,10 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
 
   void assign(std::vector<TopicPartition> partitions);
   std::set<TopicPartition> assignment() const;
+  /// `server_regex`: KIP-848's broker-side pattern (sub_mode::server_pattern).
   void subscribe(std::vector<std::string> topics, std::optional<std::regex> pattern,
-                 std::shared_ptr<ConsumerRebalanceListener> listener);
+                 std::shared_ptr<ConsumerRebalanceListener> listener,
+                 std::optional<std::string> server_regex = std::nullopt);
   void unsubscribe();
   std::set<std::string> subscription() const;
   GroupStatus group_status() const;
@@ -125,7 +127,13 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   op_error not_usable(const char* what) const;
 
   // ---- group membership (group.cpp) ----
-  enum class sub_mode : std::uint8_t { none, manual, topics, pattern };
+  /// server_pattern: the group coordinator matches server_regex_ (KIP-848).
+  enum class sub_mode : std::uint8_t { none, manual, topics, pattern, server_pattern };
+  bool subscribed() const noexcept {
+    return mode_ == sub_mode::topics || mode_ == sub_mode::pattern || mode_ == sub_mode::server_pattern;
+  }
+  /// What a KIP-848 member subscribes with: the names wanted now, or the broker-side regex.
+  consumer::group_subscription modern_subscription() const;
   struct member_slot;  // one member and its loop
   /// The topics to consume: the subscribed ones, or the pattern's matches in the metadata.
   std::vector<std::string> wanted_topics() const;
@@ -182,6 +190,7 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   sub_mode mode_ = sub_mode::none;
   std::vector<std::string> sub_topics_;  ///< sorted, unique (topics mode)
   std::optional<std::regex> pattern_;
+  std::string server_regex_;  ///< sub_mode::server_pattern
   std::vector<std::string> matched_;  ///< the wanted topics now (tracked in the metadata)
   std::shared_ptr<ConsumerRebalanceListener> listener_;
   std::shared_ptr<member_slot> member_;  ///< the current member (group mode)

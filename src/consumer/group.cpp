@@ -87,7 +87,8 @@ bool contains(const std::vector<std::string>& sorted, const std::string& s) {
 // ---- subscribe / unsubscribe (synchronous) ----
 
 void consumer_impl::subscribe(std::vector<std::string> topics, std::optional<std::regex> pattern,
-                              std::shared_ptr<ConsumerRebalanceListener> listener) {
+                              std::shared_ptr<ConsumerRebalanceListener> listener,
+                              std::optional<std::string> server_regex) {
   if (state_ == state::stopped || state_ == state::stopping) {
     throw error(make_error_code(client_errc::consumer_stopped), "subscribe() after stop()");
   }
@@ -99,16 +100,32 @@ void consumer_impl::subscribe(std::vector<std::string> topics, std::optional<std
   for (const auto& t : topics) {
     if (t.empty()) throw error(make_error_code(client_errc::invalid_argument), "subscribe(): empty topic name");
   }
+  if (server_regex) {
+    if (server_regex->empty()) {
+      throw error(make_error_code(client_errc::invalid_argument), "subscribe(SubscriptionPattern): empty pattern");
+    }
+    if (!config_.group_id) {
+      throw error(make_error_code(client_errc::invalid_argument),
+                  "subscribe(SubscriptionPattern): the group coordinator matches the pattern, so it needs a "
+                  "group_id (without one, subscribe with a std::regex)");
+    }
+    if (config_.group_protocol != GroupProtocol::consumer) {
+      throw error(make_error_code(client_errc::unsupported_version),
+                  "subscribe(SubscriptionPattern): a broker-side pattern needs group_protocol consumer (KIP-848); "
+                  "with the classic protocol subscribe with a std::regex");
+    }
+  }
   std::sort(topics.begin(), topics.end());
   topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
   const std::vector<std::string> before = matched_;
-  const bool was_pattern = mode_ == sub_mode::pattern;
-  mode_ = pattern ? sub_mode::pattern : sub_mode::topics;
-  sub_topics_ = pattern ? std::vector<std::string>() : std::move(topics);
+  mode_ = server_regex ? sub_mode::server_pattern : pattern ? sub_mode::pattern : sub_mode::topics;
+  sub_topics_ = mode_ == sub_mode::topics ? std::move(topics) : std::vector<std::string>();
   pattern_ = std::move(pattern);
+  server_regex_ = server_regex.value_or(std::string());
   listener_ = std::move(listener);
-  if (mode_ == sub_mode::pattern && !was_pattern) cluster_->metadata().set_all_topics(true);
-  if (mode_ != sub_mode::pattern && was_pattern) cluster_->metadata().set_all_topics(false);
+  // Patterns need every topic's metadata: to match (client side), or to name the topic ids
+  // of a broker-side pattern's assignment.
+  cluster_->metadata().set_all_topics(mode_ != sub_mode::topics);
   matched_ = wanted_topics();
   track_topics(before, matched_);
   if (state_ == state::running) cluster_->metadata().mark_urgent();
@@ -125,16 +142,17 @@ void consumer_impl::subscribe(std::vector<std::string> topics, std::optional<std
 }
 
 void consumer_impl::unsubscribe() {
-  if (mode_ != sub_mode::topics && mode_ != sub_mode::pattern) {
+  if (!subscribed()) {
     if (mode_ == sub_mode::manual) assign({});
     mode_ = sub_mode::none;
     return;
   }
-  if (mode_ == sub_mode::pattern) cluster_->metadata().set_all_topics(false);
+  cluster_->metadata().set_all_topics(false);
   const std::vector<std::string> before = matched_;
   mode_ = sub_mode::none;
   sub_topics_.clear();
   pattern_.reset();
+  server_regex_.clear();
   matched_.clear();
   if (config_.group_id && member_) {
     // The member's leave revokes (runs the listener, commits) in the background; meanwhile
@@ -150,13 +168,20 @@ void consumer_impl::unsubscribe() {
   wake_fetcher();
 }
 
-std::set<std::string> consumer_impl::subscription() const { return {matched_.begin(), matched_.end()}; }
+std::set<std::string> consumer_impl::subscription() const {
+  if (mode_ != sub_mode::server_pattern) return {matched_.begin(), matched_.end()};
+  // The broker's matches are known by what it assigns (as the Java consumer reports them).
+  std::set<std::string> out;
+  for (const auto& tp : sub_.assignment()) out.insert(tp.topic);
+  return out;
+}
 
 GroupStatus consumer_impl::group_status() const {
   GroupStatus out;
   const auto held = sub_.unheld();
   out.assignment.insert(held.begin(), held.end());
   out.coordinator = coordinator_node_;
+  out.protocol = config_.group_protocol;
   if (!member_) return out;
   const consumer::classic_member_status st = member_->status();
   out.state = public_state(st.state);
@@ -291,11 +316,19 @@ void consumer_impl::member_subscription_changed(time_point now) {
   } else {
     // A pattern is matched here and sent as names (as the Java consumer does for a
     // java.util.regex.Pattern; the broker's RE2/J regex is another syntax than std::regex).
-    consumer::group_subscription sub;
-    sub.topics = matched_;
-    member_->modern->subscription_changed(std::move(sub), now);
+    member_->modern->subscription_changed(modern_subscription(), now);
   }
   group_wake_.notify_all();
+}
+
+consumer::group_subscription consumer_impl::modern_subscription() const {
+  consumer::group_subscription sub;
+  if (mode_ == sub_mode::server_pattern) {
+    sub.regex = server_regex_;
+  } else {
+    sub.topics = matched_;
+  }
+  return sub;
 }
 
 void consumer_impl::start_member() {
@@ -347,9 +380,7 @@ void consumer_impl::start_modern_member() {
   mc.retry_backoff_max = std::max(config_.retry_backoff_max, config_.retry_backoff);
   member_ = std::make_shared<member_slot>(std::move(mc));
   group_error_.reset();
-  consumer::group_subscription sub;
-  sub.topics = matched_;
-  member_->modern->start(std::move(sub), clock::now());
+  member_->modern->start(modern_subscription(), clock::now());
   ++group_loops_;
   spawn(modern_loop(member_), "group");
 }
@@ -431,7 +462,13 @@ asio::awaitable<void> consumer_impl::modern_loop(std::shared_ptr<member_slot> m)
     }
     if (auto* f = std::get_if<consumer::failed>(&act)) {
       if (m == member_ && !group_error_) {
-        group_error_ = op_error{f->error, "the consumer group membership failed: " + f->error.message()};
+        std::string why = "the consumer group membership failed: " + f->error.message();
+        if (f->error == make_error_code(client_errc::unsupported_version) ||
+            f->error == make_error_code(kafka_errc::unsupported_version)) {
+          why += " (group_protocol consumer needs KIP-848 on the broker: the ConsumerGroupHeartbeat API and "
+                 "group.version 1, Kafka 4.0 and later; use GroupProtocol::classic with this cluster)";
+        }
+        group_error_ = op_error{f->error, std::move(why)};
         records_ready_.notify_all();
       }
       if (co_await group_wake_.wait_until(time_point::max()) == net::wait_status::cancelled) co_return;
