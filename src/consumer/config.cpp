@@ -116,6 +116,11 @@ void validate_group(const ConsumerConfig& c) {
   if (c.group_remote_assignor && c.group_remote_assignor->empty()) {
     bad_config("ConsumerConfig.group_remote_assignor is empty (leave it unset for the broker's default)");
   }
+  if (c.group_remote_assignor && c.group_protocol == GroupProtocol::classic) {
+    // As the Java client: with classic, the leader member assigns (partition_assignment_strategy).
+    bad_config("ConsumerConfig.group_remote_assignor is the coordinator's assignor of group_protocol consumer; "
+               "with group_protocol classic use partition_assignment_strategy");
+  }
   if (c.retry_backoff_max.count() < 0) {
     bad_config("ConsumerConfig.retry_backoff_max must be >= 0 (got " + ms(c.retry_backoff_max) + ")");
   }
