@@ -63,7 +63,13 @@ ConsumerConfig config_of(const MemberSpec& spec) {
   c.bootstrap_servers = spec.bootstrap;
   c.client_id = "rebalance_bench-" + std::to_string(spec.index);
   c.group_id = spec.group;
-  c.partition_assignment_strategy = strategy_of(spec.strategy);
+  if (spec.protocol == "consumer") {
+    // KIP-848: the coordinator assigns (its default assignor, uniform) and sets the session
+    // and heartbeat times (the broker's group.consumer.* settings).
+    c.group_protocol = GroupProtocol::consumer;
+  } else {
+    c.partition_assignment_strategy = strategy_of(spec.strategy);
+  }
   c.session_timeout = std::chrono::milliseconds(spec.session_timeout_ms);
   c.heartbeat_interval = std::chrono::milliseconds(spec.heartbeat_ms);
   // librdkafka's JoinGroup rebalance timeout is its max.poll.interval.ms: the same value here.
@@ -99,22 +105,11 @@ asio::awaitable<void> member_body(const MemberSpec& spec) {
   co_await consumer.stop();  // commits and leaves the group
 }
 
-// True once ConsumerConfig grows the group_protocol option (a concept, so that its absence is
-// not an error).
-template <class C>
-concept has_group_protocol = requires(C c) { c.group_protocol; };
-
 }  // namespace
 
 std::string ours_unsupported(const std::string& protocol) {
-  if (protocol == "classic") return "";
-  // KIP-848 is not wired into the Consumer yet (issue 11); once ConsumerConfig has the
-  // option, config_of() above must set it before this case can run.
-  if constexpr (has_group_protocol<ConsumerConfig>) {
-    return "ConsumerConfig has group_protocol now, but benchmarks/rebalance_bench_ours.cpp does not set it yet";
-  } else {
-    return "ConsumerConfig has no group_protocol option yet (KIP-848 is not wired into our consumer)";
-  }
+  if (protocol == "classic" || protocol == "consumer") return "";
+  return "unknown protocol " + protocol;
 }
 
 int run_member_ours(const MemberSpec& spec) {

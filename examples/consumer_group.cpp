@@ -33,7 +33,7 @@ namespace {
 
 constexpr const char* usage =
     "consumer_group [bootstrap] [topic] [group] [--max-records N] [--idle-exit-ms M] [--session-timeout-ms S] "
-    "[--strategy range|roundrobin|sticky|cooperative-sticky]";
+    "[--strategy range|roundrobin|sticky|cooperative-sticky]" " [--group-protocol classic|consumer]";
 
 std::string partitions_of(const std::vector<asiokafka::TopicPartition>& tps) {
   std::string out;
@@ -84,6 +84,7 @@ asio::awaitable<void> run(examples::CommandLine cl) {
   asiokafka::ConsumerConfig config;
   config.bootstrap_servers = bootstrap;
   config.group_id = cl.arg(2, "example-group-workers");
+  config.group_protocol = examples::group_protocol_of(cl);
   config.auto_offset_reset = asiokafka::AutoOffsetReset::earliest;  // a new group reads from the start
   config.enable_auto_commit = false;  // committed below, after each batch is processed
   config.session_timeout = std::chrono::milliseconds(cl.number("session-timeout-ms", 10'000));
@@ -134,6 +135,6 @@ asio::awaitable<void> run(examples::CommandLine cl) {
 
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // a line at a time, also into a pipe or a file
-  examples::CommandLine cl(argc, argv, {"max-records", "idle-exit-ms", "session-timeout-ms", "strategy"}, usage);
+  examples::CommandLine cl(argc, argv, {"max-records", "idle-exit-ms", "session-timeout-ms", "strategy", "group-protocol"}, usage);
   return examples::run(run(cl), "consumer_group");
 }

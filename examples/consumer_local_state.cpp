@@ -6,7 +6,7 @@
 // the partitions move between the copies of the program.
 //
 //   consumer_local_state [bootstrap] [topic] [group] [state directory] [--max-records N]
-//                        [--idle-exit-ms M]
+//                        [--idle-exit-ms M] [--group-protocol classic|consumer]
 //
 // Lines: ASSIGNED/REVOKED <partition>..., LOADED/SAVED <partition> <next offset> <records
 // counted>, DISCARDED <partition> (a stale file), REC <partition> <offset> <key>, at the end
@@ -35,7 +35,7 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr const char* usage =
-    "consumer_local_state [bootstrap] [topic] [group] [state directory] [--max-records N] [--idle-exit-ms M]";
+    "consumer_local_state [bootstrap] [topic] [group] [state directory] [--max-records N] [--idle-exit-ms M]" " [--group-protocol classic|consumer]";
 
 struct PartitionState {
   std::int64_t next_offset = -1;  ///< -1: nothing counted yet, read from the beginning
@@ -161,6 +161,7 @@ asio::awaitable<void> run(examples::CommandLine cl) {
   asiokafka::ConsumerConfig config;
   config.bootstrap_servers = bootstrap;
   config.group_id = cl.arg(2, "example-local-state-counters");  // for the partition assignment only
+  config.group_protocol = examples::group_protocol_of(cl);
   config.enable_auto_commit = false;  // the positions live in the state files, not in Kafka
   co_await examples::ensure_topic(bootstrap, topic, 2);
 
@@ -213,6 +214,6 @@ asio::awaitable<void> run(examples::CommandLine cl) {
 
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // a line at a time, also into a pipe or a file
-  examples::CommandLine cl(argc, argv, {"max-records", "idle-exit-ms"}, usage);
+  examples::CommandLine cl(argc, argv, {"max-records", "idle-exit-ms", "group-protocol"}, usage);
   return examples::run(run(cl), "consumer_local_state");
 }

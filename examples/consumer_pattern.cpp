@@ -4,7 +4,7 @@
 // a rebalance, so the new topic's partitions are handed out.
 //
 //   consumer_pattern [bootstrap] [pattern] [group, "-" for none] [--max-records N]
-//                    [--idle-exit-ms M] [--metadata-max-age-ms T]
+//                    [--idle-exit-ms M] [--metadata-max-age-ms T] [--group-protocol classic|consumer]
 //
 // Lines: ASSIGNED <topic>:<partition>... (then SUBSCRIBED <topic>..., the topics matched
 // now), REVOKED <topic>:<partition>..., REC <topic> <partition> <offset> <value>, DONE <n>.
@@ -29,7 +29,7 @@ namespace {
 
 constexpr const char* usage =
     "consumer_pattern [bootstrap] [pattern] [group, - for none] [--max-records N] [--idle-exit-ms M] "
-    "[--metadata-max-age-ms T]";
+    "[--metadata-max-age-ms T] [--group-protocol classic|consumer]";
 
 std::string names_of(const std::vector<asiokafka::TopicPartition>& tps) {
   std::string out;
@@ -62,6 +62,7 @@ asio::awaitable<void> run(examples::CommandLine cl) {
   const std::regex pattern(cl.arg(1, "example-pattern-.*"));  // matches whole topic names
   const std::string group = cl.arg(2, "-");
   if (group != "-") config.group_id = group;  // without one: every partition of every match
+  config.group_protocol = examples::group_protocol_of(cl);
   // From the beginning: records written to a new topic before the next metadata refresh
   // finds it are read too (with latest they would be skipped).
   config.auto_offset_reset = asiokafka::AutoOffsetReset::earliest;
@@ -103,6 +104,6 @@ asio::awaitable<void> run(examples::CommandLine cl) {
 
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // a line at a time, also into a pipe or a file
-  examples::CommandLine cl(argc, argv, {"max-records", "idle-exit-ms", "metadata-max-age-ms"}, usage);
+  examples::CommandLine cl(argc, argv, {"max-records", "idle-exit-ms", "metadata-max-age-ms", "group-protocol"}, usage);
   return examples::run(run(cl), "consumer_pattern");
 }

@@ -1,11 +1,14 @@
 // What the long-running consumer examples share: stopping the consumer on SIGINT or SIGTERM,
-// and the optional bounds of a run (--max-records, --idle-exit-ms) that let a test run them.
+// the optional bounds of a run (--max-records, --idle-exit-ms) that let a test run them, and
+// the group protocol option (--group-protocol classic|consumer).
 #pragma once
 
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <stdexcept>
+#include <string>
 
 #include <boost/asio/signal_set.hpp>
 
@@ -13,6 +16,14 @@
 #include "cli.hpp"
 
 namespace examples {
+
+/// --group-protocol classic|consumer (ConsumerConfig::group_protocol; classic when absent).
+inline asiokafka::GroupProtocol group_protocol_of(const CommandLine& cl) {
+  const std::string name = cl.text("group-protocol", "classic");
+  if (name == "classic") return asiokafka::GroupProtocol::classic;
+  if (name == "consumer") return asiokafka::GroupProtocol::consumer;
+  throw std::invalid_argument("unknown --group-protocol " + name + " (classic or consumer)");
+}
 
 /// Calls consumer.stop() on SIGINT or SIGTERM: a get*() waiting then ends with
 /// client_errc::consumer_stopped, so the consume loop ends and the program exits cleanly.

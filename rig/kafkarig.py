@@ -855,6 +855,14 @@ def server_properties(rig: Rig, node: int) -> str:
         p["broker.rack"] = f"rack-{node}"
         p["replica.selector.class"] = "org.apache.kafka.common.replica.RackAwareReplicaSelector"
     if not rig.version.startswith("3."):
+        # KIP-848 groups: the coordinator sets session and heartbeat times (the client's
+        # settings do not apply). Kafka's defaults (45 s, 5 s) would make every test that
+        # waits for a dead member or a heartbeat round slow; these match the classic
+        # group tests' 6 s session (docs/consumer_groups.md).
+        p["group.consumer.min.session.timeout.ms"] = 3000
+        p["group.consumer.session.timeout.ms"] = 6000
+        p["group.consumer.min.heartbeat.interval.ms"] = 500
+        p["group.consumer.heartbeat.interval.ms"] = 1000
         p["share.coordinator.state.topic.replication.factor"] = rf
         p["share.coordinator.state.topic.min.isr"] = isr
     for l in ls:

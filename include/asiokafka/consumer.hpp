@@ -101,6 +101,7 @@ boost::asio::awaitable<op_error> consumer_partitions_for(std::shared_ptr<consume
 void consumer_assign(consumer_impl& c, std::vector<TopicPartition> partitions);
 void consumer_subscribe(consumer_impl& c, std::vector<std::string> topics, std::optional<std::regex> pattern,
                         std::shared_ptr<ConsumerRebalanceListener> listener);
+void consumer_subscribe_pattern(consumer_impl& c, std::string regex, std::shared_ptr<ConsumerRebalanceListener> listener);
 void consumer_unsubscribe(consumer_impl& c);
 std::set<std::string> consumer_subscription(const consumer_impl& c);
 GroupStatus consumer_group_status(const consumer_impl& c);
@@ -197,6 +198,14 @@ class Consumer {
   /// metadata refresh, metadata_max_age apart at most).
   void subscribe(const std::regex& pattern, std::shared_ptr<ConsumerRebalanceListener> listener = nullptr) {
     detail::consumer_subscribe(*impl_, {}, pattern, std::move(listener));
+  }
+  /// Subscribes to the topics the group coordinator matches with `pattern` (KIP-848 server-side
+  /// regex, RE2/J syntax); subscription() then names the topics of the assignment. Throws
+  /// client_errc::invalid_argument without a group_id or for an empty pattern, and
+  /// client_errc::unsupported_version with group_protocol classic (use a std::regex there). An
+  /// invalid expression fails get*() with kafka_errc::invalid_regular_expression.
+  void subscribe(SubscriptionPattern pattern, std::shared_ptr<ConsumerRebalanceListener> listener = nullptr) {
+    detail::consumer_subscribe_pattern(*impl_, std::move(pattern.regex), std::move(listener));
   }
   /// Leaves the group (running on_partitions_revoked first) and drops the subscription and
   /// assignment; the leave completes in the background.

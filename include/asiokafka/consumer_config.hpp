@@ -41,6 +41,12 @@ enum class PartitionAssignor {
   cooperative_sticky,  ///< "cooperative-sticky": sticky, revoking only what moves (KIP-429)
 };
 
+/// Which group membership protocol a subscribed consumer uses (group_protocol).
+enum class GroupProtocol {
+  classic,   ///< JoinGroup/SyncGroup/Heartbeat; the leader member assigns (every broker)
+  consumer,  ///< KIP-848 ConsumerGroupHeartbeat; the coordinator assigns (Kafka 4.0+)
+};
+
 /// Options of a Consumer: the shared client options (as ClientConfig, same names and defaults)
 /// followed by the consumer's own. A flat aggregate, so designated initializers work:
 /// `ConsumerConfig{.bootstrap_servers = "localhost:9092", .group_id = "g",
@@ -152,6 +158,14 @@ struct ConsumerConfig {
   /// A member whose application calls no get*() for this long leaves the group (its partitions
   /// go to the others) and rejoins on its next get*() (max_poll_interval_ms).
   std::chrono::milliseconds max_poll_interval{300'000};
+  /// The membership protocol (docs/consumer_groups.md explains the default). With `consumer`
+  /// the coordinator assigns (group_remote_assignor), and partition_assignment_strategy and
+  /// session_timeout are the broker's business (session_timeout only bounds how long the
+  /// member keeps partitions while heartbeats fail).
+  GroupProtocol group_protocol = GroupProtocol::classic;
+  /// The coordinator's assignor with group_protocol consumer ("uniform" or "range"); unset:
+  /// the broker's default (group.consumer.assignors, uniform first).
+  std::optional<std::string> group_remote_assignor;
   /// The longest backoff between failed group requests (they back off exponentially from
   /// retry_backoff; retry_backoff_max_ms of the Java client). Below retry_backoff: a constant
   /// retry_backoff, as in the Java client.

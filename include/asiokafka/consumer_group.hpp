@@ -12,6 +12,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "asiokafka/consumer_config.hpp"
 #include "asiokafka/metadata.hpp"
 
 namespace asiokafka {
@@ -64,9 +65,22 @@ enum class GroupState {
 };
 
 /// A snapshot of the consumer's group membership, to see a stuck member (aiokafka #1154).
+/// A topic pattern the group coordinator matches (KIP-848's server-side regex), for
+/// `consumer.subscribe(SubscriptionPattern{"orders-.*"})`. The broker evaluates it with RE2/J
+/// against whole topic names, and re-evaluates it as topics come and go, so every member of
+/// the group sees the same topics at the same time. Needs a group_id and group_protocol
+/// consumer; a std::regex pattern is matched by the client instead (both protocols).
+struct SubscriptionPattern {
+  std::string regex;
+};
+
 struct GroupStatus {
   GroupState state = GroupState::none;
-  std::int32_t generation = -1;  ///< -1: not a member of a generation
+  /// The membership protocol of the member (ConsumerConfig::group_protocol).
+  GroupProtocol protocol = GroupProtocol::classic;
+  /// Classic: the group's generation. KIP-848: this member's epoch (each member has its
+  /// own). -1: not a member of a generation.
+  std::int32_t generation = -1;
   std::string member_id;         ///< empty before the first JoinGroup answer
   bool leader = false;           ///< this member computed the last assignment
   std::set<TopicPartition> assignment;

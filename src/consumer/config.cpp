@@ -109,6 +109,18 @@ void validate_group(const ConsumerConfig& c) {
   if (c.max_poll_interval.count() <= 0) {
     bad_config("ConsumerConfig.max_poll_interval must be > 0 (got " + ms(c.max_poll_interval) + ")");
   }
+  if (c.group_protocol != GroupProtocol::classic && c.group_protocol != GroupProtocol::consumer) {
+    bad_config("ConsumerConfig.group_protocol has the unknown value " + std::to_string(static_cast<int>(c.group_protocol)) +
+               " (expected classic or consumer)");
+  }
+  if (c.group_remote_assignor && c.group_remote_assignor->empty()) {
+    bad_config("ConsumerConfig.group_remote_assignor is empty (leave it unset for the broker's default)");
+  }
+  if (c.group_remote_assignor && c.group_protocol == GroupProtocol::classic) {
+    // As the Java client: with classic, the leader member assigns (partition_assignment_strategy).
+    bad_config("ConsumerConfig.group_remote_assignor is the coordinator's assignor of group_protocol consumer; "
+               "with group_protocol classic use partition_assignment_strategy");
+  }
   if (c.retry_backoff_max.count() < 0) {
     bad_config("ConsumerConfig.retry_backoff_max must be >= 0 (got " + ms(c.retry_backoff_max) + ")");
   }

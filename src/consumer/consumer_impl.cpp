@@ -98,7 +98,7 @@ asio::awaitable<op_error> consumer_impl::start() {
   for (const auto& tp : sub_.assignment()) cluster_->metadata().track(tp.topic);
   spawn(fetch_loop(), "fetch loop");
   if (config_.group_id && config_.enable_auto_commit) spawn(auto_commit_loop(), "auto-commit");
-  if (mode_ == sub_mode::topics || mode_ == sub_mode::pattern) {
+  if (subscribed()) {
     if (mode_ == sub_mode::pattern) matched_ = wanted_topics();  // the bootstrap metadata is in
     cluster_->metadata().mark_urgent();  // the subscribed topics' partitions, soon
     if (config_.group_id) {
@@ -163,7 +163,7 @@ void consumer_impl::assign(std::vector<TopicPartition> partitions) {
   if (state_ == state::stopped || state_ == state::stopping) {
     throw error(make_error_code(client_errc::consumer_stopped), "assign() after stop()");
   }
-  if (mode_ == sub_mode::topics || mode_ == sub_mode::pattern) {
+  if (subscribed()) {
     throw error(make_error_code(client_errc::illegal_state),
                 "assign(): the consumer is subscribed; subscribing and assigning are exclusive (call unsubscribe() "
                 "first)");
@@ -482,6 +482,9 @@ void consumer_assign(consumer_impl& c, std::vector<TopicPartition> partitions) {
 void consumer_subscribe(consumer_impl& c, std::vector<std::string> topics, std::optional<std::regex> pattern,
                         std::shared_ptr<ConsumerRebalanceListener> listener) {
   c.subscribe(std::move(topics), std::move(pattern), std::move(listener));
+}
+void consumer_subscribe_pattern(consumer_impl& c, std::string regex, std::shared_ptr<ConsumerRebalanceListener> listener) {
+  c.subscribe({}, std::nullopt, std::move(listener), std::move(regex));
 }
 void consumer_unsubscribe(consumer_impl& c) { c.unsubscribe(); }
 std::set<std::string> consumer_subscription(const consumer_impl& c) { return c.subscription(); }

@@ -33,6 +33,7 @@
 
 #include "asiokafka/consumer.hpp"
 #include "consumer/sansio/classic_member.hpp"
+#include "consumer/sansio/consumer_member.hpp"
 #include "consumer/sansio/fetch_planner.hpp"
 #include "consumer/sansio/fetch_session.hpp"
 #include "consumer/sansio/subscription.hpp"
@@ -56,8 +57,10 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
 
   void assign(std::vector<TopicPartition> partitions);
   std::set<TopicPartition> assignment() const;
+  /// `server_regex`: KIP-848's broker-side pattern (sub_mode::server_pattern).
   void subscribe(std::vector<std::string> topics, std::optional<std::regex> pattern,
-                 std::shared_ptr<ConsumerRebalanceListener> listener);
+                 std::shared_ptr<ConsumerRebalanceListener> listener,
+                 std::optional<std::string> server_regex = std::nullopt);
   void unsubscribe();
   std::set<std::string> subscription() const;
   GroupStatus group_status() const;
@@ -124,13 +127,22 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   op_error not_usable(const char* what) const;
 
   // ---- group membership (group.cpp) ----
-  enum class sub_mode : std::uint8_t { none, manual, topics, pattern };
+  /// server_pattern: the group coordinator matches server_regex_ (KIP-848).
+  enum class sub_mode : std::uint8_t { none, manual, topics, pattern, server_pattern };
+  bool subscribed() const noexcept {
+    return mode_ == sub_mode::topics || mode_ == sub_mode::pattern || mode_ == sub_mode::server_pattern;
+  }
+  /// What a KIP-848 member subscribes with: the names wanted now, or the broker-side regex.
+  consumer::group_subscription modern_subscription() const;
   struct member_slot;  // one member and its loop
   /// The topics to consume: the subscribed ones, or the pattern's matches in the metadata.
   std::vector<std::string> wanted_topics() const;
   void track_topics(const std::vector<std::string>& before, const std::vector<std::string>& after);
   void on_metadata_change(const net::metadata_change& change);
   void start_member();
+  void start_modern_member();
+  /// The subscription (topics, or the pattern's matches) changed: tell the member.
+  void member_subscription_changed(net::time_point now);
   void leave_member();
   /// Without group_id: assigns every partition of the wanted topics (aiokafka's no-group mode).
   void assign_all_wanted();
@@ -140,6 +152,10 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   /// The generation and member id offsets are committed with.
   std::pair<std::int32_t, std::string> commit_identity() const;
   boost::asio::awaitable<void> group_loop(std::shared_ptr<member_slot> m);
+  boost::asio::awaitable<void> modern_loop(std::shared_ptr<member_slot> m);
+  boost::asio::awaitable<void> consumer_heartbeat_task(std::shared_ptr<member_slot> m,
+                                                       consumer::send_consumer_heartbeat a);
+  boost::asio::awaitable<void> resolve_task(std::shared_ptr<member_slot> m, std::vector<protocol::uuid> ids);
   boost::asio::awaitable<void> join_task(std::shared_ptr<member_slot> m, consumer::send_join a);
   boost::asio::awaitable<void> sync_task(std::shared_ptr<member_slot> m, consumer::send_sync a);
   boost::asio::awaitable<void> heartbeat_task(std::shared_ptr<member_slot> m, consumer::send_heartbeat a);
@@ -174,6 +190,7 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   sub_mode mode_ = sub_mode::none;
   std::vector<std::string> sub_topics_;  ///< sorted, unique (topics mode)
   std::optional<std::regex> pattern_;
+  std::string server_regex_;  ///< sub_mode::server_pattern
   std::vector<std::string> matched_;  ///< the wanted topics now (tracked in the metadata)
   std::shared_ptr<ConsumerRebalanceListener> listener_;
   std::shared_ptr<member_slot> member_;  ///< the current member (group mode)
@@ -184,6 +201,7 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   std::optional<op_error> group_error_;  ///< a member's fatal error, raised by get*()
   std::string last_group_error_;         ///< its message, for group_status()
   std::int32_t coordinator_node_ = -1;
+  std::string kip1082_member_id_;  ///< the consumer protocol's member id, made once
   bool committing_ = false;      ///< a commit holds the turn (commit_in_turn)
   net::notifier commit_turn_;    ///< the turn was given back
   net::task_group tasks_;

@@ -10,12 +10,14 @@
 // subscription (not fetched, not returned; positions kept for the revoke listener's commit).
 #include <algorithm>
 #include <exception>
+#include <random>
 #include <utility>
 
 #include "asiokafka/kafka_error.hpp"
 #include "asiokafka/protocol/messages.hpp"
 #include "consumer/consumer_impl.hpp"
 #include "consumer/sansio/classic_member_requests.hpp"
+#include "consumer/sansio/consumer_member_requests.hpp"
 #include "protocol/error_class.hpp"
 
 namespace asiokafka::detail {
@@ -25,11 +27,25 @@ namespace msg = protocol::messages;
 using net::clock;
 using net::time_point;
 
+// One member of either protocol: classic (JoinGroup...) or consumer (KIP-848). The calls both
+// share are forwarded; the loops use their own member directly.
 struct consumer_impl::member_slot {
-  explicit member_slot(consumer::classic_member_config cfg) : member(std::move(cfg)) {}
-  consumer::classic_member member;
-  std::vector<std::string> topics;  ///< the subscription it last joined with
+  explicit member_slot(consumer::classic_member_config cfg) { classic.emplace(std::move(cfg)); }
+  explicit member_slot(consumer::consumer_member_config cfg) { modern.emplace(std::move(cfg)); }
+  std::optional<consumer::classic_member> classic;
+  std::optional<consumer::consumer_member> modern;
+  std::vector<std::string> topics;  ///< the subscription it last joined with (classic)
   bool done = false;                ///< its loop ended
+
+  consumer::member_state state() const { return classic ? classic->state() : modern->state(); }
+  consumer::classic_member_status status() const { return classic ? classic->status() : modern->status(); }
+  std::int32_t generation() const { return classic ? classic->generation() : modern->generation(); }
+  const std::string& member_id() const { return classic ? classic->member_id() : modern->member_id(); }
+  bool is_leader() const { return classic && classic->is_leader(); }
+  void polled(time_point now) { classic ? classic->polled(now) : modern->polled(now); }
+  void leave(time_point now) { classic ? classic->leave(now) : modern->leave(now); }
+  void revocation_done(time_point now) { classic ? classic->revocation_done(now) : modern->revocation_done(now); }
+  void assignment_done(time_point now) { classic ? classic->assignment_done(now) : modern->assignment_done(now); }
 };
 
 namespace {
@@ -71,7 +87,8 @@ bool contains(const std::vector<std::string>& sorted, const std::string& s) {
 // ---- subscribe / unsubscribe (synchronous) ----
 
 void consumer_impl::subscribe(std::vector<std::string> topics, std::optional<std::regex> pattern,
-                              std::shared_ptr<ConsumerRebalanceListener> listener) {
+                              std::shared_ptr<ConsumerRebalanceListener> listener,
+                              std::optional<std::string> server_regex) {
   if (state_ == state::stopped || state_ == state::stopping) {
     throw error(make_error_code(client_errc::consumer_stopped), "subscribe() after stop()");
   }
@@ -83,16 +100,32 @@ void consumer_impl::subscribe(std::vector<std::string> topics, std::optional<std
   for (const auto& t : topics) {
     if (t.empty()) throw error(make_error_code(client_errc::invalid_argument), "subscribe(): empty topic name");
   }
+  if (server_regex) {
+    if (server_regex->empty()) {
+      throw error(make_error_code(client_errc::invalid_argument), "subscribe(SubscriptionPattern): empty pattern");
+    }
+    if (!config_.group_id) {
+      throw error(make_error_code(client_errc::invalid_argument),
+                  "subscribe(SubscriptionPattern): the group coordinator matches the pattern, so it needs a "
+                  "group_id (without one, subscribe with a std::regex)");
+    }
+    if (config_.group_protocol != GroupProtocol::consumer) {
+      throw error(make_error_code(client_errc::unsupported_version),
+                  "subscribe(SubscriptionPattern): a broker-side pattern needs group_protocol consumer (KIP-848); "
+                  "with the classic protocol subscribe with a std::regex");
+    }
+  }
   std::sort(topics.begin(), topics.end());
   topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
   const std::vector<std::string> before = matched_;
-  const bool was_pattern = mode_ == sub_mode::pattern;
-  mode_ = pattern ? sub_mode::pattern : sub_mode::topics;
-  sub_topics_ = pattern ? std::vector<std::string>() : std::move(topics);
+  mode_ = server_regex ? sub_mode::server_pattern : pattern ? sub_mode::pattern : sub_mode::topics;
+  sub_topics_ = mode_ == sub_mode::topics ? std::move(topics) : std::vector<std::string>();
   pattern_ = std::move(pattern);
+  server_regex_ = server_regex.value_or(std::string());
   listener_ = std::move(listener);
-  if (mode_ == sub_mode::pattern && !was_pattern) cluster_->metadata().set_all_topics(true);
-  if (mode_ != sub_mode::pattern && was_pattern) cluster_->metadata().set_all_topics(false);
+  // Patterns need every topic's metadata: to match (client side), or to name the topic ids
+  // of a broker-side pattern's assignment.
+  cluster_->metadata().set_all_topics(mode_ != sub_mode::topics);
   matched_ = wanted_topics();
   track_topics(before, matched_);
   if (state_ == state::running) cluster_->metadata().mark_urgent();
@@ -100,26 +133,26 @@ void consumer_impl::subscribe(std::vector<std::string> topics, std::optional<std
     if (state_ == state::running) assign_all_wanted();
     return;
   }
-  if (member_ && !member_->done && member_->member.state() != consumer::member_state::stopping &&
-      member_->member.state() != consumer::member_state::stopped) {
-    member_->member.subscription_changed(clock::now());
-    group_wake_.notify_all();
+  if (member_ && !member_->done && member_->state() != consumer::member_state::stopping &&
+      member_->state() != consumer::member_state::stopped) {
+    member_subscription_changed(clock::now());
   } else if (state_ == state::running) {
     start_member();
   }
 }
 
 void consumer_impl::unsubscribe() {
-  if (mode_ != sub_mode::topics && mode_ != sub_mode::pattern) {
+  if (!subscribed()) {
     if (mode_ == sub_mode::manual) assign({});
     mode_ = sub_mode::none;
     return;
   }
-  if (mode_ == sub_mode::pattern) cluster_->metadata().set_all_topics(false);
+  cluster_->metadata().set_all_topics(false);
   const std::vector<std::string> before = matched_;
   mode_ = sub_mode::none;
   sub_topics_.clear();
   pattern_.reset();
+  server_regex_.clear();
   matched_.clear();
   if (config_.group_id && member_) {
     // The member's leave revokes (runs the listener, commits) in the background; meanwhile
@@ -135,15 +168,22 @@ void consumer_impl::unsubscribe() {
   wake_fetcher();
 }
 
-std::set<std::string> consumer_impl::subscription() const { return {matched_.begin(), matched_.end()}; }
+std::set<std::string> consumer_impl::subscription() const {
+  if (mode_ != sub_mode::server_pattern) return {matched_.begin(), matched_.end()};
+  // The broker's matches are known by what it assigns (as the Java consumer reports them).
+  std::set<std::string> out;
+  for (const auto& tp : sub_.assignment()) out.insert(tp.topic);
+  return out;
+}
 
 GroupStatus consumer_impl::group_status() const {
   GroupStatus out;
   const auto held = sub_.unheld();
   out.assignment.insert(held.begin(), held.end());
   out.coordinator = coordinator_node_;
+  out.protocol = config_.group_protocol;
   if (!member_) return out;
-  const consumer::classic_member_status st = member_->member.status();
+  const consumer::classic_member_status st = member_->status();
   out.state = public_state(st.state);
   out.generation = st.generation;
   out.member_id = st.member_id;
@@ -200,26 +240,23 @@ void consumer_impl::on_metadata_change(const net::metadata_change& change) {
       const std::vector<std::string> before = matched_;
       matched_ = std::move(now_matched);
       track_topics(before, matched_);
-      if (config_.group_id && member_) {
-        member_->member.subscription_changed(now);
-        group_wake_.notify_all();
-      }
+      if (config_.group_id && member_) member_subscription_changed(now);
     }
   }
   if (!config_.group_id) {
     if (state_ == state::running) assign_all_wanted();
     return;
   }
-  if (!member_ || !member_->member.is_leader()) return;
+  if (!member_ || !member_->is_leader()) return;
   // The leader rejoins when a topic of the group changed its partitions (Java's leader does).
-  const auto& watched = member_->member.group_topics();
+  const auto& watched = member_->classic->group_topics();
   bool relevant = false;
   for (const auto* list : {&change.partition_count_changed, &change.recreated_topics, &change.added_topics,
                            &change.removed_topics}) {
     for (const auto& t : *list) relevant = relevant || contains(watched, t);
   }
   if (relevant) {
-    member_->member.group_metadata_changed(now);
+    member_->classic->group_metadata_changed(now);
     group_wake_.notify_all();
   }
 }
@@ -259,8 +296,8 @@ void consumer_impl::assign_all_wanted() {
 
 void consumer_impl::polled() noexcept {
   if (!member_) return;
-  const bool rejoin = member_->member.state() == consumer::member_state::left_poll_timeout;
-  member_->member.polled(clock::now());
+  const bool rejoin = member_->state() == consumer::member_state::left_poll_timeout;
+  member_->polled(clock::now());
   if (rejoin) group_wake_.notify_all();
 }
 
@@ -268,12 +305,37 @@ bool consumer_impl::in_group() const noexcept { return member_ && !member_->done
 
 std::pair<std::int32_t, std::string> consumer_impl::commit_identity() const {
   if (!member_ || member_->done) return {-1, std::string()};
-  return {member_->member.generation(), member_->member.member_id()};
+  return {member_->generation(), member_->member_id()};
 }
 
 // ---- the member ----
 
+void consumer_impl::member_subscription_changed(time_point now) {
+  if (member_->classic) {
+    member_->classic->subscription_changed(now);
+  } else {
+    // A pattern is matched here and sent as names (as the Java consumer does for a
+    // java.util.regex.Pattern; the broker's RE2/J regex is another syntax than std::regex).
+    member_->modern->subscription_changed(modern_subscription(), now);
+  }
+  group_wake_.notify_all();
+}
+
+consumer::group_subscription consumer_impl::modern_subscription() const {
+  consumer::group_subscription sub;
+  if (mode_ == sub_mode::server_pattern) {
+    sub.regex = server_regex_;
+  } else {
+    sub.topics = matched_;
+  }
+  return sub;
+}
+
 void consumer_impl::start_member() {
+  if (config_.group_protocol == GroupProtocol::consumer) {
+    start_modern_member();
+    return;
+  }
   if (assignors_.empty()) {
     for (const auto a : config_.partition_assignment_strategy) assignors_.push_back(consumer::make_assignor(assignor_name(a)));
   }
@@ -291,14 +353,41 @@ void consumer_impl::start_member() {
   mc.protocol = cooperative ? consumer::rebalance_protocol::cooperative : consumer::rebalance_protocol::eager;
   member_ = std::make_shared<member_slot>(std::move(mc));
   group_error_.reset();
-  member_->member.start(clock::now());
+  member_->classic->start(clock::now());
   ++group_loops_;
   spawn(group_loop(member_), "group");
 }
 
+void consumer_impl::start_modern_member() {
+  if (kip1082_member_id_.empty()) {
+    // KIP-1082: the member id is made once per consumer, from random bytes.
+    std::random_device rd;
+    protocol::uuid bytes{};
+    for (auto& b : bytes) b = static_cast<std::uint8_t>(rd());
+    kip1082_member_id_ = consumer::make_member_id(bytes);
+  }
+  consumer::consumer_member_config mc;
+  mc.group_id = *config_.group_id;
+  mc.member_id = kip1082_member_id_;
+  mc.group_instance_id = config_.group_instance_id;
+  if (!config_.client_rack.empty()) mc.rack_id = config_.client_rack;
+  mc.server_assignor = config_.group_remote_assignor;
+  mc.rebalance_timeout = config_.rebalance_timeout.value_or(config_.session_timeout);
+  mc.heartbeat_interval = config_.heartbeat_interval;
+  mc.session_timeout = config_.session_timeout;
+  mc.max_poll_interval = config_.max_poll_interval;
+  mc.retry_backoff = config_.retry_backoff;
+  mc.retry_backoff_max = std::max(config_.retry_backoff_max, config_.retry_backoff);
+  member_ = std::make_shared<member_slot>(std::move(mc));
+  group_error_.reset();
+  member_->modern->start(modern_subscription(), clock::now());
+  ++group_loops_;
+  spawn(modern_loop(member_), "group");
+}
+
 void consumer_impl::leave_member() {
   if (!member_) return;
-  member_->member.leave(clock::now());
+  member_->leave(clock::now());
   group_wake_.notify_all();
 }
 
@@ -313,13 +402,13 @@ asio::awaitable<void> consumer_impl::group_loop(std::shared_ptr<member_slot> m) 
     }
   } guard{*this, *m};
   for (;;) {
-    consumer::member_action act = m->member.next(clock::now());
+    consumer::member_action act = m->classic->next(clock::now());
     if (auto* w = std::get_if<consumer::wait_until>(&act)) {
       if (co_await group_wake_.wait_until(w->when) == net::wait_status::cancelled) co_return;
       continue;
     }
     if (std::holds_alternative<consumer::idle>(act)) {
-      if (m->member.state() == consumer::member_state::stopped) co_return;
+      if (m->state() == consumer::member_state::stopped) co_return;
       if (co_await group_wake_.wait_until(time_point::max()) == net::wait_status::cancelled) co_return;
       continue;
     }
@@ -350,6 +439,92 @@ asio::awaitable<void> consumer_impl::group_loop(std::shared_ptr<member_slot> m) 
   }
 }
 
+asio::awaitable<void> consumer_impl::modern_loop(std::shared_ptr<member_slot> m) {
+  struct loop_guard {
+    consumer_impl& self;
+    member_slot& slot;
+    ~loop_guard() {
+      slot.done = true;
+      --self.group_loops_;
+      self.group_done_.notify_all();
+    }
+  } guard{*this, *m};
+  for (;;) {
+    consumer::consumer_member_action act = m->modern->next(clock::now());
+    if (auto* w = std::get_if<consumer::wait_until>(&act)) {
+      if (co_await group_wake_.wait_until(w->when) == net::wait_status::cancelled) co_return;
+      continue;
+    }
+    if (std::holds_alternative<consumer::idle>(act)) {
+      if (m->state() == consumer::member_state::stopped) co_return;
+      if (co_await group_wake_.wait_until(time_point::max()) == net::wait_status::cancelled) co_return;
+      continue;
+    }
+    if (auto* f = std::get_if<consumer::failed>(&act)) {
+      if (m == member_ && !group_error_) {
+        std::string why = "the consumer group membership failed: " + f->error.message();
+        if (f->error == make_error_code(client_errc::unsupported_version) ||
+            f->error == make_error_code(kafka_errc::unsupported_version)) {
+          why += " (group_protocol consumer needs KIP-848 on the broker: the ConsumerGroupHeartbeat API and "
+                 "group.version 1, Kafka 4.0 and later; use GroupProtocol::classic with this cluster)";
+        }
+        group_error_ = op_error{f->error, std::move(why)};
+        records_ready_.notify_all();
+      }
+      if (co_await group_wake_.wait_until(time_point::max()) == net::wait_status::cancelled) co_return;
+      continue;
+    }
+    if (auto* h = std::get_if<consumer::send_consumer_heartbeat>(&act)) {
+      spawn(consumer_heartbeat_task(m, std::move(*h)), "heartbeat");
+    } else if (auto* r = std::get_if<consumer::resolve_topics>(&act)) {
+      spawn(resolve_task(m, std::move(r->ids)), "topic ids");
+    } else if (auto* v = std::get_if<consumer::revoke>(&act)) {
+      spawn(revoke_task(m, std::move(*v)), "rebalance listener");
+    } else if (auto* g = std::get_if<consumer::assign>(&act)) {
+      spawn(assign_task(m, std::move(*g)), "rebalance listener");
+    }
+  }
+}
+
+asio::awaitable<void> consumer_impl::consumer_heartbeat_task(std::shared_ptr<member_slot> m,
+                                                             consumer::send_consumer_heartbeat a) {
+  typed_request<msg::ConsumerGroupHeartbeatRequest> request(msg::ConsumerGroupHeartbeatRequest{});
+  request.set_version_hook(
+      [a](std::int16_t v, msg::ConsumerGroupHeartbeatRequest& r) { return consumer::make_request(a, v, r); });
+  // A leave goes on `other` (never behind anything); the others on the group connection.
+  const bool leaving = a.member_epoch < 0;
+  const net::failure f = co_await to_coordinator(request, leaving ? ConnectionPurpose::other : ConnectionPurpose::group,
+                                                 config_.request_timeout);
+  if (f) {
+    m->modern->on_request_failed(f.code, clock::now());
+  } else {
+    const auto taken = request.take();
+    m->modern->on_heartbeat_response(taken.message, clock::now());
+  }
+  group_wake_.notify_all();
+}
+
+asio::awaitable<void> consumer_impl::resolve_task(std::shared_ptr<member_slot> m, std::vector<protocol::uuid> ids) {
+  auto known = [&] {
+    std::map<protocol::uuid, std::string> names;
+    const auto& cache = cluster_->metadata().cache();
+    for (const auto& name : cache.topic_names()) {
+      const TopicMetadata* t = cache.topic(name);
+      if (t && std::find(ids.begin(), ids.end(), t->topic_id) != ids.end()) names.emplace(t->topic_id, name);
+    }
+    return names;
+  };
+  std::map<protocol::uuid, std::string> names = known();
+  if (names.size() < ids.size()) {
+    // The assignment names only subscribed topics, which are tracked: a refresh brings them.
+    std::vector<std::string> topics = matched_;
+    (void)co_await cluster_->metadata().refresh(std::move(topics), false, clock::now() + config_.request_timeout);
+    names = known();
+  }
+  m->modern->topics_resolved(names, clock::now());
+  group_wake_.notify_all();
+}
+
 asio::awaitable<net::failure> consumer_impl::to_coordinator(request_base& request, ConnectionPurpose purpose,
                                                             std::chrono::milliseconds timeout) {
   const std::string& group = *config_.group_id;
@@ -378,7 +553,7 @@ asio::awaitable<void> consumer_impl::join_task(std::shared_ptr<member_slot> m, c
   std::optional<std::string> rack;
   if (!config_.client_rack.empty()) rack = config_.client_rack;
   if (auto ec = consumer::encode_join_protocols(a, assignors_, m->topics, rack, protocols)) {
-    m->member.on_request_failed(consumer::group_request::join, ec, clock::now());
+    m->classic->on_request_failed(consumer::group_request::join, ec, clock::now());
     group_wake_.notify_all();
     co_return;
   }
@@ -392,10 +567,10 @@ asio::awaitable<void> consumer_impl::join_task(std::shared_ptr<member_slot> m, c
                                                              std::chrono::milliseconds(5'000));
   const net::failure f = co_await to_coordinator(request, ConnectionPurpose::group, timeout);
   if (f) {
-    m->member.on_request_failed(consumer::group_request::join, f.code, clock::now());
+    m->classic->on_request_failed(consumer::group_request::join, f.code, clock::now());
   } else {
     const auto taken = request.take();
-    m->member.on_join_response(taken.message, clock::now());
+    m->classic->on_join_response(taken.message, clock::now());
   }
   group_wake_.notify_all();
 }
@@ -428,10 +603,10 @@ asio::awaitable<void> consumer_impl::assignment_task(std::shared_ptr<member_slot
     for (const auto& member : a.members) out[member.member_id];
   }
   // Topics the leader watched before but no member wants now are no longer tracked for it.
-  for (const auto& t : m->member.group_topics()) {
+  for (const auto& t : m->classic->group_topics()) {
     if (!contains(topics, t) && !contains(matched_, t)) cluster_->metadata().untrack(t);
   }
-  m->member.on_assignment_computed(out, clock::now());
+  m->classic->on_assignment_computed(out, clock::now());
   group_wake_.notify_all();
 }
 
@@ -444,10 +619,10 @@ asio::awaitable<void> consumer_impl::sync_task(std::shared_ptr<member_slot> m, c
   const auto timeout = std::max(config_.request_timeout, config_.rebalance_timeout.value_or(config_.session_timeout));
   const net::failure f = co_await to_coordinator(request, ConnectionPurpose::group, timeout);
   if (f) {
-    m->member.on_request_failed(consumer::group_request::sync, f.code, clock::now());
+    m->classic->on_request_failed(consumer::group_request::sync, f.code, clock::now());
   } else {
     const auto taken = request.take();
-    m->member.on_sync_response(taken.message, clock::now());
+    m->classic->on_sync_response(taken.message, clock::now());
   }
   group_wake_.notify_all();
 }
@@ -459,10 +634,10 @@ asio::awaitable<void> consumer_impl::heartbeat_task(std::shared_ptr<member_slot>
       [a, group](std::int16_t v, msg::HeartbeatRequest& r) { return consumer::make_request(a, group, v, r); });
   const net::failure f = co_await to_coordinator(request, ConnectionPurpose::group, config_.request_timeout);
   if (f) {
-    m->member.on_request_failed(consumer::group_request::heartbeat, f.code, clock::now());
+    m->classic->on_request_failed(consumer::group_request::heartbeat, f.code, clock::now());
   } else {
     const auto taken = request.take();
-    m->member.on_heartbeat_response(taken.message, clock::now());
+    m->classic->on_heartbeat_response(taken.message, clock::now());
   }
   group_wake_.notify_all();
 }
@@ -474,10 +649,10 @@ asio::awaitable<void> consumer_impl::leave_task(std::shared_ptr<member_slot> m, 
       [a, group](std::int16_t v, msg::LeaveGroupRequest& r) { return consumer::make_request(a, group, v, r); });
   const net::failure f = co_await to_coordinator(request, ConnectionPurpose::other, config_.request_timeout);
   if (f) {
-    m->member.on_request_failed(consumer::group_request::leave, f.code, clock::now());
+    m->classic->on_request_failed(consumer::group_request::leave, f.code, clock::now());
   } else {
     const auto taken = request.take();
-    m->member.on_leave_response(taken.message, clock::now());
+    m->classic->on_leave_response(taken.message, clock::now());
   }
   group_wake_.notify_all();
 }
@@ -527,7 +702,7 @@ asio::awaitable<void> consumer_impl::revoke_task(std::shared_ptr<member_slot> m,
   }
   // Named: a temporary in a co_await expression is destroyed twice by GCC 12 (docs/design.md).
   std::shared_ptr<ConsumerRebalanceListener> l;
-  if (current || m->member.state() == consumer::member_state::stopping) l = listener_;
+  if (current || m->state() == consumer::member_state::stopping) l = listener_;
   co_await call_listener(l, a.lost ? 2 : 0, a.partitions);
   if (m == member_) {
     // Still held (not given back by a newer assignment meanwhile): gone now.
@@ -541,7 +716,7 @@ asio::awaitable<void> consumer_impl::revoke_task(std::shared_ptr<member_slot> m,
     records_ready_.notify_all();
     wake_fetcher();
   }
-  m->member.revocation_done(clock::now());
+  m->revocation_done(clock::now());
   group_wake_.notify_all();
 }
 
@@ -565,7 +740,7 @@ asio::awaitable<void> consumer_impl::assign_task(std::shared_ptr<member_slot> m,
       wake_fetcher();
     }
   }
-  m->member.assignment_done(clock::now());
+  m->assignment_done(clock::now());
   group_wake_.notify_all();
 }
 

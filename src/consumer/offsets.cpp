@@ -442,7 +442,9 @@ asio::awaitable<op_error> consumer_impl::commit_offsets(std::map<TopicPartition,
     req.generation_id_or_member_epoch = identity.first;
     req.member_id = identity.second;
     const bool member = in_group();
-    if (member && identity.first < 0) {
+    // A classic member is in a generation from 0 on; a KIP-848 member from epoch 1 (0 joins).
+    const bool modern = config_.group_protocol == GroupProtocol::consumer;
+    if (member && identity.first < (modern ? 1 : 0)) {
       co_return op_error{make_error_code(kafka_errc::rebalance_in_progress),
                          "commit to group '" + group +
                              "': this consumer is not a member of a group generation now (joining or rebalancing); "
@@ -467,7 +469,8 @@ asio::awaitable<op_error> consumer_impl::commit_offsets(std::map<TopicPartition,
       t->partitions.push_back(std::move(p));
     }
     // A static member's instance id needs v7 (Kafka 2.3, as static membership itself).
-    const std::int16_t min_version = req.group_instance_id ? 7 : 2;
+    // KIP-848 members commit with their epoch from v9 on.
+    const std::int16_t min_version = member && modern ? 9 : req.group_instance_id ? 7 : 2;
     typed_request<msg::OffsetCommitRequest> request(std::move(req), min_version, msg::OffsetCommitRequest::max_version);
     route where;
     where.target = route::kind::coordinator;

@@ -22,6 +22,7 @@
 
 #include "asiokafka/consumer.hpp"
 #include "support/async.hpp"
+#include "support/consumer_group.hpp"
 #include "support/numbered_records.hpp"
 #include "support/restore_node.hpp"
 #include "support/rig.hpp"
@@ -172,6 +173,7 @@ TEST(ConsumerGroupCluster, CoordinatorNodeKilledTheMemberMovesToTheNewCoordinato
   cfg.retry_backoff = 100ms;
   cfg.retry_backoff_max = 1s;
   cfg.reconnect_backoff_max = 500ms;
+  cfg.group_protocol = group_protocol_under_test();
   const Outcome o = run_async(body(std::move(cfg), topic, rig, guard), 300s);
   ASSERT_TRUE(o.first_stable) << "the member never became stable: " << describe(o.before);
   ASSERT_GE(o.offsets_replicas, 2) << "__consumer_offsets has " << o.offsets_replicas

@@ -21,6 +21,7 @@
 
 #include "asiokafka/error.hpp"
 #include "support/async.hpp"
+#include "support/consumer_group.hpp"
 #include "support/numbered_records.hpp"
 #include "support/poll.hpp"
 #include "support/restore_node.hpp"
@@ -36,7 +37,9 @@ using steady = std::chrono::steady_clock;
 
 constexpr int partitions = 2;
 constexpr auto request_timeout = 5s;
-constexpr auto session_timeout = 6s;  // the broker's group.min.session.timeout.ms
+// The broker's group.min.session.timeout.ms; KIP-848 runs use the rig's
+// group.consumer.session.timeout.ms, 6 s too.
+constexpr auto session_timeout = 6s;
 
 ConsumerConfig member_config(const Rig& rig, const std::string& group) {
   ConsumerConfig c;
@@ -53,6 +56,7 @@ ConsumerConfig member_config(const Rig& rig, const std::string& group) {
   c.retry_backoff_max = 1s;
   c.reconnect_backoff = 50ms;
   c.reconnect_backoff_max = 500ms;
+  c.group_protocol = group_protocol_under_test();
   return c;
 }
 

@@ -21,6 +21,7 @@
 #include "asiokafka/producer.hpp"
 #include "support/async.hpp"
 #include "support/child_process.hpp"
+#include "support/consumer_group.hpp"
 #include "support/example_lines.hpp"
 #include "support/numbered_records.hpp"
 #include "support/poll.hpp"
@@ -62,6 +63,13 @@ std::string slurp(const std::filesystem::path& file) {
 }
 
 // Runs an example to its end (bounded by `limit`), expecting exit status 0.
+// The example's arguments with this run's --group-protocol (support/consumer_group.hpp).
+std::vector<std::string> with_protocol(std::vector<std::string> args) {
+  args.push_back("--group-protocol");
+  args.push_back(group_protocol_name());
+  return args;
+}
+
 ExampleRun run_example(const TempDir& dir, const char* name, const std::vector<std::string>& args,
                 std::chrono::milliseconds limit = 60s) {
   static int n = 0;
@@ -69,7 +77,7 @@ ExampleRun run_example(const TempDir& dir, const char* name, const std::vector<s
   const auto err = dir.path() / (std::string(name) + "-" + std::to_string(n) + ".err");
   std::optional<int> status;
   {
-    ChildProcess child(example(name), args, out, err);
+    ChildProcess child(example(name), with_protocol(args), out, err);
     status = child.wait_exit(limit);
   }
   ExampleRun run;
@@ -134,7 +142,7 @@ TEST(GroupExamples, ConsumerGroupConsumesCommitsResumesAndStopsOnSigterm) {
   // A second run of the group starts at the committed offsets: it sees only what is written
   // now, and SIGTERM ends it cleanly.
   const auto out = dir.path() / "second.out";
-  ChildProcess second(example("consumer_group"), {bootstrap, topic, group, "--idle-exit-ms", "90000"}, out,
+  ChildProcess second(example("consumer_group"), with_protocol({bootstrap, topic, group, "--idle-exit-ms", "90000"}), out,
                       dir.path() / "second.err");
   LineReader reader(out);
   std::vector<std::string> lines;
@@ -264,8 +272,8 @@ TEST(GroupExamples, PatternConsumerReadsEveryMatchingTopicAndFindsANewOne) {
   TempDir dir("asiokafka-ex-pattern");
   const auto out = dir.path() / "pattern.out";
   ChildProcess child(example("consumer_pattern"),
-                     {bootstrap, stem + "-.*", unique_topic("ex-pattern-g"), "--metadata-max-age-ms", "1000",
-                      "--idle-exit-ms", "90000"},
+                     with_protocol({bootstrap, stem + "-.*", unique_topic("ex-pattern-g"), "--metadata-max-age-ms",
+                                    "1000", "--idle-exit-ms", "90000"}),
                      out, dir.path() / "pattern.err");
   LineReader reader(out);
   std::vector<std::string> lines;

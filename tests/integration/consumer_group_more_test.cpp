@@ -36,6 +36,7 @@
 #include <tuple>
 #include <vector>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -44,6 +45,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "support/async.hpp"
+#include "support/consumer_group.hpp"
 #include "support/numbered_records.hpp"
 #include "support/poll.hpp"
 #include "support/rig.hpp"
@@ -64,14 +66,7 @@ using namespace std::chrono_literals;
   } while (false)
 
 ConsumerConfig group_config(const std::string& bootstrap, const std::string& group) {
-  ConsumerConfig c;
-  c.bootstrap_servers = bootstrap;
-  c.group_id = group;
-  c.auto_offset_reset = AutoOffsetReset::earliest;
-  c.session_timeout = 6'000ms;
-  c.heartbeat_interval = 500ms;
-  c.auto_commit_interval = 500ms;
-  return c;
+  return group_test_config(bootstrap, group);
 }
 
 // One listener call, as a member saw it.
@@ -274,17 +269,9 @@ bool run_group(Scenario scenario, const Rig& rig, const std::string& topic, std:
 
 // Every member stable in one generation, the partitions split among them.
 bool stable_split(const std::vector<Member*>& members, std::size_t partitions) {
-  std::set<TopicPartition> all;
-  std::set<std::int32_t> generations;
-  std::size_t total = 0;
-  for (auto* m : members) {
-    const GroupStatus s = m->status();
-    if (s.state != GroupState::stable) return false;
-    generations.insert(s.generation);
-    total += s.assignment.size();
-    all.insert(s.assignment.begin(), s.assignment.end());
-  }
-  return generations.size() == 1 && total == partitions && all.size() == partitions;
+  std::vector<GroupStatus> statuses;
+  for (auto* m : members) statuses.push_back(m->status());
+  return asiokafka::test::stable_split(statuses, partitions);
 }
 
 bool each_has(const std::vector<Member*>& members, std::size_t n) {
@@ -816,6 +803,90 @@ asio::awaitable<bool> late_topic_scenario(Ctx& ctx) {
 TEST(ConsumerGroupMore, ATopicCreatedAfterTheGroupFormedIsAssignedWithoutWaitingForMaxAge) {
   ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
   EXPECT_TRUE(run_group(late_topic_scenario, rig, unique_topic("late-topic"), 120s));
+}
+
+// ---- 7c. a broker-side pattern (KIP-848) ----
+
+// KIP-848: the coordinator matches SubscriptionPattern (RE2/J) and hands out the matching
+// topics' partitions, a new matching topic included; a bad expression fails get*() typed.
+// Classic: subscribe(SubscriptionPattern) is refused at once, typed, nothing changed.
+asio::awaitable<bool> server_pattern_scenario(Ctx& ctx) {
+  const std::string prefix = ctx.topic;
+  if (!kip848_under_test()) {
+    Member& a = ctx.add(ctx.cfg);
+    try {
+      a.consumer->subscribe(SubscriptionPattern{prefix + "-.*"});
+      ADD_FAILURE() << "subscribe(SubscriptionPattern) with the classic protocol did not throw";
+      co_return false;
+    } catch (const error& e) {
+      EXPECT_EQ(e.code(), client_errc::unsupported_version) << e.what();
+    }
+    CO_ASSERT(a.consumer->subscription().empty());
+    co_return true;
+  }
+  const std::string ta = prefix + "-a";
+  const std::string tb = prefix + "-b";
+  const std::string tc = prefix + "-c";
+  const std::string other = prefix + "_no";
+  Member& a = ctx.add(ctx.cfg);
+  Member& b = ctx.add(ctx.cfg);
+  for (Member* m : {&a, &b}) {
+    m->consumer->subscribe(SubscriptionPattern{prefix + "-.*"}, m->listener);
+    co_await m->consumer->start();
+    start_drain(ctx, *m);
+  }
+  std::vector<Member*> two{&a, &b};
+  const std::set<std::string> ab{ta, tb};
+  auto topics_of = [&] {
+    std::set<std::string> out;
+    for (Member* m : two) {
+      const auto s = m->consumer->subscription();
+      out.insert(s.begin(), s.end());
+    }
+    return out;
+  };
+  CO_ASSERT(co_await eventually_async([&] { return stable_split(two, 4) && topics_of() == ab; }, 30s, 20ms));
+  CO_ASSERT(co_await eventually_async([&] { return distinct(two).size() >= 4u * 10; }, 30s, 20ms));
+  const std::string bootstrap = ctx.bootstrap;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto create_c = [bootstrap, tc] { return create_topic_rdk(bootstrap, tc, 2, 1).empty(); };
+  CO_ASSERT(co_await off_thread(create_c, 60s));
+  CO_ASSERT(co_await produce(ctx.bootstrap, tc, 2, 0, 10));
+  const std::set<std::string> abc{ta, tb, tc};
+  CO_ASSERT(co_await eventually_async(
+      [&] { return stable_split(two, 6) && topics_of() == abc && distinct(two).size() >= 6u * 10; }, 60s, 20ms));
+  ::testing::Test::RecordProperty(
+      "new_topic_ms",
+      static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count()));
+  for (Member* m : two) {
+    for (const auto& g : m->got) EXPECT_NE(g.topic, other) << "a record of a topic the pattern does not match";
+  }
+  // An expression RE2/J rejects: the member fails for good, typed.
+  ConsumerConfig bad_cfg = ctx.cfg;
+  bad_cfg.group_id = *ctx.cfg.group_id + "-bad";
+  Member& bad = ctx.add(bad_cfg);
+  bad.consumer->subscribe(SubscriptionPattern{"("});
+  co_await bad.consumer->start();
+  std::error_code got;
+  for (int i = 0; i < 100 && !got; ++i) {
+    GetManyOptions o;
+    o.timeout = 100ms;
+    auto r = co_await bad.consumer->getmany(o, asio::as_tuple(asio::use_awaitable));
+    got = std::get<0>(r);
+  }
+  EXPECT_EQ(got, make_error_code(kafka_errc::invalid_regular_expression)) << got.message();
+  EXPECT_EQ(bad.status().state, GroupState::failed);
+  co_return true;
+}
+
+TEST(ConsumerGroupMore, ABrokerSidePatternIsMatchedByTheCoordinatorOrRefusedWithClassic) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
+  const std::string prefix = unique_topic("srvpattern");
+  for (const char* suffix : {"-a", "-b", "_no"}) {
+    create_topic(rig.bootstrap("PLAINTEXT"), prefix + suffix, 2);
+    for (int p = 0; p < 2; ++p) ASSERT_TRUE(produce_numbered(rig.bootstrap("PLAINTEXT"), prefix + suffix, 0, 10, p));
+  }
+  EXPECT_TRUE(run_group(server_pattern_scenario, rig, prefix, 150s));
 }
 
 // ---- 8. max_poll_interval ----

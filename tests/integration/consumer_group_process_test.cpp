@@ -26,6 +26,7 @@
 #include "asiokafka/producer.hpp"
 #include "support/async.hpp"
 #include "support/child_process.hpp"
+#include "support/consumer_group.hpp"
 #include "support/example_lines.hpp"
 #include "support/poll.hpp"
 #include "support/rig.hpp"
@@ -200,7 +201,8 @@ asio::awaitable<bool> scenario(std::string bootstrap, std::string topic, std::st
   CO_ASSERT(three);
   CO_ASSERT(stream.error.empty());
 
-  // 2. SIGKILL one: it cannot leave the group; the coordinator expires its session (6 s).
+  // 2. SIGKILL one: it cannot leave the group; the coordinator expires its session (6 s:
+  // the member's option in classic, the rig's group.consumer.session.timeout.ms in KIP-848).
   Member& victim = *members[0];
   const std::set<std::int32_t> orphaned = victim.held;
   victim.process.signal(SIGKILL);
@@ -300,7 +302,8 @@ TEST(ConsumerGroupProcesses, AKilledMembersPartitionsGoToTheOthersAndNoRecordIsL
   for (int i = 0; i < 3; ++i) {
     // --idle-exit-ms: a process the test lost track of ends by itself.
     members.push_back(std::make_unique<Member>(
-        std::vector<std::string>{bootstrap, topic, group, "--session-timeout-ms", "6000", "--idle-exit-ms", "180000"},
+        std::vector<std::string>{bootstrap, topic, group, "--session-timeout-ms", "6000", "--idle-exit-ms", "180000",
+                                 "--group-protocol", group_protocol_name()},
         dir, i));
   }
   EXPECT_TRUE(run_async(scenario(bootstrap, topic, group, members), 300s));

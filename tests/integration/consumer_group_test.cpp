@@ -20,6 +20,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "support/async.hpp"
+#include "support/consumer_group.hpp"
 #include "support/numbered_records.hpp"
 #include "support/poll.hpp"
 #include "support/rig.hpp"
@@ -40,14 +41,7 @@ using namespace std::chrono_literals;
   } while (false)
 
 ConsumerConfig group_config(const Rig& rig, const std::string& group) {
-  ConsumerConfig c;
-  c.bootstrap_servers = rig.bootstrap("PLAINTEXT");
-  c.group_id = group;
-  c.auto_offset_reset = AutoOffsetReset::earliest;
-  c.session_timeout = 6'000ms;
-  c.heartbeat_interval = 500ms;
-  c.auto_commit_interval = 500ms;
-  return c;
+  return group_test_config(rig.bootstrap("PLAINTEXT"), group);
 }
 
 // Records every listener call, in order.
@@ -71,6 +65,21 @@ struct RecordingListener : ConsumerRebalanceListener {
   }
 };
 
+// What the listener calls add up to: assigned, less revoked and lost, in order.
+std::set<TopicPartition> replay(const std::vector<RecordingListener::call>& calls) {
+  std::set<TopicPartition> held;
+  for (const auto& c : calls) {
+    for (const auto& tp : c.partitions) {
+      if (c.kind == 1) {
+        held.insert(tp);
+      } else {
+        held.erase(tp);
+      }
+    }
+  }
+  return held;
+}
+
 // (partition, value) pairs consumed, over all members.
 using Seen = std::multiset<std::pair<std::int32_t, std::string>>;
 
@@ -87,17 +96,9 @@ asio::awaitable<void> drain(Consumer& c, Seen& seen, const bool* stop) {
 }
 
 bool stable_split(const std::vector<Consumer*>& members, std::size_t partitions) {
-  std::set<TopicPartition> all;
-  std::set<std::int32_t> generations;
-  std::size_t total = 0;
-  for (auto* c : members) {
-    const GroupStatus s = c->group_status();
-    if (s.state != GroupState::stable) return false;
-    generations.insert(s.generation);
-    total += s.assignment.size();
-    all.insert(s.assignment.begin(), s.assignment.end());
-  }
-  return generations.size() == 1 && total == partitions && all.size() == partitions;
+  std::vector<GroupStatus> statuses;
+  for (auto* c : members) statuses.push_back(c->group_status());
+  return asiokafka::test::stable_split(statuses, partitions);
 }
 
 TEST(ConsumerGroup, ThreeMembersShareTwelvePartitionsAndEveryRecordComesOnce) {
@@ -151,14 +152,22 @@ TEST(ConsumerGroup, ThreeMembersShareTwelvePartitionsAndEveryRecordComesOnce) {
       const auto& calls = listeners[static_cast<std::size_t>(i)]->calls;
       CO_ASSERT(!calls.empty());
       EXPECT_EQ(calls.back().kind, 1);
-      const std::set<TopicPartition> last(calls.back().partitions.begin(), calls.back().partitions.end());
-      EXPECT_EQ(last, s.assignment);
+      EXPECT_EQ(replay(calls), s.assignment);
       EXPECT_EQ(consumers[static_cast<std::size_t>(i)]->assignment(), s.assignment);
+      if (kip848_under_test()) {
+        // The coordinator used the assignor asked for: range gives each member a block.
+        std::vector<std::int32_t> ps;
+        for (const auto& tp : s.assignment) ps.push_back(tp.partition);
+        EXPECT_TRUE(!ps.empty() && ps.back() - ps.front() == static_cast<std::int32_t>(ps.size()) - 1)
+            << "member " << i << " has no contiguous range";
+      }
     }
     for (auto& c : consumers) co_await c->stop();
     co_return true;
   };
-  EXPECT_TRUE(run_async(body(group_config(rig, unique_topic("g-share")), topic), 150s));
+  ConsumerConfig cfg = group_config(rig, unique_topic("g-share"));
+  if (kip848_under_test()) cfg.group_remote_assignor = "range";  // classic: roundrobin (the default)
+  EXPECT_TRUE(run_async(body(cfg, topic), 150s));
 }
 
 TEST(ConsumerGroup, AStoppingMemberHandsItsPartitionsOverAndItsListenerRunsFirst) {
@@ -198,7 +207,9 @@ TEST(ConsumerGroup, AStoppingMemberHandsItsPartitionsOverAndItsListenerRunsFirst
     CO_ASSERT(co_await eventually_async([&] { return stable_split(only_b, 6); }, 20s, 50ms));
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s) << "b waited for a's session to expire";
     EXPECT_EQ(lb->calls.back().kind, 1);
-    EXPECT_EQ(lb->calls.back().partitions.size(), 6u);  // eager: the whole new assignment
+    // Eager (roundrobin): the whole new assignment; KIP-848: only the three added.
+    EXPECT_EQ(lb->calls.back().partitions.size(), kip848_under_test() ? 3u : 6u);
+    EXPECT_EQ(replay(lb->calls), b.group_status().assignment);
     stop_b = true;
     co_await b.stop();
     co_return true;

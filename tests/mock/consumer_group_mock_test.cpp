@@ -337,6 +337,48 @@ std::string fault_name(const ::testing::TestParamInfo<Fault>& info) {
 
 INSTANTIATE_TEST_SUITE_P(Errors, GroupMockFaults, ::testing::ValuesIn(all_faults()), fault_name);
 
+// group_protocol consumer against a cluster without KIP-848 (librdkafka 2.0's mock has no
+// ConsumerGroupHeartbeat, like a Kafka 3.x broker): get*() fails at once with a typed error
+// whose message says what to do, and the member does not retry.
+TEST(GroupMockFatal, TheConsumerProtocolWithoutKip848OnTheBrokerFailsTypedAndSaysWhy) {
+  CountingMock mock(1);
+  mock.create_topic("gm-848", partitions);
+  struct Failure {
+    std::error_code ec;
+    std::string what;
+    steady::duration took{};
+    GroupStatus status;
+  };
+  auto body = [](ConsumerConfig cfg) -> asio::awaitable<Failure> {
+    Failure out;
+    Consumer c(co_await asio::this_coro::executor, std::move(cfg));
+    c.subscribe(std::vector<std::string>{"gm-848"});
+    co_await c.start();
+    const auto start = steady::now();
+    for (int i = 0; i < 100 && !out.ec; ++i) {
+      try {
+        (void)co_await c.getmany({.timeout = 200ms});
+      } catch (const error& e) {
+        out.ec = e.code();
+        out.what = e.what();
+      }
+    }
+    out.took = steady::now() - start;
+    out.status = c.group_status();
+    co_await c.stop();
+    co_return out;
+  };
+  ConsumerConfig cfg = group_config(mock, "gm-848-group");
+  cfg.group_protocol = GroupProtocol::consumer;
+  const Failure f = run_async(body(std::move(cfg)), 60s);
+  EXPECT_EQ(f.ec, make_error_code(client_errc::unsupported_version)) << f.ec.message() << ": " << f.what;
+  EXPECT_NE(f.what.find("GroupProtocol::classic"), std::string::npos) << f.what;
+  EXPECT_LT(f.took, 5s);
+  EXPECT_EQ(f.status.state, GroupState::failed);
+  EXPECT_EQ(f.status.protocol, GroupProtocol::consumer);
+  EXPECT_EQ(mock.received("JoinGroup"), 0) << "fell back to the classic protocol silently";
+}
+
 // The fatal error is injected into Heartbeat: in a JoinGroup answer 2.0's mock would send it
 // undecodable (file comment), and the member would retry it as a malformed answer.
 TEST(GroupMockFatal, GroupAuthorizationFailedFailsGetmanyAndTheGroupState) {

@@ -179,6 +179,8 @@ TEST(ConsumerConfigDefaults, GroupOptionsAreAiokafkas) {
   EXPECT_FALSE(c.rebalance_timeout);  // aiokafka: None, meaning session_timeout_ms
   EXPECT_EQ(c.max_poll_interval, 300'000ms);
   EXPECT_EQ(c.retry_backoff_max, 1'000ms);
+  EXPECT_EQ(c.group_protocol, GroupProtocol::classic);  // docs/consumer.md says why
+  EXPECT_FALSE(c.group_remote_assignor);
 }
 
 TEST(ConsumerConfigValidation, GroupOptions) {
@@ -203,6 +205,11 @@ TEST(ConsumerConfigValidation, GroupOptions) {
   expect_rejected({.rebalance_timeout = 0ms}, {"ConsumerConfig.rebalance_timeout"});
   EXPECT_EQ(config_error({.rebalance_timeout = 60'000ms}), "");
   expect_rejected({.max_poll_interval = 0ms}, {"ConsumerConfig.max_poll_interval"});
+  expect_rejected({.group_protocol = static_cast<GroupProtocol>(7)}, {"ConsumerConfig.group_protocol", "7"});
+  expect_rejected({.group_protocol = GroupProtocol::consumer, .group_remote_assignor = ""},
+                  {"ConsumerConfig.group_remote_assignor", "empty"});
+  expect_rejected({.group_remote_assignor = "range"}, {"ConsumerConfig.group_remote_assignor", "classic"});
+  EXPECT_EQ(config_error({.group_protocol = GroupProtocol::consumer, .group_remote_assignor = "range"}), "");
   expect_rejected({.retry_backoff_max = -1ms}, {"ConsumerConfig.retry_backoff_max"});
   // Below retry_backoff is allowed: a constant backoff, as in the Java client.
   EXPECT_EQ(config_error({.retry_backoff = 500ms, .retry_backoff_max = 100ms}), "");
