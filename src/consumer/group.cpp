@@ -13,6 +13,10 @@
 #include <random>
 #include <utility>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "asiokafka/kafka_error.hpp"
 #include "asiokafka/protocol/messages.hpp"
 #include "consumer/consumer_impl.hpp"
@@ -685,6 +689,13 @@ asio::awaitable<void> consumer_impl::revoke_task(std::shared_ptr<member_slot> m,
   if (current) {
     for (const auto& tp : a.partitions) sub_.hold(tp);
     records_ready_.notify_all();
+    // A getmany() that took records of these partitions just before the hold completes through
+    // a posted handler that may be queued behind this task. Let it reach the application
+    // first (handlers run in order), so no record of a partition arrives after its
+    // on_partitions_revoked() started (the auto-commit below counts it as consumed). Two hops:
+    // co_spawn's completion post and the handler's dispatch.
+    const auto ex = co_await asio::this_coro::executor;
+    for (int hop = 0; hop < 2; ++hop) co_await asio::post(ex, asio::use_awaitable);
   }
   if (!a.lost && config_.enable_auto_commit && usable()) {
     // Commit what the application consumed of them before they go (a failure is the
