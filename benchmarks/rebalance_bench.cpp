@@ -1,15 +1,23 @@
 // rebalance_bench: how long a consumer group of 3 members over 48 partitions takes to consume
 // every partition again after a member joins and after one is killed, for asiokafka's Consumer
-// beside librdkafka's consumer in the same run, with the same settings (issue 11, "Benchmark").
-// docs/benchmarks.md ("Rebalance") has the command lines and results.
+// beside librdkafka's consumer and (--clients ...,java) the Java client's KafkaConsumer in the
+// same run, with the same settings (issue 11, "Benchmark"). docs/benchmarks.md ("Rebalance") has
+// the command lines and results.
 //
-//   rebalance_bench [--bootstrap host:port] [--reps N] [--clients ours,librdkafka]
+//   rebalance_bench [--bootstrap host:port] [--reps N] [--clients ours,librdkafka[,java]]
 //                   [--protocol classic,consumer] [--cases eager-range,cooperative-sticky]
 //                   [--partitions N] [--session-timeout-ms N] [--heartbeat-ms N] [--max-poll-ms N]
 //                   [--commit-interval-ms N] [--fetch-wait-ms N] [--rate N] [--settle-ms N]
 //                   [--event-timeout-s N] [--topic-prefix NAME] [--trace]
+//                   [--java PATH] [--java-classes DIR] [--java-libs DIR]
 //
-// Each member is a process of this program (`--member ...`), so "killed" is a real SIGKILL. A
+// Each member is a process of this program (`--member ...`), so "killed" is a real SIGKILL; a
+// java member is a JVM running benchmarks/java/RebalanceMember.java (built with this program
+// when CMake finds javac and the Kafka libs) with the same member options and event lines:
+// `java -cp <--java-classes>:<--java-libs>/* RebalanceMember ...`. --java-classes defaults to
+// the build's class dir, --java-libs to $ASIOKAFKA_KAFKA_LIBS, else the libs dir CMake used (the
+// rig's Kafka libs: kafka-clients and its dependencies), --java to $JAVA_HOME/bin/java, else
+// java on PATH; when one is missing the java client is skipped with the reason. A
 // producer process (`--producer ...`) writes --rate records/s to every partition throughout, so
 // each partition has records to consume after every event. One run, in a fresh group: members
 // 0 and 1 start and share the partitions; after --settle-ms member 2 starts (the join event);
@@ -19,8 +27,8 @@
 // since it got the partition and since the event. Members report over pipes, with
 // CLOCK_MONOTONIC time stamps.
 //
-// --protocol consumer (KIP-848) runs the case "kip848" where a client supports it, and
-// otherwise prints why it is skipped.
+// --protocol consumer (KIP-848) runs the case "kip848" where a client supports it (ours and
+// java; not Debian's librdkafka 2.0.2), and otherwise prints why it is skipped.
 //
 // --trace prints each member's assignment changes (seconds since the event being measured).
 //
@@ -56,6 +64,7 @@ struct Options {
   bool trace = false;
   std::string topic_prefix = "rebalance-bench";
   MemberSpec member;  ///< the group settings, the same for every member
+  JavaPeer java = JavaPeer::defaults();
 };
 
 Options parse(int argc, char** argv) {
@@ -82,6 +91,9 @@ Options parse(int argc, char** argv) {
     else if (a == "--event-timeout-s") o.event_timeout_s = std::stoi(value());
     else if (a == "--topic-prefix") o.topic_prefix = value();
     else if (a == "--trace") o.trace = true;
+    else if (a == "--java") o.java.java = value();
+    else if (a == "--java-classes") o.java.classes = value();
+    else if (a == "--java-libs") o.java.libs = value();
     else if (a == "--help" || a == "-h") {
       std::printf("see the comment at the top of benchmarks/rebalance_bench.cpp and docs/benchmarks.md\n");
       std::exit(0);
@@ -98,7 +110,7 @@ Options parse(int argc, char** argv) {
     if (c != "eager-range" && c != "cooperative-sticky") throw std::runtime_error("unknown case " + c);
   }
   for (const auto& c : o.clients) {
-    if (c != "ours" && c != "librdkafka") throw std::runtime_error("unknown client " + c);
+    if (c != "ours" && c != "librdkafka" && c != "java") throw std::runtime_error("unknown client " + c);
   }
   if (o.partitions < 3 || o.reps < 1 || o.rate <= 0) throw std::runtime_error("bad --partitions, --reps or --rate");
   return o;
@@ -137,6 +149,7 @@ RunFigures run_once(const Options& o, const std::string& self, const std::string
     args.insert(args.end(), rest.begin(), rest.end());
     return args;
   };
+  const bool java = client == "java";
   const std::uint64_t timeout_ns = static_cast<std::uint64_t>(o.event_timeout_s) * 1'000'000'000u;
   const std::uint64_t settle_ns = static_cast<std::uint64_t>(o.settle_ms) * 1'000'000u;
   GroupRun group(self, o.partitions);
@@ -153,15 +166,23 @@ RunFigures run_once(const Options& o, const std::string& self, const std::string
     group.pump_until(monotonic_ns() + settle_ns, [] { return false; });
     if (!group.error().empty()) throw std::runtime_error(group.error());
   };
+  auto start = [&](int index) {
+    if (java) {
+      spec.index = index;
+      group.start_member(o.java.java, o.java.member_args(spec));
+    } else {
+      group.start_member(args_of(index));
+    }
+  };
   RunFigures f;
   group.begin_event(monotonic_ns());
-  group.start_member(args_of(0));
-  group.start_member(args_of(1));
+  start(0);
+  start(1);
   f.start = wait_settled({0, 1}, monotonic_ns() + timeout_ns, "two members starting").consumed;
   settle();
   const std::uint64_t t_join = monotonic_ns();
   group.begin_event(t_join);
-  group.start_member(args_of(2));
+  start(2);
   f.join = wait_settled({0, 1, 2}, t_join + timeout_ns, "third member joining");
   settle();
   const std::uint64_t t_kill = monotonic_ns();
@@ -191,6 +212,10 @@ int run(const Options& o) {
               o.bootstrap.c_str(), o.partitions, o.member.session_timeout_ms, o.member.heartbeat_ms,
               o.member.max_poll_ms, o.member.commit_interval_ms, o.member.fetch_wait_ms, o.rate, o.settle_ms, o.reps,
               rdkafka_version().c_str());
+  if (std::find(o.clients.begin(), o.clients.end(), "java") != o.clients.end()) {
+    std::printf("java client: %s -cp %s:%s/* RebalanceMember\n", o.java.java.c_str(), o.java.classes.c_str(),
+                o.java.libs.c_str());
+  }
   RebalanceReport report(o.member.session_timeout_ms);
   // Which client can run which case (a skip is printed once and shown in the table).
   for (const auto& c : cases) {
@@ -199,6 +224,7 @@ int run(const Options& o) {
       std::string why;
       if (client == "ours") why = ours_unsupported(c.protocol);
       if (client == "librdkafka" && c.protocol == "consumer") rdkafka_supports_consumer_protocol(why);
+      if (client == "java") why = o.java.unsupported();
       if (!why.empty()) report.skip(c.name, client, why);
     }
   }
@@ -244,7 +270,10 @@ int main(int argc, char** argv) {
     if (!args.empty() && args[0] == "--member") {
       install_stop_handler();
       const MemberSpec spec = MemberSpec::from_args({args.begin() + 1, args.end()});
-      return spec.client == "ours" ? run_member_ours(spec) : run_member_rdkafka(spec);
+      if (spec.client == "ours") return run_member_ours(spec);
+      if (spec.client == "librdkafka") return run_member_rdkafka(spec);
+      report_error("client " + spec.client + " has no member in this program");
+      return 2;
     }
     if (!args.empty() && args[0] == "--producer") {
       install_stop_handler();

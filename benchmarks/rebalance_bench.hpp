@@ -8,6 +8,8 @@
 //   R <ns> <p,p,...>   partitions revoked
 //   L <ns> <p,p,...>   partitions lost (cooperative: the membership ended without a revoke)
 //   C <ns> <p>         records of partition p handed to the application
+//   S <ns> -           (java member only) its consumer is constructed and subscribed; --trace
+//                      prints it, the figures ignore it
 //   E <message>        a fatal error; the member exits
 #pragma once
 
@@ -20,7 +22,7 @@ namespace asiokafka::bench {
 
 /// One member of the group, the same settings for both clients.
 struct MemberSpec {
-  std::string client = "ours";        ///< ours or librdkafka
+  std::string client = "ours";        ///< ours, librdkafka or java (a JVM: benchmarks/java/)
   std::string strategy = "range";     ///< range or cooperative-sticky (classic protocol)
   std::string protocol = "classic";   ///< classic or consumer (KIP-848)
   std::string bootstrap, topic, group;
@@ -44,7 +46,8 @@ void report_error(const std::string& message);
 bool stop_requested();
 void install_stop_handler();
 
-/// The member processes: join spec.group over spec.topic and report events until SIGTERM.
+/// The member processes of this program (the java member is a JVM): join spec.group over
+/// spec.topic and report events until SIGTERM.
 /// Return the process's exit code.
 int run_member_ours(const MemberSpec& spec);
 int run_member_rdkafka(const MemberSpec& spec);
@@ -61,5 +64,19 @@ std::string rdkafka_version();
 
 /// Why ours cannot run `protocol` ("" when it can).
 std::string ours_unsupported(const std::string& protocol);
+
+/// The java member kind (rebalance_bench_java.cpp): a JVM running RebalanceMember from
+/// `classes` with the jars of `libs` (kafka-clients and its dependencies) on its classpath.
+struct JavaPeer {
+  std::string java;     ///< the launcher's path
+  std::string classes;  ///< the dir of RebalanceMember.class
+  std::string libs;     ///< the Kafka libs dir
+  /// The build's class dir and libs dir (ASIOKAFKA_KAFKA_LIBS first), java from JAVA_HOME or PATH.
+  static JavaPeer defaults();
+  /// Why a member cannot start ("" when it can).
+  std::string unsupported() const;
+  /// argv[1..] of the launcher for a member with `spec`.
+  std::vector<std::string> member_args(const MemberSpec& spec) const;
+};
 
 }  // namespace asiokafka::bench

@@ -44,9 +44,9 @@ bool drain(int fd, std::string& into) {
 
 }  // namespace
 
-Child spawn_self(const std::string& self, const std::vector<std::string>& args) {
+Child spawn_program(const std::string& program, const std::vector<std::string>& args) {
   // Everything exec needs is made before fork: the driver may have librdkafka's threads.
-  std::vector<std::string> all{self};
+  std::vector<std::string> all{program};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : all) argv.push_back(a.data());
@@ -93,9 +93,9 @@ GroupRun::~GroupRun() {
   }
 }
 
-int GroupRun::start_member(const std::vector<std::string>& args) {
+int GroupRun::start_member(const std::string& program, const std::vector<std::string>& args) {
   Member m;
-  m.child = spawn_self(self_, args);
+  m.child = spawn_program(program, args);
   members_.push_back(std::move(m));
   return static_cast<int>(members_.size()) - 1;
 }

@@ -16,12 +16,17 @@
 
 namespace asiokafka::bench {
 
-/// A process of this program started with `args` (argv[1..]); its stdout is `fd`.
+/// A process started with `args` (argv[1..]); its stdout is `fd`.
 struct Child {
   pid_t pid = -1;
   int fd = -1;
 };
-Child spawn_self(const std::string& self, const std::vector<std::string>& args);
+/// `program` is a path (no PATH search); its stderr is ours.
+Child spawn_program(const std::string& program, const std::vector<std::string>& args);
+/// A process of this program.
+inline Child spawn_self(const std::string& self, const std::vector<std::string>& args) {
+  return spawn_program(self, args);
+}
 /// SIGTERM, then SIGKILL if it has not exited within `grace_ms`; reaps it. Returns what it
 /// printed after the call (its last lines, e.g. an E line).
 std::string stop_child(Child& c, int grace_ms);
@@ -40,8 +45,10 @@ class GroupRun {
   GroupRun& operator=(const GroupRun&) = delete;
   ~GroupRun();
 
-  /// Starts a member process; returns its index (0, 1, ...).
-  int start_member(const std::vector<std::string>& args);
+  /// Starts a member process of this program; returns its index (0, 1, ...).
+  int start_member(const std::vector<std::string>& args) { return start_member(self_, args); }
+  /// Starts a member process of another program (the Java member).
+  int start_member(const std::string& program, const std::vector<std::string>& args);
   /// SIGKILLs member `i` (no leave, no commit) and forgets what it held.
   void kill_member(int i);
   /// Stops every live member (SIGTERM: commit and leave), bounded.

@@ -1,5 +1,6 @@
 // rebalance_bench: the figures of one run and the report: a line per run as it ends, then a
-// table per case and event with ours beside librdkafka (medians and ranges over the runs).
+// table per case and event with ours beside librdkafka and the Java client (medians and ranges
+// over the runs).
 #pragma once
 
 #include <map>
