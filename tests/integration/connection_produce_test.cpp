@@ -41,6 +41,8 @@ std::string unique_name(const std::string& prefix) {
 }
 
 /// Creates a one-partition topic and waits (bounded) until its leader is known.
+asio::awaitable<std::int64_t> latest_offset(connection& conn, const std::string& topic);
+
 asio::awaitable<std::string> create_topic(connection& conn, const std::string& name) {
   msg::CreateTopicsRequest request;
   msg::CreateTopicsRequest::CreatableTopic topic;
@@ -63,11 +65,19 @@ asio::awaitable<std::string> create_topic(connection& conn, const std::string& n
     const msg::MetadataResponse& md = answer.value().message;
     if (md.topics.size() == 1 && md.topics[0].error_code == 0 && md.topics[0].partitions.size() == 1 &&
         md.topics[0].partitions[0].leader_id >= 0) {
-      co_return "";
+      break;
     }
+    if (attempt == 99) co_return "no leader for " + name;
     co_await pause(100ms);
   }
-  co_return "no leader for " + name;
+  // The metadata cache may name the leader before its replica manager leads the partition; an
+  // acks=0 Produce then gets NOT_LEADER, which the broker can only answer by closing the
+  // connection. ListOffsets is refused the same way until the partition is led: wait for it.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    if (co_await latest_offset(conn, name) >= 0) co_return "";
+    co_await pause(100ms);
+  }
+  co_return "the leader of " + name + " never answered ListOffsets";
 }
 
 std::int64_t now_ms() {
