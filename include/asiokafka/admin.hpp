@@ -1,0 +1,187 @@
+// asiokafka::Admin: the coroutine admin client (topics, partitions, configs, groups, offsets,
+// records, transactions, ACLs, SCRAM credentials, quotas, the cluster). See docs/admin.md.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "asiokafka/admin/cluster.hpp"
+#include "asiokafka/admin/common.hpp"
+#include "asiokafka/admin/configs.hpp"
+#include "asiokafka/admin/topics.hpp"
+#include "asiokafka/admin_config.hpp"
+#include "asiokafka/async.hpp"
+
+namespace asiokafka {
+
+namespace detail {
+struct admin_state;
+std::shared_ptr<admin_state> make_admin(boost::asio::any_io_executor executor, AdminConfig config);
+void admin_destroyed(admin_state& state) noexcept;
+
+/// The operations, compiled in the library (src/admin/); each runs on the admin's executor
+/// and writes its result into `out`.
+boost::asio::awaitable<op_error> admin_start(std::shared_ptr<admin_state> s);
+boost::asio::awaitable<op_error> admin_close(std::shared_ptr<admin_state> s);
+
+// ---- topics (src/admin/topics.cpp) ----
+boost::asio::awaitable<op_error> admin_create_topics(std::shared_ptr<admin_state> s,
+                                                    std::vector<CreateTopicResult>& out,
+                                                    std::vector<NewTopic> topics, CreateTopicsOptions options);
+boost::asio::awaitable<op_error> admin_delete_topics(std::shared_ptr<admin_state> s,
+                                                    std::vector<DeleteTopicResult>& out,
+                                                    std::vector<std::string> names, DeleteTopicsOptions options);
+boost::asio::awaitable<op_error> admin_delete_topics_by_id(std::shared_ptr<admin_state> s,
+                                                          std::vector<DeleteTopicResult>& out,
+                                                          std::vector<protocol::uuid> ids,
+                                                          DeleteTopicsOptions options);
+boost::asio::awaitable<op_error> admin_list_topics(std::shared_ptr<admin_state> s,
+                                                  std::vector<TopicListing>& out,
+                                                  ListTopicsOptions options);
+boost::asio::awaitable<op_error> admin_describe_topics(std::shared_ptr<admin_state> s,
+                                                      std::vector<TopicDescription>& out,
+                                                      std::vector<std::string> names, DescribeTopicsOptions options);
+boost::asio::awaitable<op_error> admin_create_partitions(std::shared_ptr<admin_state> s,
+                                                        std::vector<CreatePartitionsResult>& out,
+                                                        std::vector<NewPartitions> partitions,
+                                                        CreatePartitionsOptions options);
+
+// ---- cluster (src/admin/cluster.cpp) ----
+boost::asio::awaitable<op_error> admin_describe_cluster(std::shared_ptr<admin_state> s,
+                                                       ClusterDescription& out,
+                                                       DescribeClusterOptions options);
+
+}  // namespace detail
+
+/// The admin client. Runs on the executor given at construction (use a strand with a
+/// multi-threaded io_context). Every operation is an Asio initiating function: `co_await`
+/// by default (failures thrown as asiokafka::error), or any completion token with the
+/// signature `void(error_code, Result)`: as_tuple, callbacks, use_future, deferred.
+/// Arguments are copied at initiation, so temporaries may be passed; calls may be made from
+/// any thread. Cancelling an operation (its handler's cancellation slot) ends it with
+/// operation_aborted; what was already sent may still take effect at the broker.
+///
+/// Results are per item (docs/admin.md): an operation that reached the cluster completes with
+/// one result per topic, group, resource, ..., each carrying its own error; it fails as a
+/// whole only when it could not be carried out (no broker answered within the timeout:
+/// client_errc::timeout; the admin not started or closed: client_errc::client_closed).
+class Admin {
+ public:
+  using executor_type = boost::asio::any_io_executor;
+
+  /// Validates `config` (throws asiokafka::error with client_errc::invalid_config naming the
+  /// option). Nothing connects before start().
+  Admin(executor_type executor, AdminConfig config);
+  /// Without close(): fails what is in flight with client_closed and closes the connections.
+  ~Admin();
+  Admin(Admin&&) noexcept = default;
+  Admin& operator=(Admin&& other) noexcept;
+  Admin(const Admin&) = delete;
+  Admin& operator=(const Admin&) = delete;
+
+  const executor_type& get_executor() const noexcept { return executor_; }
+
+  /// Connects to a bootstrap broker (client_errc::connection_failed naming every address
+  /// tried, or the authentication / TLS error). Operations before start() fail with
+  /// client_errc::client_closed.
+  template <class Token = default_token_t>
+  auto start(Token&& token = {}) {
+    return run_void(std::forward<Token>(token), &detail::admin_start);
+  }
+  /// Fails what is in flight with client_errc::client_closed and closes every connection.
+  /// Idempotent.
+  template <class Token = default_token_t>
+  auto close(Token&& token = {}) {
+    return run_void(std::forward<Token>(token), &detail::admin_close);
+  }
+
+  // ---- topics ----
+
+  /// Creates topics (CreateTopics, on the controller). One result per topic, in the order
+  /// given, each with the broker's error when it failed: TOPIC_ALREADY_EXISTS,
+  /// INVALID_TOPIC_EXCEPTION (a bad name), INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR,
+  /// INVALID_CONFIG (an unknown config name), POLICY_VIOLATION, TOPIC_AUTHORIZATION_FAILED.
+  template <class Token = default_token_t>
+  auto create_topics(std::vector<NewTopic> topics, CreateTopicsOptions options = {}, Token&& token = {}) {
+    return run<std::vector<CreateTopicResult>>(std::forward<Token>(token), &detail::admin_create_topics,
+                                               std::move(topics), options);
+  }
+  /// Deletes topics by name (DeleteTopics, on the controller). One result per name;
+  /// UNKNOWN_TOPIC_OR_PARTITION for a topic that does not exist.
+  template <class Token = default_token_t>
+  auto delete_topics(std::vector<std::string> names, DeleteTopicsOptions options = {}, Token&& token = {}) {
+    return run<std::vector<DeleteTopicResult>>(std::forward<Token>(token), &detail::admin_delete_topics,
+                                               std::move(names), options);
+  }
+  /// Deletes topics by id (DeleteTopics v6+, Kafka 2.8+); UNKNOWN_TOPIC_ID for an unknown id.
+  template <class Token = default_token_t>
+  auto delete_topics(std::vector<protocol::uuid> ids, DeleteTopicsOptions options = {}, Token&& token = {}) {
+    return run<std::vector<DeleteTopicResult>>(std::forward<Token>(token), &detail::admin_delete_topics_by_id,
+                                               std::move(ids), options);
+  }
+  /// Every topic of the cluster (Metadata for all topics), sorted by name; internal topics
+  /// only with include_internal.
+  template <class Token = default_token_t>
+  auto list_topics(ListTopicsOptions options = {}, Token&& token = {}) {
+    return run<std::vector<TopicListing>>(std::forward<Token>(token), &detail::admin_list_topics, options);
+  }
+  /// Partitions, leaders, replicas, ISR, offline replicas, topic id and (optionally)
+  /// authorized operations of each topic named, in the order given. A topic being created or
+  /// whose leaders are still being elected is asked for again within the timeout.
+  template <class Token = default_token_t>
+  auto describe_topics(std::vector<std::string> names, DescribeTopicsOptions options = {}, Token&& token = {}) {
+    return run<std::vector<TopicDescription>>(std::forward<Token>(token), &detail::admin_describe_topics,
+                                              std::move(names), options);
+  }
+  /// Raises topics' partition counts (CreatePartitions, on the controller). One result per
+  /// topic: INVALID_PARTITIONS for a count not above the current one, UNKNOWN_TOPIC_OR_PARTITION.
+  template <class Token = default_token_t>
+  auto create_partitions(std::vector<NewPartitions> partitions, CreatePartitionsOptions options = {},
+                         Token&& token = {}) {
+    return run<std::vector<CreatePartitionsResult>>(std::forward<Token>(token), &detail::admin_create_partitions,
+                                                    std::move(partitions), options);
+  }
+
+  // ---- cluster ----
+
+  /// Cluster id, controller and brokers (DescribeCluster, KIP-700, Kafka 2.8+).
+  template <class Token = default_token_t>
+  auto describe_cluster(DescribeClusterOptions options = {}, Token&& token = {}) {
+    return run<ClusterDescription>(std::forward<Token>(token), &detail::admin_describe_cluster, options);
+  }
+
+ private:
+  // `fn` is one of the detail::admin_* operations; `args` are its arguments after the state
+  // and the result, copied into the operation when it is initiated.
+  template <class Result, class Token, class Fn, class... Args>
+  auto run(Token&& token, Fn fn, Args... args) {
+    return boost::asio::async_initiate<Token, void(error_code, Result)>(
+        [state = state_, ex = executor_, fn](auto handler, Args... a) {
+          // The result lives in the completion's closure until the operation has ended.
+          auto out = std::make_shared<Result>();
+          detail::launch(ex, fn(state, *out, std::move(a)...), std::move(handler), [out] { return std::move(*out); });
+        },
+        token, std::move(args)...);
+  }
+
+  template <class Token>
+  auto run_void(Token&& token, boost::asio::awaitable<detail::op_error> (*fn)(std::shared_ptr<detail::admin_state>)) {
+    return boost::asio::async_initiate<Token, void(error_code)>(
+        [state = state_, ex = executor_, fn](auto handler) {
+          detail::launch(ex, fn(state), std::move(handler), [] {});
+        },
+        token);
+  }
+
+  executor_type executor_;
+  std::shared_ptr<detail::admin_state> state_;
+};
+
+}  // namespace asiokafka
