@@ -13,13 +13,15 @@
 #include "asiokafka/protocol/messages.hpp"
 
 #define ASIOKAFKA_FUZZ_APIS(X)                                                                     \
-  X(Produce) X(Fetch) X(ListOffsets) X(Metadata) X(OffsetCommit) X(OffsetFetch) X(FindCoordinator) \
-  X(JoinGroup) X(Heartbeat) X(LeaveGroup) X(SyncGroup) X(DescribeGroups) X(ListGroups)             \
-  X(SaslHandshake) X(ApiVersions) X(CreateTopics) X(DeleteTopics) X(DeleteRecords)                 \
+  X(Produce) X(Fetch) X(ListOffsets) X(Metadata) X(OffsetCommit) X(OffsetFetch)                    \
+  X(FindCoordinator) X(JoinGroup) X(Heartbeat) X(LeaveGroup) X(SyncGroup) X(DescribeGroups)        \
+  X(ListGroups) X(SaslHandshake) X(ApiVersions) X(CreateTopics) X(DeleteTopics) X(DeleteRecords)   \
   X(InitProducerId) X(OffsetForLeaderEpoch) X(AddPartitionsToTxn) X(AddOffsetsToTxn) X(EndTxn)     \
-  X(TxnOffsetCommit) X(DescribeAcls) X(CreateAcls) X(DeleteAcls) X(DescribeConfigs)                \
-  X(AlterConfigs) X(SaslAuthenticate) X(CreatePartitions) X(DeleteGroups)                          \
-  X(IncrementalAlterConfigs) X(OffsetDelete) X(DescribeCluster) X(DescribeProducers)               \
+  X(WriteTxnMarkers) X(TxnOffsetCommit) X(DescribeAcls) X(CreateAcls) X(DeleteAcls)                \
+  X(DescribeConfigs) X(AlterConfigs) X(DescribeLogDirs) X(SaslAuthenticate) X(CreatePartitions)    \
+  X(DeleteGroups) X(ElectLeaders) X(IncrementalAlterConfigs) X(OffsetDelete)                       \
+  X(DescribeClientQuotas) X(AlterClientQuotas) X(DescribeUserScramCredentials)                     \
+  X(AlterUserScramCredentials) X(UpdateFeatures) X(DescribeCluster) X(DescribeProducers)           \
   X(DescribeTransactions) X(ListTransactions) X(ConsumerGroupHeartbeat) X(ConsumerGroupDescribe)
 
 namespace asiokafka::fuzz {

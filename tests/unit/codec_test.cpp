@@ -47,7 +47,9 @@ std::string data_path(const std::string& rel) { return std::string(ASIOKAFKA_TES
 TEST(Codec, CoversEveryRequiredMessage) {
   EXPECT_EQ(all_codec_cases().size(), 2 * std::size(supported_apis) + 4);
   for (const char* name : {"ProduceRequest", "FetchResponse", "ConsumerGroupHeartbeatRequest",
-                           "ListTransactionsResponse", "ConsumerProtocolSubscription",
+                           "ListTransactionsResponse", "DescribeLogDirsResponse",
+                           "AlterUserScramCredentialsRequest", "WriteTxnMarkersRequest",
+                           "UpdateFeaturesResponse", "ConsumerProtocolSubscription",
                            "ConsumerProtocolAssignment", "RequestHeader", "ResponseHeader"}) {
     EXPECT_NE(find_case(name), nullptr) << name;
   }

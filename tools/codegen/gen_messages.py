@@ -33,7 +33,9 @@ APIS = [
     "SaslAuthenticate", "CreatePartitions", "DeleteGroups", "IncrementalAlterConfigs",
     "OffsetDelete", "DescribeCluster", "DescribeProducers", "DescribeAcls", "CreateAcls",
     "DeleteAcls", "ConsumerGroupHeartbeat", "ConsumerGroupDescribe", "DescribeTransactions",
-    "ListTransactions",
+    "ListTransactions", "ElectLeaders", "DescribeLogDirs", "DescribeUserScramCredentials",
+    "AlterUserScramCredentials", "DescribeClientQuotas", "AlterClientQuotas", "UpdateFeatures",
+    "WriteTxnMarkers",
 ]
 # Schemas that are not APIs: file stem -> output group.
 EXTRA_GROUPS = {

@@ -48,6 +48,14 @@
 #include "asiokafka/protocol/messages/consumer_group_describe.hpp"
 #include "asiokafka/protocol/messages/describe_transactions.hpp"
 #include "asiokafka/protocol/messages/list_transactions.hpp"
+#include "asiokafka/protocol/messages/elect_leaders.hpp"
+#include "asiokafka/protocol/messages/describe_log_dirs.hpp"
+#include "asiokafka/protocol/messages/describe_user_scram_credentials.hpp"
+#include "asiokafka/protocol/messages/alter_user_scram_credentials.hpp"
+#include "asiokafka/protocol/messages/describe_client_quotas.hpp"
+#include "asiokafka/protocol/messages/alter_client_quotas.hpp"
+#include "asiokafka/protocol/messages/update_features.hpp"
+#include "asiokafka/protocol/messages/write_txn_markers.hpp"
 #include "asiokafka/protocol/messages/headers.hpp"
 #include "asiokafka/protocol/messages/consumer_protocol.hpp"
 
@@ -88,17 +96,25 @@ inline constexpr ApiVersionSupport supported_apis[] = {
     {24, 0, 5, 3, 3, "AddPartitionsToTxn"},
     {25, 0, 4, 3, 3, "AddOffsetsToTxn"},
     {26, 0, 5, 3, 3, "EndTxn"},
+    {27, 0, 1, 1, 1, "WriteTxnMarkers"},
     {28, 0, 4, 3, 3, "TxnOffsetCommit"},
     {29, 0, 3, 2, 2, "DescribeAcls"},
     {30, 0, 3, 2, 2, "CreateAcls"},
     {31, 0, 3, 2, 2, "DeleteAcls"},
     {32, 0, 4, 4, 4, "DescribeConfigs"},
     {33, 0, 2, 2, 2, "AlterConfigs"},
+    {35, 0, 4, 2, 2, "DescribeLogDirs"},
     {36, 0, 2, 2, 2, "SaslAuthenticate"},
     {37, 0, 3, 2, 2, "CreatePartitions"},
     {42, 0, 2, 2, 2, "DeleteGroups"},
+    {43, 0, 2, 2, 2, "ElectLeaders"},
     {44, 0, 1, 1, 1, "IncrementalAlterConfigs"},
     {47, 0, 0, -1, -1, "OffsetDelete"},
+    {48, 0, 1, 1, 1, "DescribeClientQuotas"},
+    {49, 0, 1, 1, 1, "AlterClientQuotas"},
+    {50, 0, 0, 0, 0, "DescribeUserScramCredentials"},
+    {51, 0, 0, 0, 0, "AlterUserScramCredentials"},
+    {57, 0, 2, 0, 0, "UpdateFeatures"},
     {60, 0, 1, 0, 0, "DescribeCluster"},
     {61, 0, 0, 0, 0, "DescribeProducers"},
     {65, 0, 0, 0, 0, "DescribeTransactions"},

@@ -2,7 +2,9 @@
 set(ASIOKAFKA_GENERATED_PROTOCOL_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/add_offsets_to_txn.cpp
   ${CMAKE_CURRENT_LIST_DIR}/add_partitions_to_txn.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/alter_client_quotas.cpp
   ${CMAKE_CURRENT_LIST_DIR}/alter_configs.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/alter_user_scram_credentials.cpp
   ${CMAKE_CURRENT_LIST_DIR}/api_versions.cpp
   ${CMAKE_CURRENT_LIST_DIR}/consumer_group_describe.cpp
   ${CMAKE_CURRENT_LIST_DIR}/consumer_group_heartbeat.cpp
@@ -15,12 +17,16 @@ set(ASIOKAFKA_GENERATED_PROTOCOL_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/delete_records.cpp
   ${CMAKE_CURRENT_LIST_DIR}/delete_topics.cpp
   ${CMAKE_CURRENT_LIST_DIR}/describe_acls.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/describe_client_quotas.cpp
   ${CMAKE_CURRENT_LIST_DIR}/describe_cluster.cpp
   ${CMAKE_CURRENT_LIST_DIR}/describe_configs.cpp
   ${CMAKE_CURRENT_LIST_DIR}/describe_groups.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/describe_log_dirs.cpp
   ${CMAKE_CURRENT_LIST_DIR}/describe_producers.cpp
   ${CMAKE_CURRENT_LIST_DIR}/describe_transactions.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/describe_user_scram_credentials.cpp
   ${CMAKE_CURRENT_LIST_DIR}/dispatch.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/elect_leaders.cpp
   ${CMAKE_CURRENT_LIST_DIR}/end_txn.cpp
   ${CMAKE_CURRENT_LIST_DIR}/fetch.cpp
   ${CMAKE_CURRENT_LIST_DIR}/find_coordinator.cpp
@@ -43,4 +49,6 @@ set(ASIOKAFKA_GENERATED_PROTOCOL_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/sasl_handshake.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sync_group.cpp
   ${CMAKE_CURRENT_LIST_DIR}/txn_offset_commit.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/update_features.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/write_txn_markers.cpp
 )

@@ -205,6 +205,51 @@ void fill(DescribeTransactionsResponse& s, std::int16_t v);
 void fill(ListTransactionsRequest& s, std::int16_t v);
 void fill(ListTransactionsResponse::TransactionState& s, std::int16_t v);
 void fill(ListTransactionsResponse& s, std::int16_t v);
+void fill(ElectLeadersRequest::TopicPartitions& s, std::int16_t v);
+void fill(ElectLeadersRequest& s, std::int16_t v);
+void fill(ElectLeadersResponse::PartitionResult& s, std::int16_t v);
+void fill(ElectLeadersResponse::ReplicaElectionResult& s, std::int16_t v);
+void fill(ElectLeadersResponse& s, std::int16_t v);
+void fill(DescribeLogDirsRequest::DescribableLogDirTopic& s, std::int16_t v);
+void fill(DescribeLogDirsRequest& s, std::int16_t v);
+void fill(DescribeLogDirsResponse::DescribeLogDirsPartition& s, std::int16_t v);
+void fill(DescribeLogDirsResponse::DescribeLogDirsTopic& s, std::int16_t v);
+void fill(DescribeLogDirsResponse::DescribeLogDirsResult& s, std::int16_t v);
+void fill(DescribeLogDirsResponse& s, std::int16_t v);
+void fill(DescribeUserScramCredentialsRequest::UserName& s, std::int16_t v);
+void fill(DescribeUserScramCredentialsRequest& s, std::int16_t v);
+void fill(DescribeUserScramCredentialsResponse::CredentialInfo& s, std::int16_t v);
+void fill(DescribeUserScramCredentialsResponse::DescribeUserScramCredentialsResult& s, std::int16_t v);
+void fill(DescribeUserScramCredentialsResponse& s, std::int16_t v);
+void fill(AlterUserScramCredentialsRequest::ScramCredentialDeletion& s, std::int16_t v);
+void fill(AlterUserScramCredentialsRequest::ScramCredentialUpsertion& s, std::int16_t v);
+void fill(AlterUserScramCredentialsRequest& s, std::int16_t v);
+void fill(AlterUserScramCredentialsResponse::AlterUserScramCredentialsResult& s, std::int16_t v);
+void fill(AlterUserScramCredentialsResponse& s, std::int16_t v);
+void fill(DescribeClientQuotasRequest::ComponentData& s, std::int16_t v);
+void fill(DescribeClientQuotasRequest& s, std::int16_t v);
+void fill(DescribeClientQuotasResponse::EntityData& s, std::int16_t v);
+void fill(DescribeClientQuotasResponse::ValueData& s, std::int16_t v);
+void fill(DescribeClientQuotasResponse::EntryData& s, std::int16_t v);
+void fill(DescribeClientQuotasResponse& s, std::int16_t v);
+void fill(AlterClientQuotasRequest::EntityData& s, std::int16_t v);
+void fill(AlterClientQuotasRequest::OpData& s, std::int16_t v);
+void fill(AlterClientQuotasRequest::EntryData& s, std::int16_t v);
+void fill(AlterClientQuotasRequest& s, std::int16_t v);
+void fill(AlterClientQuotasResponse::EntityData& s, std::int16_t v);
+void fill(AlterClientQuotasResponse::EntryData& s, std::int16_t v);
+void fill(AlterClientQuotasResponse& s, std::int16_t v);
+void fill(UpdateFeaturesRequest::FeatureUpdateKey& s, std::int16_t v);
+void fill(UpdateFeaturesRequest& s, std::int16_t v);
+void fill(UpdateFeaturesResponse::UpdatableFeatureResult& s, std::int16_t v);
+void fill(UpdateFeaturesResponse& s, std::int16_t v);
+void fill(WriteTxnMarkersRequest::WritableTxnMarkerTopic& s, std::int16_t v);
+void fill(WriteTxnMarkersRequest::WritableTxnMarker& s, std::int16_t v);
+void fill(WriteTxnMarkersRequest& s, std::int16_t v);
+void fill(WriteTxnMarkersResponse::WritableTxnMarkerPartitionResult& s, std::int16_t v);
+void fill(WriteTxnMarkersResponse::WritableTxnMarkerTopicResult& s, std::int16_t v);
+void fill(WriteTxnMarkersResponse::WritableTxnMarkerResult& s, std::int16_t v);
+void fill(WriteTxnMarkersResponse& s, std::int16_t v);
 void fill(RequestHeader& s, std::int16_t v);
 void fill(ResponseHeader& s, std::int16_t v);
 void fill(ConsumerProtocolSubscription::TopicPartition& s, std::int16_t v);
@@ -2477,6 +2522,387 @@ void fill(ListTransactionsResponse& s, std::int16_t v) {
     s.transaction_states = std::move(a); }
 }
 
+void fill(ElectLeadersRequest::TopicPartitions& s, std::int16_t v) {
+  (void)v;
+  s.topic = std::string("topic2");
+  { std::vector<std::int32_t> a;
+    a.push_back(static_cast<std::int32_t>(3));
+    a.push_back(static_cast<std::int32_t>(4));
+    s.partitions = std::move(a); }
+}
+
+void fill(ElectLeadersRequest& s, std::int16_t v) {
+  (void)v;
+  if (v >= 1) {
+    s.election_type = static_cast<std::int8_t>(2);
+  }
+  { std::vector<ElectLeadersRequest::TopicPartitions> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.topic_partitions = std::move(a); }
+  s.timeout_ms = static_cast<std::int32_t>(4);
+}
+
+void fill(ElectLeadersResponse::PartitionResult& s, std::int16_t v) {
+  (void)v;
+  s.partition_id = static_cast<std::int32_t>(2);
+  s.error_code = static_cast<std::int16_t>(3);
+  s.error_message = std::string("errorm4");
+}
+
+void fill(ElectLeadersResponse::ReplicaElectionResult& s, std::int16_t v) {
+  (void)v;
+  s.topic = std::string("topic2");
+  { std::vector<ElectLeadersResponse::PartitionResult> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.partition_result = std::move(a); }
+}
+
+void fill(ElectLeadersResponse& s, std::int16_t v) {
+  (void)v;
+  s.throttle_time_ms = static_cast<std::int32_t>(2);
+  if (v >= 1) {
+    s.error_code = static_cast<std::int16_t>(3);
+  }
+  { std::vector<ElectLeadersResponse::ReplicaElectionResult> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.replica_election_results = std::move(a); }
+}
+
+void fill(DescribeLogDirsRequest::DescribableLogDirTopic& s, std::int16_t v) {
+  (void)v;
+  s.topic = std::string("topic2");
+  { std::vector<std::int32_t> a;
+    a.push_back(static_cast<std::int32_t>(3));
+    a.push_back(static_cast<std::int32_t>(4));
+    s.partitions = std::move(a); }
+}
+
+void fill(DescribeLogDirsRequest& s, std::int16_t v) {
+  (void)v;
+  { std::vector<DescribeLogDirsRequest::DescribableLogDirTopic> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.topics = std::move(a); }
+}
+
+void fill(DescribeLogDirsResponse::DescribeLogDirsPartition& s, std::int16_t v) {
+  (void)v;
+  s.partition_index = static_cast<std::int32_t>(2);
+  s.partition_size = static_cast<std::int64_t>(3);
+  s.offset_lag = static_cast<std::int64_t>(4);
+  s.is_future_key = true;
+}
+
+void fill(DescribeLogDirsResponse::DescribeLogDirsTopic& s, std::int16_t v) {
+  (void)v;
+  s.name = std::string("name2");
+  { std::vector<DescribeLogDirsResponse::DescribeLogDirsPartition> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.partitions = std::move(a); }
+}
+
+void fill(DescribeLogDirsResponse::DescribeLogDirsResult& s, std::int16_t v) {
+  (void)v;
+  s.error_code = static_cast<std::int16_t>(2);
+  s.log_dir = std::string("logdir3");
+  { std::vector<DescribeLogDirsResponse::DescribeLogDirsTopic> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.topics = std::move(a); }
+  if (v >= 4) {
+    s.total_bytes = static_cast<std::int64_t>(5);
+  }
+  if (v >= 4) {
+    s.usable_bytes = static_cast<std::int64_t>(6);
+  }
+}
+
+void fill(DescribeLogDirsResponse& s, std::int16_t v) {
+  (void)v;
+  s.throttle_time_ms = static_cast<std::int32_t>(2);
+  if (v >= 3) {
+    s.error_code = static_cast<std::int16_t>(3);
+  }
+  { std::vector<DescribeLogDirsResponse::DescribeLogDirsResult> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.results = std::move(a); }
+}
+
+void fill(DescribeUserScramCredentialsRequest::UserName& s, std::int16_t v) {
+  (void)v;
+  s.name = std::string("name2");
+}
+
+void fill(DescribeUserScramCredentialsRequest& s, std::int16_t v) {
+  (void)v;
+  { std::vector<DescribeUserScramCredentialsRequest::UserName> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.users = std::move(a); }
+}
+
+void fill(DescribeUserScramCredentialsResponse::CredentialInfo& s, std::int16_t v) {
+  (void)v;
+  s.mechanism = static_cast<std::int8_t>(2);
+  s.iterations = static_cast<std::int32_t>(3);
+}
+
+void fill(DescribeUserScramCredentialsResponse::DescribeUserScramCredentialsResult& s, std::int16_t v) {
+  (void)v;
+  s.user = std::string("user2");
+  s.error_code = static_cast<std::int16_t>(3);
+  s.error_message = std::string("errorm4");
+  { std::vector<DescribeUserScramCredentialsResponse::CredentialInfo> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.credential_infos = std::move(a); }
+}
+
+void fill(DescribeUserScramCredentialsResponse& s, std::int16_t v) {
+  (void)v;
+  s.throttle_time_ms = static_cast<std::int32_t>(2);
+  s.error_code = static_cast<std::int16_t>(3);
+  s.error_message = std::string("errorm4");
+  { std::vector<DescribeUserScramCredentialsResponse::DescribeUserScramCredentialsResult> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.results = std::move(a); }
+}
+
+void fill(AlterUserScramCredentialsRequest::ScramCredentialDeletion& s, std::int16_t v) {
+  (void)v;
+  s.name = std::string("name2");
+  s.mechanism = static_cast<std::int8_t>(3);
+}
+
+void fill(AlterUserScramCredentialsRequest::ScramCredentialUpsertion& s, std::int16_t v) {
+  (void)v;
+  s.name = std::string("name2");
+  s.mechanism = static_cast<std::int8_t>(3);
+  s.iterations = static_cast<std::int32_t>(4);
+  s.salt = std::vector<std::uint8_t>{5, 6, 7};
+  s.salted_password = std::vector<std::uint8_t>{6, 7, 8};
+}
+
+void fill(AlterUserScramCredentialsRequest& s, std::int16_t v) {
+  (void)v;
+  { std::vector<AlterUserScramCredentialsRequest::ScramCredentialDeletion> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.deletions = std::move(a); }
+  { std::vector<AlterUserScramCredentialsRequest::ScramCredentialUpsertion> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.upsertions = std::move(a); }
+}
+
+void fill(AlterUserScramCredentialsResponse::AlterUserScramCredentialsResult& s, std::int16_t v) {
+  (void)v;
+  s.user = std::string("user2");
+  s.error_code = static_cast<std::int16_t>(3);
+  s.error_message = std::string("errorm4");
+}
+
+void fill(AlterUserScramCredentialsResponse& s, std::int16_t v) {
+  (void)v;
+  s.throttle_time_ms = static_cast<std::int32_t>(2);
+  { std::vector<AlterUserScramCredentialsResponse::AlterUserScramCredentialsResult> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.results = std::move(a); }
+}
+
+void fill(DescribeClientQuotasRequest::ComponentData& s, std::int16_t v) {
+  (void)v;
+  s.entity_type = std::string("entity2");
+  s.match_type = static_cast<std::int8_t>(3);
+  s.match = std::string("match4");
+}
+
+void fill(DescribeClientQuotasRequest& s, std::int16_t v) {
+  (void)v;
+  { std::vector<DescribeClientQuotasRequest::ComponentData> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.components = std::move(a); }
+  s.strict = true;
+}
+
+void fill(DescribeClientQuotasResponse::EntityData& s, std::int16_t v) {
+  (void)v;
+  s.entity_type = std::string("entity2");
+  s.entity_name = std::string("entity3");
+}
+
+void fill(DescribeClientQuotasResponse::ValueData& s, std::int16_t v) {
+  (void)v;
+  s.key = std::string("key2");
+  s.value = 3.5;
+}
+
+void fill(DescribeClientQuotasResponse::EntryData& s, std::int16_t v) {
+  (void)v;
+  { std::vector<DescribeClientQuotasResponse::EntityData> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.entity = std::move(a); }
+  { std::vector<DescribeClientQuotasResponse::ValueData> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.values = std::move(a); }
+}
+
+void fill(DescribeClientQuotasResponse& s, std::int16_t v) {
+  (void)v;
+  s.throttle_time_ms = static_cast<std::int32_t>(2);
+  s.error_code = static_cast<std::int16_t>(3);
+  s.error_message = std::string("errorm4");
+  { std::vector<DescribeClientQuotasResponse::EntryData> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.entries = std::move(a); }
+}
+
+void fill(AlterClientQuotasRequest::EntityData& s, std::int16_t v) {
+  (void)v;
+  s.entity_type = std::string("entity2");
+  s.entity_name = std::string("entity3");
+}
+
+void fill(AlterClientQuotasRequest::OpData& s, std::int16_t v) {
+  (void)v;
+  s.key = std::string("key2");
+  s.value = 3.5;
+  s.remove = true;
+}
+
+void fill(AlterClientQuotasRequest::EntryData& s, std::int16_t v) {
+  (void)v;
+  { std::vector<AlterClientQuotasRequest::EntityData> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.entity = std::move(a); }
+  { std::vector<AlterClientQuotasRequest::OpData> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.ops = std::move(a); }
+}
+
+void fill(AlterClientQuotasRequest& s, std::int16_t v) {
+  (void)v;
+  { std::vector<AlterClientQuotasRequest::EntryData> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.entries = std::move(a); }
+  s.validate_only = true;
+}
+
+void fill(AlterClientQuotasResponse::EntityData& s, std::int16_t v) {
+  (void)v;
+  s.entity_type = std::string("entity2");
+  s.entity_name = std::string("entity3");
+}
+
+void fill(AlterClientQuotasResponse::EntryData& s, std::int16_t v) {
+  (void)v;
+  s.error_code = static_cast<std::int16_t>(2);
+  s.error_message = std::string("errorm3");
+  { std::vector<AlterClientQuotasResponse::EntityData> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.entity = std::move(a); }
+}
+
+void fill(AlterClientQuotasResponse& s, std::int16_t v) {
+  (void)v;
+  s.throttle_time_ms = static_cast<std::int32_t>(2);
+  { std::vector<AlterClientQuotasResponse::EntryData> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.entries = std::move(a); }
+}
+
+void fill(UpdateFeaturesRequest::FeatureUpdateKey& s, std::int16_t v) {
+  (void)v;
+  s.feature = std::string("featur2");
+  s.max_version_level = static_cast<std::int16_t>(3);
+  if (v <= 0) {
+    s.allow_downgrade = true;
+  }
+  if (v >= 1) {
+    s.upgrade_type = static_cast<std::int8_t>(5);
+  }
+}
+
+void fill(UpdateFeaturesRequest& s, std::int16_t v) {
+  (void)v;
+  s.timeout_ms = static_cast<std::int32_t>(2);
+  { std::vector<UpdateFeaturesRequest::FeatureUpdateKey> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.feature_updates = std::move(a); }
+  if (v >= 1) {
+    s.validate_only = true;
+  }
+}
+
+void fill(UpdateFeaturesResponse::UpdatableFeatureResult& s, std::int16_t v) {
+  (void)v;
+  s.feature = std::string("featur2");
+  s.error_code = static_cast<std::int16_t>(3);
+  s.error_message = std::string("errorm4");
+}
+
+void fill(UpdateFeaturesResponse& s, std::int16_t v) {
+  (void)v;
+  s.throttle_time_ms = static_cast<std::int32_t>(2);
+  s.error_code = static_cast<std::int16_t>(3);
+  s.error_message = std::string("errorm4");
+  if (v <= 1) {
+    { std::vector<UpdateFeaturesResponse::UpdatableFeatureResult> a;
+      a.emplace_back(); fill(a.back(), v);
+      s.results = std::move(a); }
+  }
+}
+
+void fill(WriteTxnMarkersRequest::WritableTxnMarkerTopic& s, std::int16_t v) {
+  (void)v;
+  s.name = std::string("name2");
+  { std::vector<std::int32_t> a;
+    a.push_back(static_cast<std::int32_t>(3));
+    a.push_back(static_cast<std::int32_t>(4));
+    s.partition_indexes = std::move(a); }
+}
+
+void fill(WriteTxnMarkersRequest::WritableTxnMarker& s, std::int16_t v) {
+  (void)v;
+  s.producer_id = static_cast<std::int64_t>(2);
+  s.producer_epoch = static_cast<std::int16_t>(3);
+  s.transaction_result = true;
+  { std::vector<WriteTxnMarkersRequest::WritableTxnMarkerTopic> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.topics = std::move(a); }
+  s.coordinator_epoch = static_cast<std::int32_t>(6);
+}
+
+void fill(WriteTxnMarkersRequest& s, std::int16_t v) {
+  (void)v;
+  { std::vector<WriteTxnMarkersRequest::WritableTxnMarker> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.markers = std::move(a); }
+}
+
+void fill(WriteTxnMarkersResponse::WritableTxnMarkerPartitionResult& s, std::int16_t v) {
+  (void)v;
+  s.partition_index = static_cast<std::int32_t>(2);
+  s.error_code = static_cast<std::int16_t>(3);
+}
+
+void fill(WriteTxnMarkersResponse::WritableTxnMarkerTopicResult& s, std::int16_t v) {
+  (void)v;
+  s.name = std::string("name2");
+  { std::vector<WriteTxnMarkersResponse::WritableTxnMarkerPartitionResult> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.partitions = std::move(a); }
+}
+
+void fill(WriteTxnMarkersResponse::WritableTxnMarkerResult& s, std::int16_t v) {
+  (void)v;
+  s.producer_id = static_cast<std::int64_t>(2);
+  { std::vector<WriteTxnMarkersResponse::WritableTxnMarkerTopicResult> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.topics = std::move(a); }
+}
+
+void fill(WriteTxnMarkersResponse& s, std::int16_t v) {
+  (void)v;
+  { std::vector<WriteTxnMarkersResponse::WritableTxnMarkerResult> a;
+    a.emplace_back(); fill(a.back(), v);
+    s.markers = std::move(a); }
+}
+
 void fill(RequestHeader& s, std::int16_t v) {
   (void)v;
   s.request_api_key = static_cast<std::int16_t>(2);
@@ -2626,6 +3052,22 @@ const std::vector<CodecCase>& all_codec_cases() {
       make_case<DescribeTransactionsResponse>("DescribeTransactionsResponse", [](auto& m, std::int16_t v) { fill(m, v); }),
       make_case<ListTransactionsRequest>("ListTransactionsRequest", [](auto& m, std::int16_t v) { fill(m, v); }),
       make_case<ListTransactionsResponse>("ListTransactionsResponse", [](auto& m, std::int16_t v) { fill(m, v); }),
+      make_case<ElectLeadersRequest>("ElectLeadersRequest", [](auto& m, std::int16_t v) { fill(m, v); }),
+      make_case<ElectLeadersResponse>("ElectLeadersResponse", [](auto& m, std::int16_t v) { fill(m, v); }),
+      make_case<DescribeLogDirsRequest>("DescribeLogDirsRequest", [](auto& m, std::int16_t v) { fill(m, v); }),
+      make_case<DescribeLogDirsResponse>("DescribeLogDirsResponse", [](auto& m, std::int16_t v) { fill(m, v); }),
+      make_case<DescribeUserScramCredentialsRequest>("DescribeUserScramCredentialsRequest", [](auto& m, std::int16_t v) { fill(m, v); }),
+      make_case<DescribeUserScramCredentialsResponse>("DescribeUserScramCredentialsResponse", [](auto& m, std::int16_t v) { fill(m, v); }),
+      make_case<AlterUserScramCredentialsRequest>("AlterUserScramCredentialsRequest", [](auto& m, std::int16_t v) { fill(m, v); }),
+      make_case<AlterUserScramCredentialsResponse>("AlterUserScramCredentialsResponse", [](auto& m, std::int16_t v) { fill(m, v); }),
+      make_case<DescribeClientQuotasRequest>("DescribeClientQuotasRequest", [](auto& m, std::int16_t v) { fill(m, v); }),
+      make_case<DescribeClientQuotasResponse>("DescribeClientQuotasResponse", [](auto& m, std::int16_t v) { fill(m, v); }),
+      make_case<AlterClientQuotasRequest>("AlterClientQuotasRequest", [](auto& m, std::int16_t v) { fill(m, v); }),
+      make_case<AlterClientQuotasResponse>("AlterClientQuotasResponse", [](auto& m, std::int16_t v) { fill(m, v); }),
+      make_case<UpdateFeaturesRequest>("UpdateFeaturesRequest", [](auto& m, std::int16_t v) { fill(m, v); }),
+      make_case<UpdateFeaturesResponse>("UpdateFeaturesResponse", [](auto& m, std::int16_t v) { fill(m, v); }),
+      make_case<WriteTxnMarkersRequest>("WriteTxnMarkersRequest", [](auto& m, std::int16_t v) { fill(m, v); }),
+      make_case<WriteTxnMarkersResponse>("WriteTxnMarkersResponse", [](auto& m, std::int16_t v) { fill(m, v); }),
       make_case<RequestHeader>("RequestHeader", [](auto& m, std::int16_t v) { fill(m, v); }),
       make_case<ResponseHeader>("ResponseHeader", [](auto& m, std::int16_t v) { fill(m, v); }),
       make_case<ConsumerProtocolSubscription>("ConsumerProtocolSubscription", [](auto& m, std::int16_t v) { fill(m, v); }),
