@@ -16,6 +16,12 @@
 #include "asiokafka/admin/common.hpp"
 #include "asiokafka/admin/configs.hpp"
 #include "asiokafka/admin/topics.hpp"
+// (family A: configs, quotas, SCRAM credentials headers)
+
+// (family B: groups, transactions headers)
+
+// (family C: records, ACLs, brokers headers)
+
 #include "asiokafka/admin_config.hpp"
 #include "asiokafka/async.hpp"
 
@@ -57,6 +63,13 @@ boost::asio::awaitable<op_error> admin_create_partitions(std::shared_ptr<admin_s
 boost::asio::awaitable<op_error> admin_describe_cluster(std::shared_ptr<admin_state> s,
                                                        ClusterDescription& out,
                                                        DescribeClusterOptions options);
+
+
+// ---- family A: configs, quotas, SCRAM credentials (src/admin/configs.cpp, quotas.cpp, scram.cpp) ----
+
+// ---- family B: groups and transactions (src/admin/groups.cpp, transactions.cpp) ----
+
+// ---- family C: records, ACLs, brokers (src/admin/records.cpp, acls.cpp, brokers.cpp) ----
 
 }  // namespace detail
 
@@ -156,6 +169,12 @@ class Admin {
   auto describe_cluster(DescribeClusterOptions options = {}, Token&& token = {}) {
     return run<ClusterDescription>(std::forward<Token>(token), &detail::admin_describe_cluster, options);
   }
+
+  // ---- family A: configs, quotas, SCRAM credentials ----
+
+  // ---- family B: groups and transactions ----
+
+  // ---- family C: records, ACLs, brokers ----
 
  private:
   // `fn` is one of the detail::admin_* operations; `args` are its arguments after the state

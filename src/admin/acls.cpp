@@ -1,0 +1,1 @@
+// Admin: acls (to be written).

@@ -1,0 +1,1 @@
+// Admin: brokers (to be written).

@@ -1,0 +1,1 @@
+// Admin: configs (to be written).

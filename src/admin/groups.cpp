@@ -1,0 +1,1 @@
+// Admin: groups (to be written).

@@ -1,0 +1,1 @@
+// Admin: quotas (to be written).

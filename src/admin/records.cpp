@@ -1,0 +1,1 @@
+// Admin: records (to be written).

@@ -1,0 +1,1 @@
+// Admin: scram (to be written).

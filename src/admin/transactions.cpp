@@ -1,0 +1,1 @@
+// Admin: transactions (to be written).

@@ -1,0 +1,1 @@
+// asiokafka::Admin against the rig: acls (to be written).

@@ -1,0 +1,1 @@
+// asiokafka::Admin against the rig: records (to be written).
