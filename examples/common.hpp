@@ -11,9 +11,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/this_coro.hpp>
 
-#include "asiokafka/client.hpp"
+#include <vector>
+
+#include "asiokafka/admin.hpp"
 #include "asiokafka/kafka_error.hpp"
-#include "asiokafka/protocol/messages.hpp"
 
 namespace examples {
 
@@ -35,27 +36,15 @@ inline int run(boost::asio::awaitable<void> task, const char* name) {
   return status;
 }
 
-/// Creates `topic` with `partitions` partitions unless it exists (admin request through
-/// the low-level asiokafka::Client).
+/// Creates `topic` with `partitions` partitions unless it exists (asiokafka::Admin).
 inline boost::asio::awaitable<void> ensure_topic(std::string bootstrap, std::string topic, int partitions) {
-  asiokafka::ClientConfig config;
-  config.bootstrap_servers = std::move(bootstrap);
-  asiokafka::Client client(co_await boost::asio::this_coro::executor, config);
-  co_await client.start();
-  asiokafka::protocol::messages::CreateTopicsRequest create;
-  asiokafka::protocol::messages::CreateTopicsRequest::CreatableTopic t;
-  t.name = topic;
-  t.num_partitions = partitions;
-  t.replication_factor = -1;  // the broker's default
-  create.topics.push_back(std::move(t));
-  create.timeout_ms = 10'000;
-  const auto created = co_await client.send_to_controller(create);
-  for (const auto& r : created->topics) {
-    if (r.error_code != 0 && asiokafka::make_kafka_error(r.error_code) != asiokafka::kafka_errc::topic_already_exists) {
-      throw asiokafka::error(asiokafka::make_kafka_error(r.error_code), "creating topic " + topic);
-    }
-  }
-  co_await client.close();
+  const auto executor = co_await boost::asio::this_coro::executor;
+  asiokafka::Admin admin(executor, {.bootstrap_servers = std::move(bootstrap)});
+  co_await admin.start();
+  std::vector<asiokafka::NewTopic> topics{asiokafka::NewTopic(topic, partitions)};  // the broker's replication
+  const auto created = co_await admin.create_topics(std::move(topics));
+  if (created.at(0).error != asiokafka::kafka_errc::topic_already_exists) created[0].throw_if_error();
+  co_await admin.close();
 }
 
 }  // namespace examples

@@ -272,6 +272,38 @@ TEST(AdminApi, BeforeStartAfterCloseAndOtherCompletionTokens) {
   EXPECT_TRUE(run_async(body(), 60s));
 }
 
+// The spellings users write, with temporaries and literals inside co_await, in loops and
+// lambdas: the initiating functions copy their arguments, so none dangles (ASan build).
+TEST(AdminApi, NaturalSpellingsWithTemporariesAreSafe) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
+  const std::string t = unique_name("admin-spell");
+  auto body = [&]() -> asio::awaitable<bool> {
+    const auto executor = co_await asio::this_coro::executor;
+    Admin admin(executor, {.bootstrap_servers = rig.bootstrap("PLAINTEXT"), .default_api_timeout = 20s});
+    co_await admin.start();
+    const auto v = co_await admin.create_topics(std::vector<NewTopic>(1, NewTopic(t, 1, 1).config("retention.ms", "60000")),
+                                                {.validate_only = true, .timeout = 10s});
+    EXPECT_TRUE(v.at(0).ok()) << v[0].error_message;
+    EXPECT_TRUE((co_await admin.create_topics(std::vector<NewTopic>(1, NewTopic(t, 1, 1)))).at(0).ok());
+    for (std::int32_t i = 2; i <= 4; ++i) {
+      const auto r = co_await admin.create_partitions(std::vector<NewPartitions>(1, NewPartitions(t, i)), {.timeout = 10s});
+      EXPECT_TRUE(r.at(0).ok()) << r[0].error_message;
+    }
+    auto describe = [&admin](std::string name) -> asio::awaitable<std::size_t> {
+      const auto d = co_await admin.describe_topics(std::vector<std::string>(1, name));
+      co_return d.at(0).partitions.size();
+    };
+    EXPECT_EQ(co_await describe(t), 4u);
+    const auto missing = co_await admin.describe_topics(std::vector<std::string>(1, "admin-no-such-topic-literal"));
+    EXPECT_EQ(missing.at(0).error, kafka_errc::unknown_topic_or_partition);
+    const auto del = co_await admin.delete_topics(std::vector<std::string>(1, t), {.timeout = 10s});
+    EXPECT_TRUE(del.at(0).ok()) << del[0].error_message;
+    co_await admin.close();
+    co_return true;
+  };
+  EXPECT_TRUE(run_async(body(), 60s));
+}
+
 TEST(AdminApi, AnUnreachableClusterFailsWithinTheTimeout) {
   auto body = [&]() -> asio::awaitable<bool> {
     AdminConfig c;
