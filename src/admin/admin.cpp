@@ -104,10 +104,17 @@ net::outcome<op_context> begin(const std::shared_ptr<detail::admin_state>& state
 
 detail::op_error to_op_error(net::failure f) { return {f.code, std::move(f.message)}; }
 
+net::failure op_context::stop_failure() const {
+  if (cancelled) return net::failure(std::make_error_code(std::errc::operation_canceled), name + ": cancelled");
+  return timeout_failure();
+}
+
 asio::awaitable<bool> backoff(op_context& ctx) {
   const auto next = clock::now() + ctx.config->retry_backoff;
   if (next >= ctx.deadline) co_return false;
-  co_return co_await net::sleep_until(next);
+  if (co_await net::sleep_until(next)) co_return true;
+  ctx.cancelled = true;
+  co_return false;
 }
 
 bool retriable_failure(const net::failure& f, repeat r) {

@@ -50,6 +50,9 @@ struct op_context {
   bool expired() const { return clock::now() >= deadline; }
   /// client_errc::timeout naming the operation and the last retriable failure.
   net::failure timeout_failure() const;
+  /// Why retrying stopped: cancelled (operation_aborted), or else out of time.
+  net::failure stop_failure() const;
+  bool cancelled = false;
 };
 
 /// Starts operation `name`: the admin must be started and open; the deadline comes from the
@@ -64,8 +67,8 @@ detail::op_error to_op_error(net::failure f);
 /// they surely did not leave the client.
 enum class repeat { safe, once };
 
-/// Waits retry_backoff (bounded by the deadline); false when there is no time left or the
-/// wait was cancelled.
+/// Waits retry_backoff; false when no attempt fits before the deadline any more or the wait
+/// was cancelled (ctx.stop_failure() then says which).
 boost::asio::awaitable<bool> backoff(op_context& ctx);
 
 /// Whether a failure (transport or a broker's top-level error) is worth another attempt.
@@ -103,7 +106,7 @@ boost::asio::awaitable<net::failure> call(op_context& ctx, detail::route where, 
     }
     if (!retriable_failure(f, r) || ctx.cluster->closed()) co_return f;
     ctx.last_failure = f.message;
-    if (!co_await backoff(ctx)) co_return ctx.expired() ? ctx.timeout_failure() : f;
+    if (!co_await backoff(ctx)) co_return ctx.stop_failure();
   }
 }
 

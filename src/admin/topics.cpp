@@ -256,7 +256,10 @@ asio::awaitable<net::failure> describe_topics(op_context& ctx, std::vector<Topic
     }
     if (again.empty()) break;
     ctx.last_failure = out[again.front()].error_message;
-    if (!co_await admin::backoff(ctx)) break;  // the last answers stand
+    if (!co_await admin::backoff(ctx)) {
+      if (ctx.cancelled) co_return ctx.stop_failure();
+      break;  // out of time: the last answers stand
+    }
     pending = std::move(again);
   }
   co_return net::failure{};
