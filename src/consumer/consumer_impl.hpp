@@ -153,6 +153,12 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   std::pair<std::int32_t, std::string> commit_identity() const;
   boost::asio::awaitable<void> group_loop(std::shared_ptr<member_slot> m);
   boost::asio::awaitable<void> modern_loop(std::shared_ptr<member_slot> m);
+  /// What both loops do with the actions their members share: wait until a time, idle until
+  /// an input, or report the membership's failure and idle: `next` when it handled the action,
+  /// `dispatch` for any other action (the loop's own), `end` once the loop must end.
+  enum class loop_step { next, dispatch, end };
+  boost::asio::awaitable<loop_step> shared_step(const std::shared_ptr<member_slot>& m, const consumer::wait_until* wait,
+                                                bool idle, const consumer::failed* failure);
   boost::asio::awaitable<void> consumer_heartbeat_task(std::shared_ptr<member_slot> m,
                                                        consumer::send_consumer_heartbeat a);
   boost::asio::awaitable<void> resolve_task(std::shared_ptr<member_slot> m, std::vector<protocol::uuid> ids);

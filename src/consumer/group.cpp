@@ -395,35 +395,54 @@ void consumer_impl::leave_member() {
   group_wake_.notify_all();
 }
 
-asio::awaitable<void> consumer_impl::group_loop(std::shared_ptr<member_slot> m) {
-  struct loop_guard {
-    consumer_impl& self;
-    member_slot& slot;
-    ~loop_guard() {
-      slot.done = true;
-      --self.group_loops_;
-      self.group_done_.notify_all();
+namespace {
+
+// Ends a member's loop: marks the member done and lets close() and unsubscribe() see it.
+struct loop_guard {
+  bool& done;
+  std::size_t& loops;
+  net::notifier& loop_ended;
+  ~loop_guard() {
+    done = true;
+    --loops;
+    loop_ended.notify_all();
+  }
+};
+
+}  // namespace
+
+asio::awaitable<consumer_impl::loop_step> consumer_impl::shared_step(const std::shared_ptr<member_slot>& m,
+                                                                     const consumer::wait_until* wait, bool idle,
+                                                                     const consumer::failed* failure) {
+  if (wait != nullptr) {
+    co_return co_await group_wake_.wait_until(wait->when) == net::wait_status::cancelled ? loop_step::end
+                                                                                          : loop_step::next;
+  }
+  if (idle && m->state() == consumer::member_state::stopped) co_return loop_step::end;
+  if (!idle && failure == nullptr) co_return loop_step::dispatch;
+  if (failure != nullptr && m == member_ && !group_error_) {
+    std::string why = "the consumer group membership failed: " + failure->error.message();
+    if (m->modern && (failure->error == make_error_code(client_errc::unsupported_version) ||
+                      failure->error == make_error_code(kafka_errc::unsupported_version))) {
+      why += " (group_protocol consumer needs KIP-848 on the broker: the ConsumerGroupHeartbeat API and "
+             "group.version 1, Kafka 4.0 and later; use GroupProtocol::classic with this cluster)";
     }
-  } guard{*this, *m};
+    group_error_ = op_error{failure->error, std::move(why)};
+    records_ready_.notify_all();
+  }
+  co_return co_await group_wake_.wait_until(time_point::max()) == net::wait_status::cancelled ? loop_step::end
+                                                                                               : loop_step::next;
+}
+
+asio::awaitable<void> consumer_impl::group_loop(std::shared_ptr<member_slot> m) {
+  const loop_guard guard{m->done, group_loops_, group_done_};
   for (;;) {
     consumer::member_action act = m->classic->next(clock::now());
-    if (auto* w = std::get_if<consumer::wait_until>(&act)) {
-      if (co_await group_wake_.wait_until(w->when) == net::wait_status::cancelled) co_return;
-      continue;
-    }
-    if (std::holds_alternative<consumer::idle>(act)) {
-      if (m->state() == consumer::member_state::stopped) co_return;
-      if (co_await group_wake_.wait_until(time_point::max()) == net::wait_status::cancelled) co_return;
-      continue;
-    }
-    if (auto* f = std::get_if<consumer::failed>(&act)) {
-      if (m == member_ && !group_error_) {
-        group_error_ = op_error{f->error, "the consumer group membership failed: " + f->error.message()};
-        records_ready_.notify_all();
-      }
-      if (co_await group_wake_.wait_until(time_point::max()) == net::wait_status::cancelled) co_return;
-      continue;
-    }
+    const loop_step step = co_await shared_step(m, std::get_if<consumer::wait_until>(&act),
+                                                std::holds_alternative<consumer::idle>(act),
+                                                std::get_if<consumer::failed>(&act));
+    if (step == loop_step::end) co_return;
+    if (step == loop_step::next) continue;
     if (auto* j = std::get_if<consumer::send_join>(&act)) {
       m->topics = m == member_ ? matched_ : m->topics;
       spawn(join_task(m, std::move(*j)), "group join");
@@ -444,40 +463,14 @@ asio::awaitable<void> consumer_impl::group_loop(std::shared_ptr<member_slot> m) 
 }
 
 asio::awaitable<void> consumer_impl::modern_loop(std::shared_ptr<member_slot> m) {
-  struct loop_guard {
-    consumer_impl& self;
-    member_slot& slot;
-    ~loop_guard() {
-      slot.done = true;
-      --self.group_loops_;
-      self.group_done_.notify_all();
-    }
-  } guard{*this, *m};
+  const loop_guard guard{m->done, group_loops_, group_done_};
   for (;;) {
     consumer::consumer_member_action act = m->modern->next(clock::now());
-    if (auto* w = std::get_if<consumer::wait_until>(&act)) {
-      if (co_await group_wake_.wait_until(w->when) == net::wait_status::cancelled) co_return;
-      continue;
-    }
-    if (std::holds_alternative<consumer::idle>(act)) {
-      if (m->state() == consumer::member_state::stopped) co_return;
-      if (co_await group_wake_.wait_until(time_point::max()) == net::wait_status::cancelled) co_return;
-      continue;
-    }
-    if (auto* f = std::get_if<consumer::failed>(&act)) {
-      if (m == member_ && !group_error_) {
-        std::string why = "the consumer group membership failed: " + f->error.message();
-        if (f->error == make_error_code(client_errc::unsupported_version) ||
-            f->error == make_error_code(kafka_errc::unsupported_version)) {
-          why += " (group_protocol consumer needs KIP-848 on the broker: the ConsumerGroupHeartbeat API and "
-                 "group.version 1, Kafka 4.0 and later; use GroupProtocol::classic with this cluster)";
-        }
-        group_error_ = op_error{f->error, std::move(why)};
-        records_ready_.notify_all();
-      }
-      if (co_await group_wake_.wait_until(time_point::max()) == net::wait_status::cancelled) co_return;
-      continue;
-    }
+    const loop_step step = co_await shared_step(m, std::get_if<consumer::wait_until>(&act),
+                                                std::holds_alternative<consumer::idle>(act),
+                                                std::get_if<consumer::failed>(&act));
+    if (step == loop_step::end) co_return;
+    if (step == loop_step::next) continue;
     if (auto* h = std::get_if<consumer::send_consumer_heartbeat>(&act)) {
       spawn(consumer_heartbeat_task(m, std::move(*h)), "heartbeat");
     } else if (auto* r = std::get_if<consumer::resolve_topics>(&act)) {
