@@ -17,6 +17,8 @@
 #include "asiokafka/admin/configs.hpp"
 #include "asiokafka/admin/topics.hpp"
 // (family A: configs, quotas, SCRAM credentials headers)
+#include "asiokafka/admin/quotas.hpp"
+#include "asiokafka/admin/scram.hpp"
 
 // (family B: groups, transactions headers)
 
@@ -66,6 +68,27 @@ boost::asio::awaitable<op_error> admin_describe_cluster(std::shared_ptr<admin_st
 
 
 // ---- family A: configs, quotas, SCRAM credentials (src/admin/configs.cpp, quotas.cpp, scram.cpp) ----
+boost::asio::awaitable<op_error> admin_describe_configs(std::shared_ptr<admin_state> s,
+                                                       std::vector<ConfigDescription>& out,
+                                                       std::vector<ConfigResource> resources,
+                                                       DescribeConfigsOptions options);
+boost::asio::awaitable<op_error> admin_incremental_alter_configs(std::shared_ptr<admin_state> s,
+                                                                std::vector<AlterConfigsResult>& out,
+                                                                std::vector<ConfigAlteration> alterations,
+                                                                IncrementalAlterConfigsOptions options);
+boost::asio::awaitable<op_error> admin_describe_client_quotas(std::shared_ptr<admin_state> s,
+                                                             ClientQuotasDescription& out, ClientQuotaFilter filter,
+                                                             DescribeClientQuotasOptions options);
+boost::asio::awaitable<op_error> admin_alter_client_quotas(std::shared_ptr<admin_state> s,
+                                                          std::vector<AlterClientQuotasResult>& out,
+                                                          std::vector<ClientQuotaAlteration> alterations,
+                                                          AlterClientQuotasOptions options);
+boost::asio::awaitable<op_error> admin_describe_user_scram_credentials(
+    std::shared_ptr<admin_state> s, std::vector<UserScramCredentialsDescription>& out,
+    std::vector<std::string> users, DescribeUserScramCredentialsOptions options);
+boost::asio::awaitable<op_error> admin_alter_user_scram_credentials(
+    std::shared_ptr<admin_state> s, std::vector<AlterUserScramCredentialsResult>& out,
+    std::vector<UserScramCredentialAlteration> alterations, AlterUserScramCredentialsOptions options);
 
 // ---- family B: groups and transactions (src/admin/groups.cpp, transactions.cpp) ----
 
@@ -171,6 +194,83 @@ class Admin {
   }
 
   // ---- family A: configs, quotas, SCRAM credentials ----
+
+  /// The configs of topics, brokers and broker loggers (DescribeConfigs), one result per
+  /// resource in the order given. A broker's or a broker logger's resource ("1") is asked of
+  /// that broker, the rest (topics, the cluster-wide broker default "") of any broker; one
+  /// request per broker, sent concurrently. Item errors: UNKNOWN_TOPIC_OR_PARTITION,
+  /// client_errc::invalid_argument for a broker name that is not a node id,
+  /// client_errc::no_broker_available for a node id the cluster does not know, or the failure
+  /// of that broker's request (e.g. client_errc::timeout) when other brokers answered.
+  template <class Token = default_token_t>
+  auto describe_configs(std::vector<ConfigResource> resources, DescribeConfigsOptions options = {},
+                        Token&& token = {}) {
+    return run<std::vector<ConfigDescription>>(std::forward<Token>(token), &detail::admin_describe_configs,
+                                               std::move(resources), options);
+  }
+  /// Sets, deletes, appends to or subtracts from configs (IncrementalAlterConfigs, KIP-339,
+  /// Kafka 2.3+), one result per resource in the order given; routed as describe_configs
+  /// (KRaft brokers forward topic and cluster-default changes to the controller). Item
+  /// errors, with the broker's message naming the config: INVALID_CONFIG (a topic's unknown
+  /// config or bad value, an unknown logger or level), INVALID_REQUEST (a broker config's bad
+  /// value, a read-only broker config; brokers accept config names they do not know, for
+  /// plugins), UNKNOWN_TOPIC_OR_PARTITION, POLICY_VIOLATION, and the client-side errors of
+  /// describe_configs; a resource named twice in one call fails with
+  /// client_errc::invalid_argument and is not sent. A change shows in describe_configs once
+  /// the broker asked has applied the controller's record (a moment later).
+  template <class Token = default_token_t>
+  auto incremental_alter_configs(std::vector<ConfigAlteration> alterations, IncrementalAlterConfigsOptions options = {},
+                                 Token&& token = {}) {
+    return run<std::vector<AlterConfigsResult>>(std::forward<Token>(token), &detail::admin_incremental_alter_configs,
+                                                std::move(alterations), options);
+  }
+  /// The client quotas of the entities matching `filter` (DescribeClientQuotas, any broker).
+  /// The broker's refusal of the filter is the result's error, naming the filter
+  /// (INVALID_REQUEST for a malformed one; Kafka answers UNSUPPORTED_VERSION for an unknown
+  /// entity type). A change made just before may take a moment to show: brokers answer from
+  /// their copy of the cluster metadata.
+  template <class Token = default_token_t>
+  auto describe_client_quotas(ClientQuotaFilter filter, DescribeClientQuotasOptions options = {}, Token&& token = {}) {
+    return run<ClientQuotasDescription>(std::forward<Token>(token), &detail::admin_describe_client_quotas,
+                                        std::move(filter), options);
+  }
+  /// Sets or removes client quotas (AlterClientQuotas, any broker; KRaft brokers forward to
+  /// the controller), one result per entity in the order given. Item errors: INVALID_REQUEST
+  /// (an unknown quota key or entity type, a bad value) naming the entity.
+  template <class Token = default_token_t>
+  auto alter_client_quotas(std::vector<ClientQuotaAlteration> alterations, AlterClientQuotasOptions options = {},
+                           Token&& token = {}) {
+    return run<std::vector<AlterClientQuotasResult>>(std::forward<Token>(token), &detail::admin_alter_client_quotas,
+                                                     std::move(alterations), options);
+  }
+  /// The SCRAM credentials (mechanisms and iteration counts) of `users`, in the order given,
+  /// or of every user that has one when `users` is empty (DescribeUserScramCredentials, any
+  /// broker). Item errors: RESOURCE_NOT_FOUND for a user without credentials,
+  /// DUPLICATE_RESOURCE for a user named twice.
+  template <class Token = default_token_t>
+  auto describe_user_scram_credentials(std::vector<std::string> users = {},
+                                       DescribeUserScramCredentialsOptions options = {}, Token&& token = {}) {
+    return run<std::vector<UserScramCredentialsDescription>>(
+        std::forward<Token>(token), &detail::admin_describe_user_scram_credentials, std::move(users), options);
+  }
+  /// Creates, replaces or deletes users' SCRAM credentials (AlterUserScramCredentials, any
+  /// broker; KRaft brokers forward to the controller), one result per alteration in the
+  /// order given. An upsertion's salt comes from OpenSSL's RAND_bytes and its salted password
+  /// is derived here (PBKDF2-HMAC, RFC 5802 Hi()); the password never leaves the client. Item
+  /// errors: UNACCEPTABLE_CREDENTIAL (iterations out of range: 4096..16384; an empty user
+  /// name), RESOURCE_NOT_FOUND (deleting a credential that does not exist), DUPLICATE_RESOURCE
+  /// (one user altered twice in one request: a KRaft controller takes one alteration per user
+  /// and request, whatever the mechanisms), UNSUPPORTED_SASL_MECHANISM;
+  /// client_errc::invalid_argument for ScramMechanism::unknown or iterations below 1. The
+  /// broker answers per user: one bad alteration fails all of that user's alterations, and a
+  /// user with an alteration refused here is not sent. Hi() runs on the admin's executor, its
+  /// cost growing with the iterations.
+  template <class Token = default_token_t>
+  auto alter_user_scram_credentials(std::vector<UserScramCredentialAlteration> alterations,
+                                    AlterUserScramCredentialsOptions options = {}, Token&& token = {}) {
+    return run<std::vector<AlterUserScramCredentialsResult>>(
+        std::forward<Token>(token), &detail::admin_alter_user_scram_credentials, std::move(alterations), options);
+  }
 
   // ---- family B: groups and transactions ----
 

@@ -23,10 +23,24 @@ static_assert(std::is_trivially_destructible_v<ListTopicsOptions>);
 static_assert(std::is_trivially_destructible_v<DescribeTopicsOptions>);
 static_assert(std::is_trivially_destructible_v<CreatePartitionsOptions>);
 static_assert(std::is_trivially_destructible_v<DescribeClusterOptions>);
+static_assert(std::is_trivially_destructible_v<DescribeConfigsOptions>);
+static_assert(std::is_trivially_destructible_v<IncrementalAlterConfigsOptions>);
+static_assert(std::is_trivially_destructible_v<DescribeClientQuotasOptions>);
+static_assert(std::is_trivially_destructible_v<AlterClientQuotasOptions>);
+static_assert(std::is_trivially_destructible_v<DescribeUserScramCredentialsOptions>);
+static_assert(std::is_trivially_destructible_v<AlterUserScramCredentialsOptions>);
 // Items passed as temporaries have constructors (not aggregates), which GCC 12 handles.
 static_assert(!std::is_aggregate_v<NewTopic>);
 static_assert(!std::is_aggregate_v<NewPartitions>);
 static_assert(!std::is_aggregate_v<ConfigResource>);
+static_assert(!std::is_aggregate_v<AlterConfigOp>);
+static_assert(!std::is_aggregate_v<ConfigAlteration>);
+static_assert(!std::is_aggregate_v<ClientQuotaEntity>);
+static_assert(!std::is_aggregate_v<ClientQuotaFilterComponent>);
+static_assert(!std::is_aggregate_v<ClientQuotaFilter>);
+static_assert(!std::is_aggregate_v<ClientQuotaOp>);
+static_assert(!std::is_aggregate_v<ClientQuotaAlteration>);
+static_assert(!std::is_aggregate_v<UserScramCredentialAlteration>);
 
 std::string message_of(const AdminConfig& c) {
   try {
@@ -69,6 +83,40 @@ TEST(AdminConfigTest, NewTopicBuildsItsConfigs) {
   EXPECT_TRUE(some.allows(AclOperation::read));
   EXPECT_TRUE(some.allows(AclOperation::describe));
   EXPECT_FALSE(some.allows(AclOperation::write));
+}
+
+TEST(AdminConfigTest, AlterationsBuildTheirOperations) {
+  const ConfigAlteration a = ConfigAlteration(ConfigResource(ConfigResourceType::topic, "t"))
+                                 .set("retention.ms", "1000")
+                                 .remove("segment.ms")
+                                 .append("cleanup.policy", "compact")
+                                 .subtract("cleanup.policy", "delete");
+  ASSERT_EQ(a.ops.size(), 4u);
+  EXPECT_EQ(a.ops[0].op, AlterConfigOpType::set);
+  EXPECT_EQ(a.ops[0].value, "1000");
+  EXPECT_EQ(a.ops[1].op, AlterConfigOpType::remove);
+  EXPECT_FALSE(a.ops[1].value.has_value());
+  EXPECT_EQ(a.ops[2].op, AlterConfigOpType::append);
+  EXPECT_EQ(a.ops[3].op, AlterConfigOpType::subtract);
+
+  const ClientQuotaEntity e({{quota_entity::client_id, "app"}, {quota_entity::user, std::nullopt}});
+  EXPECT_EQ(e.to_string(), "entity {client-id 'app', user <default>}");
+  const ClientQuotaAlteration q = ClientQuotaAlteration(e).set("producer_byte_rate", 1024).remove("consumer_byte_rate");
+  ASSERT_EQ(q.ops.size(), 2u);
+  EXPECT_EQ(q.ops[0].value, 1024.0);
+  EXPECT_FALSE(q.ops[1].value.has_value());
+  const ClientQuotaFilter f({ClientQuotaFilterComponent::of_entity(quota_entity::client_id, "app"),
+                             ClientQuotaFilterComponent::of_any(quota_entity::user)},
+                            true);
+  EXPECT_EQ(f.to_string(), "client quota filter {client-id = 'app', user <any>} (strict)");
+
+  const auto up = UserScramCredentialAlteration::upsert("alice", ScramMechanism::scram_sha_256, "pw");
+  EXPECT_EQ(up.what, UserScramCredentialAlteration::kind::upsert);
+  EXPECT_EQ(up.iterations, 4096);
+  const auto del = UserScramCredentialAlteration::remove("alice", ScramMechanism::scram_sha_512);
+  EXPECT_EQ(del.what, UserScramCredentialAlteration::kind::remove);
+  EXPECT_TRUE(del.password.empty());
+  EXPECT_EQ(to_string(ScramMechanism::scram_sha_512), "SCRAM-SHA-512");
 }
 
 }  // namespace

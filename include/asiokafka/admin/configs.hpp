@@ -2,6 +2,7 @@
 // IncrementalAlterConfigs).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -76,6 +77,94 @@ struct ConfigEntry {
   std::vector<ConfigSynonym> synonyms;  ///< With include_synonyms.
   ConfigType type = ConfigType::unknown;
   std::optional<std::string> documentation;  ///< With include_documentation.
+};
+
+struct DescribeConfigsOptions {
+  /// Also report, per config, every value it would take and where from (strongest first).
+  bool include_synonyms = false;
+  /// Also report each config's documentation (DescribeConfigs v3+, Kafka 2.6+).
+  bool include_documentation = false;
+  /// Zero: AdminConfig::default_api_timeout.
+  std::chrono::milliseconds timeout{0};
+};
+
+/// One resource of describe_configs: its configs as the broker reports them, or the error.
+struct ConfigDescription : AdminItemResult {
+  ConfigResource resource{ConfigResourceType::topic, ""};
+  std::vector<ConfigEntry> entries;
+  /// The entry named `config_name`, or nullptr.
+  const ConfigEntry* find(const std::string& config_name) const noexcept {
+    for (const ConfigEntry& e : entries) {
+      if (e.name == config_name) return &e;
+    }
+    return nullptr;
+  }
+};
+
+/// How IncrementalAlterConfigs changes one config, valued as on the wire.
+enum class AlterConfigOpType : std::int8_t {
+  set = 0,       ///< Sets the value.
+  remove = 1,    ///< DELETE: back to the default (the next synonym in line).
+  append = 2,    ///< Adds a value to a list config (no duplicate is added).
+  subtract = 3,  ///< Removes a value from a list config.
+};
+
+/// One change of one config. Not an aggregate, so it is safe as a temporary in co_await.
+struct AlterConfigOp {
+  AlterConfigOp(std::string config_name, std::optional<std::string> config_value, AlterConfigOpType operation)
+      : name(std::move(config_name)), value(std::move(config_value)), op(operation) {}
+  std::string name;
+  std::optional<std::string> value;  ///< Ignored (sent as null) for remove.
+  AlterConfigOpType op;
+};
+
+/// The changes to one resource's configs. Chainable:
+/// `ConfigAlteration(ConfigResource(ConfigResourceType::topic, "t")).set("retention.ms", "1000").remove("x")`.
+struct ConfigAlteration {
+  explicit ConfigAlteration(ConfigResource r, std::vector<AlterConfigOp> operations = {})
+      : resource(std::move(r)), ops(std::move(operations)) {}
+
+  ConfigAlteration& set(std::string name, std::string value) & {
+    return add(std::move(name), std::move(value), AlterConfigOpType::set);
+  }
+  ConfigAlteration& remove(std::string name) & { return add(std::move(name), std::nullopt, AlterConfigOpType::remove); }
+  ConfigAlteration& append(std::string name, std::string value) & {
+    return add(std::move(name), std::move(value), AlterConfigOpType::append);
+  }
+  ConfigAlteration& subtract(std::string name, std::string value) & {
+    return add(std::move(name), std::move(value), AlterConfigOpType::subtract);
+  }
+  ConfigAlteration&& set(std::string name, std::string value) && {
+    return std::move(set(std::move(name), std::move(value)));
+  }
+  ConfigAlteration&& remove(std::string name) && { return std::move(remove(std::move(name))); }
+  ConfigAlteration&& append(std::string name, std::string value) && {
+    return std::move(append(std::move(name), std::move(value)));
+  }
+  ConfigAlteration&& subtract(std::string name, std::string value) && {
+    return std::move(subtract(std::move(name), std::move(value)));
+  }
+
+  ConfigResource resource;
+  std::vector<AlterConfigOp> ops;
+
+ private:
+  ConfigAlteration& add(std::string name, std::optional<std::string> value, AlterConfigOpType op) {
+    ops.emplace_back(std::move(name), std::move(value), op);
+    return *this;
+  }
+};
+
+struct IncrementalAlterConfigsOptions {
+  /// Ask the broker to check the changes without applying them.
+  bool validate_only = false;
+  /// Zero: AdminConfig::default_api_timeout.
+  std::chrono::milliseconds timeout{0};
+};
+
+/// One resource of incremental_alter_configs.
+struct AlterConfigsResult : AdminItemResult {
+  ConfigResource resource{ConfigResourceType::topic, ""};
 };
 
 }  // namespace asiokafka
