@@ -86,5 +86,50 @@ TEST(AdminCluster3, ControllerOperationsSurviveTheDeathOfEachNodeInTurn) {
   }
 }
 
+// Config routing: a broker answers for its own resources only ("Unexpected
+// broker id"), so every broker's configs and loggers coming back proves each went to its
+// broker. Reads and validate_only: the rig is not changed.
+TEST(AdminCluster3, EachBrokersConfigResourcesAreAskedOfThatBroker) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG3_ENV");
+  const ConfigResource broker_default(ConfigResourceType::broker, "");
+  const std::string logger_name = "kafka.server.ReplicaManager";
+  auto body = [&]() -> asio::awaitable<bool> {
+    const auto executor = co_await asio::this_coro::executor;
+    AdminConfig config;
+    config.bootstrap_servers = rig.bootstrap("PLAINTEXT");
+    config.default_api_timeout = 20s;
+    Admin admin(executor, config);
+    co_await admin.start();
+    std::vector<ConfigResource> resources;
+    for (int node = 1; node <= rig.node_count(); ++node) {
+      resources.emplace_back(ConfigResourceType::broker, std::to_string(node));
+      resources.emplace_back(ConfigResourceType::broker_logger, std::to_string(node));
+    }
+    resources.push_back(broker_default);
+    const auto r = co_await admin.describe_configs(resources);
+    CO_ASSERT(r.size() == resources.size());
+    for (std::size_t i = 0; i + 1 < r.size(); i += 2) {
+      EXPECT_TRUE(r[i].ok()) << r[i].error_message;
+      const ConfigEntry* node_id = r[i].find("node.id");
+      CO_ASSERT(node_id != nullptr);
+      EXPECT_EQ(node_id->value, resources[i].name);
+      EXPECT_TRUE(r[i + 1].ok()) << r[i + 1].error_message;
+      EXPECT_NE(r[i + 1].find(logger_name), nullptr) << resources[i + 1].name;
+    }
+    EXPECT_TRUE(r.back().ok()) << r.back().error_message;
+
+    std::vector<ConfigAlteration> levels;
+    for (int node = 1; node <= rig.node_count(); ++node) {
+      levels.push_back(ConfigAlteration(ConfigResource(ConfigResourceType::broker_logger, std::to_string(node)))
+                           .set(logger_name, "INFO"));
+    }
+    const auto v = co_await admin.incremental_alter_configs(levels, {.validate_only = true});
+    CO_ASSERT(v.size() == levels.size());
+    for (const auto& x : v) EXPECT_TRUE(x.ok()) << x.error_message;
+    co_return true;
+  };
+  EXPECT_TRUE(run_async(body(), 60s));
+}
+
 }  // namespace
 }  // namespace asiokafka::test

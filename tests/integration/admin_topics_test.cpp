@@ -10,12 +10,14 @@
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "asiokafka/admin.hpp"
 #include "asiokafka/error.hpp"
 #include "asiokafka/kafka_error.hpp"
+#include "support/admin_wait.hpp"
 #include "support/async.hpp"
 #include "support/co_assert.hpp"
 #include "support/rig.hpp"
@@ -85,7 +87,7 @@ TEST(AdminTopics, CreateReportsEachTopicAndOneFailureHidesNoSuccess) {
 
     // describe_topics sees both, with the same ids.
     std::vector<std::string> names{a, b};
-    const auto described = co_await admin.describe_topics(names);
+    const auto described = co_await describe_created(admin, names);
     CO_ASSERT(described.size() == 2u);
     EXPECT_TRUE(described[0].ok()) << described[0].error_message;
     EXPECT_EQ(described[0].topic_id, created[0].topic_id);
@@ -138,6 +140,7 @@ TEST(AdminTopics, BadInputGetsTypedErrorsNamingTheItem) {
     // Describing and deleting what does not exist.
     const std::string missing = unique_name("admin-missing");
     std::vector<std::string> names{missing, good};
+    (void)co_await describe_created(admin, std::vector<std::string>(1, good));
     const auto d = co_await admin.describe_topics(names);
     CO_ASSERT(d.size() == 2u);
     EXPECT_EQ(d[0].error, kafka_errc::unknown_topic_or_partition) << d[0].error_message;
@@ -173,6 +176,7 @@ TEST(AdminTopics, ValidateOnlyCreatesNothingAndDeleteByIdWorks) {
 
     const auto c = co_await admin.create_topics(topics);
     CO_ASSERT(c.at(0).ok());
+    (void)co_await describe_created(admin, names);  // the broker knows it now
     const auto listed = co_await admin.list_topics();
     EXPECT_TRUE(std::any_of(listed.begin(), listed.end(), [&](const TopicListing& l) {
       return l.name == t && l.topic_id == c[0].topic_id && !l.is_internal;
@@ -206,7 +210,7 @@ TEST(AdminTopics, CreatePartitionsRaisesTheCountAndRefusesLowering) {
     const auto validated = co_await admin.create_partitions(check, {.validate_only = true});
     EXPECT_TRUE(validated.at(0).ok()) << validated[0].error_message;
     std::vector<std::string> names{t};
-    EXPECT_EQ((co_await admin.describe_topics(names)).at(0).partitions.size(), 2u);
+    EXPECT_EQ((co_await describe_created(admin, names)).at(0).partitions.size(), 2u);
 
     std::vector<NewPartitions> grow{NewPartitions(t, 4, {{1}, {1}}), NewPartitions(missing, 3)};
     const auto r = co_await admin.create_partitions(grow);
@@ -214,7 +218,8 @@ TEST(AdminTopics, CreatePartitionsRaisesTheCountAndRefusesLowering) {
     EXPECT_TRUE(r[0].ok()) << r[0].error_message;
     EXPECT_EQ(r[1].error, kafka_errc::unknown_topic_or_partition) << r[1].error_message;
     EXPECT_NE(r[1].error_message.find(missing), std::string::npos);
-    EXPECT_EQ((co_await admin.describe_topics(names)).at(0).partitions.size(), 4u);
+    // Partitions, like topics, reach the broker's metadata a moment after the answer.
+    EXPECT_EQ(co_await await_partition_count(admin, t, 4), 4u);
 
     std::vector<NewPartitions> shrink{NewPartitions(t, 3)};
     const auto s = co_await admin.create_partitions(shrink);
@@ -290,8 +295,7 @@ TEST(AdminApi, NaturalSpellingsWithTemporariesAreSafe) {
       EXPECT_TRUE(r.at(0).ok()) << r[0].error_message;
     }
     auto describe = [&admin](std::string name) -> asio::awaitable<std::size_t> {
-      const auto d = co_await admin.describe_topics(std::vector<std::string>(1, name));
-      co_return d.at(0).partitions.size();
+      co_return co_await await_partition_count(admin, name, 4);
     };
     EXPECT_EQ(co_await describe(t), 4u);
     const auto missing = co_await admin.describe_topics(std::vector<std::string>(1, "admin-no-such-topic-literal"));
