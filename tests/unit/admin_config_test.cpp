@@ -23,6 +23,21 @@ static_assert(std::is_trivially_destructible_v<ListTopicsOptions>);
 static_assert(std::is_trivially_destructible_v<DescribeTopicsOptions>);
 static_assert(std::is_trivially_destructible_v<CreatePartitionsOptions>);
 static_assert(std::is_trivially_destructible_v<DescribeClusterOptions>);
+// family C: records, ACLs, brokers
+static_assert(std::is_trivially_destructible_v<ListOffsetsOptions>);
+static_assert(std::is_trivially_destructible_v<DeleteRecordsOptions>);
+static_assert(std::is_trivially_destructible_v<ElectLeadersOptions>);
+static_assert(std::is_trivially_destructible_v<CreateAclsOptions>);
+static_assert(std::is_trivially_destructible_v<DescribeAclsOptions>);
+static_assert(std::is_trivially_destructible_v<DeleteAclsOptions>);
+static_assert(std::is_trivially_destructible_v<DescribeLogDirsOptions>);
+static_assert(std::is_trivially_destructible_v<DescribeApiVersionsOptions>);
+static_assert(std::is_trivially_destructible_v<DescribeFeaturesOptions>);
+static_assert(std::is_trivially_destructible_v<UpdateFeaturesOptions>);
+static_assert(!std::is_aggregate_v<OffsetSpec>);
+static_assert(!std::is_aggregate_v<AclBinding>);
+static_assert(!std::is_aggregate_v<AclBindingFilter>);
+static_assert(!std::is_aggregate_v<FeatureUpdate>);
 // Items passed as temporaries have constructors (not aggregates), which GCC 12 handles.
 static_assert(!std::is_aggregate_v<NewTopic>);
 static_assert(!std::is_aggregate_v<NewPartitions>);
@@ -69,6 +84,27 @@ TEST(AdminConfigTest, NewTopicBuildsItsConfigs) {
   EXPECT_TRUE(some.allows(AclOperation::read));
   EXPECT_TRUE(some.allows(AclOperation::describe));
   EXPECT_FALSE(some.allows(AclOperation::write));
+}
+
+TEST(AdminConfigTest, AclsAndOffsetSpecsDescribeThemselves) {
+  const AclBinding b(AclResourceType::topic, "orders", AclPatternType::prefixed, "User:alice", "*",
+                     AclOperation::describe_configs, AclPermission::deny);
+  EXPECT_EQ(to_string(b), "TOPIC 'orders' (PREFIXED): User:alice from * DENY DESCRIBE_CONFIGS");
+  EXPECT_EQ(to_string(AclBindingFilter()), "filter ANY (any name) (ANY): any principal from any host ANY ANY");
+  const AclBindingFilter exact(b);
+  EXPECT_EQ(exact.resource_name, "orders");
+  EXPECT_EQ(exact.pattern_type, AclPatternType::prefixed);
+  EXPECT_EQ(exact.principal, "User:alice");
+  EXPECT_EQ(to_string(AclOperation::remove), "DELETE");
+  EXPECT_EQ(to_string(AclOperation::two_phase_commit), "TWO_PHASE_COMMIT");
+  EXPECT_EQ(to_string(AclResourceType::transactional_id), "TRANSACTIONAL_ID");
+  // ListOffsets' timestamp codes.
+  EXPECT_EQ(OffsetSpec::earliest().timestamp(), -2);
+  EXPECT_EQ(OffsetSpec::latest().timestamp(), -1);
+  EXPECT_EQ(OffsetSpec::max_timestamp().timestamp(), -3);
+  EXPECT_EQ(OffsetSpec::at(42).timestamp(), 42);
+  EXPECT_EQ(OffsetSpec::at(42).kind(), OffsetSpec::Kind::timestamp);
+  EXPECT_NE(OffsetSpec::at(-1), OffsetSpec::latest());
 }
 
 }  // namespace
