@@ -123,9 +123,9 @@ asio::awaitable<net::failure> per_leader(op_context& ctx, std::shared_ptr<void> 
         }
         case net::leader_status::unknown_topic:
         case net::leader_status::unknown_partition:
-          // Absent from two refreshes in a row: it does not exist (once could be a broker
-          // that has not yet seen a topic just created).
-          if (refreshed && ++unknown_rounds[i] >= 2) {
+          // Absent from three refreshes, retry_backoff apart: it does not exist (fewer could
+          // be a broker that has not yet applied a topic just created).
+          if (refreshed && ++unknown_rounds[i] >= 3) {
             admin::set_item_error(out[i], make_error_code(kafka_errc::unknown_topic_or_partition),
                                   "UNKNOWN_TOPIC_OR_PARTITION: the cluster has no such " +
                                       std::string(lk.status == net::leader_status::unknown_topic ? "topic"
