@@ -848,6 +848,14 @@ def server_properties(rig: Rig, node: int) -> str:
         "background.threads": 4,
         "num.recovery.threads.per.data.dir": 1,
         "log.cleaner.threads": 1,
+        # ACLs (the Admin's create/describe/delete_acls tests): KRaft's authorizer on every
+        # node. A resource without ACLs stays open to everyone, so nothing else changes. The
+        # brokers and controllers talk to each other on PLAINTEXT listeners (CONTROLLER and
+        # the inter-broker PLAINTEXT), as User:ANONYMOUS: that principal is the only super
+        # user, so an ACL can restrict the SASL users (SASL_USER, ADMIN_USER) like any other.
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "allow.everyone.if.no.acl.found": "true",
+        "super.users": "User:ANONYMOUS",
     }
     if rig.nodes >= 3:
         # racks rack-1..rack-N and the rack-aware replica selector, so that a consumer with

@@ -23,6 +23,9 @@
 // (family B: groups, transactions headers)
 
 // (family C: records, ACLs, brokers headers)
+#include "asiokafka/admin/acls.hpp"
+#include "asiokafka/admin/brokers.hpp"
+#include "asiokafka/admin/records.hpp"
 
 #include "asiokafka/admin_config.hpp"
 #include "asiokafka/async.hpp"
@@ -93,6 +96,36 @@ boost::asio::awaitable<op_error> admin_alter_user_scram_credentials(
 // ---- family B: groups and transactions (src/admin/groups.cpp, transactions.cpp) ----
 
 // ---- family C: records, ACLs, brokers (src/admin/records.cpp, acls.cpp, brokers.cpp) ----
+boost::asio::awaitable<op_error> admin_list_offsets(std::shared_ptr<admin_state> s, std::vector<ListOffsetsResult>& out,
+                                                   std::vector<std::pair<TopicPartition, OffsetSpec>> partitions,
+                                                   ListOffsetsOptions options);
+boost::asio::awaitable<op_error> admin_delete_records(std::shared_ptr<admin_state> s,
+                                                     std::vector<DeleteRecordsResult>& out,
+                                                     std::vector<std::pair<TopicPartition, std::int64_t>> before,
+                                                     DeleteRecordsOptions options);
+boost::asio::awaitable<op_error> admin_elect_leaders(std::shared_ptr<admin_state> s,
+                                                    std::vector<ElectLeadersResult>& out, ElectionType type,
+                                                    std::optional<std::vector<TopicPartition>> partitions,
+                                                    ElectLeadersOptions options);
+boost::asio::awaitable<op_error> admin_create_acls(std::shared_ptr<admin_state> s, std::vector<CreateAclResult>& out,
+                                                  std::vector<AclBinding> bindings, CreateAclsOptions options);
+boost::asio::awaitable<op_error> admin_describe_acls(std::shared_ptr<admin_state> s, std::vector<AclBinding>& out,
+                                                    AclBindingFilter filter, DescribeAclsOptions options);
+boost::asio::awaitable<op_error> admin_delete_acls(std::shared_ptr<admin_state> s, std::vector<DeleteAclsResult>& out,
+                                                  std::vector<AclBindingFilter> filters, DeleteAclsOptions options);
+boost::asio::awaitable<op_error> admin_describe_log_dirs(std::shared_ptr<admin_state> s,
+                                                        std::vector<BrokerLogDirs>& out,
+                                                        std::vector<std::int32_t> broker_ids,
+                                                        DescribeLogDirsOptions options);
+boost::asio::awaitable<op_error> admin_describe_api_versions(std::shared_ptr<admin_state> s,
+                                                            std::vector<BrokerApiVersions>& out,
+                                                            DescribeApiVersionsOptions options);
+boost::asio::awaitable<op_error> admin_describe_features(std::shared_ptr<admin_state> s, FeatureMetadata& out,
+                                                        DescribeFeaturesOptions options);
+boost::asio::awaitable<op_error> admin_update_features(std::shared_ptr<admin_state> s,
+                                                      std::vector<UpdateFeatureResult>& out,
+                                                      std::map<std::string, FeatureUpdate> updates,
+                                                      UpdateFeaturesOptions options);
 
 }  // namespace detail
 
@@ -275,6 +308,125 @@ class Admin {
   // ---- family B: groups and transactions ----
 
   // ---- family C: records, ACLs, brokers ----
+
+  /// Offsets of partitions (ListOffsets, sent to each partition's leader, one request per
+  /// leader): the earliest, the latest, the record with the largest timestamp (KIP-734) or
+  /// the first at or after a time. One result per partition, in the order given, with offset,
+  /// timestamp and leader epoch. Leader moves (NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE,
+  /// UNKNOWN_LEADER_EPOCH, ...) are retried on the new leader within the timeout; a topic or
+  /// partition that does not exist gets UNKNOWN_TOPIC_OR_PARTITION, one that still has no
+  /// answer at the timeout client_errc::timeout. A partition given twice, or at() with a
+  /// negative time: client_errc::invalid_argument.
+  template <class Token = default_token_t>
+  auto list_offsets(std::vector<std::pair<TopicPartition, OffsetSpec>> partitions, ListOffsetsOptions options = {},
+                    Token&& token = {}) {
+    return run<std::vector<ListOffsetsResult>>(std::forward<Token>(token), &detail::admin_list_offsets,
+                                               std::move(partitions), options);
+  }
+  /// list_offsets for a std::map<TopicPartition, OffsetSpec> (results in the map's order).
+  /// A template so that a braced list picks the vector form.
+  template <class Map, class Token = default_token_t>
+    requires std::is_same_v<std::remove_cvref_t<Map>, std::map<TopicPartition, OffsetSpec>>
+  auto list_offsets(const Map& partitions, ListOffsetsOptions options = {}, Token&& token = {}) {
+    std::vector<std::pair<TopicPartition, OffsetSpec>> v(partitions.begin(), partitions.end());
+    return list_offsets(std::move(v), options, std::forward<Token>(token));
+  }
+
+  /// Deletes the records before an offset (DeleteRecords, to each partition's leader): the
+  /// offset becomes the partition's log start (-1: the high watermark, deleting everything).
+  /// One result per partition, in the order given, with the new low watermark;
+  /// OFFSET_OUT_OF_RANGE for an offset beyond the high watermark, UNKNOWN_TOPIC_OR_PARTITION,
+  /// POLICY_VIOLATION (a compacted topic). Leader moves are retried as in list_offsets.
+  template <class Token = default_token_t>
+  auto delete_records(std::vector<std::pair<TopicPartition, std::int64_t>> before, DeleteRecordsOptions options = {},
+                      Token&& token = {}) {
+    return run<std::vector<DeleteRecordsResult>>(std::forward<Token>(token), &detail::admin_delete_records,
+                                                 std::move(before), options);
+  }
+  /// delete_records for a std::map<TopicPartition, std::int64_t> (results in the map's order).
+  template <class Map, class Token = default_token_t>
+    requires std::is_same_v<std::remove_cvref_t<Map>, std::map<TopicPartition, std::int64_t>>
+  auto delete_records(const Map& before, DeleteRecordsOptions options = {}, Token&& token = {}) {
+    std::vector<std::pair<TopicPartition, std::int64_t>> v(before.begin(), before.end());
+    return delete_records(std::move(v), options, std::forward<Token>(token));
+  }
+
+  /// Elects leaders (ElectLeaders, Kafka 2.4+, on the controller): the preferred replica, or
+  /// an out-of-sync one for leaderless partitions (unclean). `partitions` nullopt: every
+  /// partition of the cluster, and the broker then reports only the partitions it tried
+  /// (not those where no election was needed). One result per partition (in the order given):
+  /// ELECTION_NOT_NEEDED when the leader is already the one the election would choose,
+  /// PREFERRED_LEADER_NOT_AVAILABLE, ELIGIBLE_LEADERS_NOT_AVAILABLE,
+  /// UNKNOWN_TOPIC_OR_PARTITION.
+  template <class Token = default_token_t>
+  auto elect_leaders(ElectionType type, std::optional<std::vector<TopicPartition>> partitions,
+                     ElectLeadersOptions options = {}, Token&& token = {}) {
+    return run<std::vector<ElectLeadersResult>>(std::forward<Token>(token), &detail::admin_elect_leaders, type,
+                                                std::move(partitions), options);
+  }
+
+  /// Creates ACLs (CreateAcls, on the controller; the cluster needs an authorizer). One
+  /// result per binding, in the order given. A binding with an `any`/`unknown` field or a
+  /// match/any pattern is refused before sending (client_errc::invalid_argument naming it);
+  /// the broker's refusals: SECURITY_DISABLED (no authorizer), INVALID_REQUEST,
+  /// CLUSTER_AUTHORIZATION_FAILED.
+  template <class Token = default_token_t>
+  auto create_acls(std::vector<AclBinding> bindings, CreateAclsOptions options = {}, Token&& token = {}) {
+    return run<std::vector<CreateAclResult>>(std::forward<Token>(token), &detail::admin_create_acls,
+                                             std::move(bindings), options);
+  }
+  /// The ACLs matching `filter` (DescribeAcls, any broker), sorted by resource then
+  /// principal; none is an empty result. The operation fails with the broker's error
+  /// (SECURITY_DISABLED without an authorizer, INVALID_REQUEST for a bad filter).
+  template <class Token = default_token_t>
+  auto describe_acls(AclBindingFilter filter = {}, DescribeAclsOptions options = {}, Token&& token = {}) {
+    return run<std::vector<AclBinding>>(std::forward<Token>(token), &detail::admin_describe_acls, std::move(filter),
+                                        options);
+  }
+  /// Deletes the ACLs matching each filter (DeleteAcls, on the controller). One result per
+  /// filter, in the order given, listing the ACLs it deleted, each with its own outcome; a
+  /// filter matching nothing has an empty list and no error.
+  template <class Token = default_token_t>
+  auto delete_acls(std::vector<AclBindingFilter> filters, DeleteAclsOptions options = {}, Token&& token = {}) {
+    return run<std::vector<DeleteAclsResult>>(std::forward<Token>(token), &detail::admin_delete_acls,
+                                              std::move(filters), options);
+  }
+
+  /// The log dirs of brokers (DescribeLogDirs, sent to each broker): path, error, volume size
+  /// and free space (Kafka 3.3+), replicas with sizes and offset lag. `broker_ids` empty:
+  /// every broker of the cluster. One result per broker (in the order given, else by id); a
+  /// broker not answering within the timeout, or an id the cluster does not have, is an
+  /// error on its own entry.
+  template <class Token = default_token_t>
+  auto describe_log_dirs(std::vector<std::int32_t> broker_ids = {}, DescribeLogDirsOptions options = {},
+                         Token&& token = {}) {
+    return run<std::vector<BrokerLogDirs>>(std::forward<Token>(token), &detail::admin_describe_log_dirs,
+                                           std::move(broker_ids), options);
+  }
+  /// The APIs and versions each broker serves (ApiVersions, sent to every broker), by broker
+  /// id; a broker not answering within the timeout is an error on its own entry.
+  template <class Token = default_token_t>
+  auto describe_api_versions(DescribeApiVersionsOptions options = {}, Token&& token = {}) {
+    return run<std::vector<BrokerApiVersions>>(std::forward<Token>(token), &detail::admin_describe_api_versions,
+                                               options);
+  }
+  /// The cluster's finalized feature levels and the levels a broker supports (ApiVersions v3+,
+  /// KIP-584, from any broker), as the Java Admin's describeFeatures.
+  template <class Token = default_token_t>
+  auto describe_features(DescribeFeaturesOptions options = {}, Token&& token = {}) {
+    return run<FeatureMetadata>(std::forward<Token>(token), &detail::admin_describe_features, options);
+  }
+  /// Changes finalized feature levels (UpdateFeatures, on the controller). One result per
+  /// feature (by name): INVALID_UPDATE_VERSION for an unknown feature or a level the cluster
+  /// cannot run, FEATURE_UPDATE_FAILED. From UpdateFeatures v2 (Kafka 3.8+) the broker
+  /// answers for the request as a whole: each feature then carries that answer.
+  /// validate_only needs v1 (Kafka 3.3+).
+  template <class Token = default_token_t>
+  auto update_features(std::map<std::string, FeatureUpdate> updates, UpdateFeaturesOptions options = {},
+                       Token&& token = {}) {
+    return run<std::vector<UpdateFeatureResult>>(std::forward<Token>(token), &detail::admin_update_features,
+                                                 std::move(updates), options);
+  }
 
  private:
   // `fn` is one of the detail::admin_* operations; `args` are its arguments after the state

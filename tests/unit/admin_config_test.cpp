@@ -29,6 +29,21 @@ static_assert(std::is_trivially_destructible_v<DescribeClientQuotasOptions>);
 static_assert(std::is_trivially_destructible_v<AlterClientQuotasOptions>);
 static_assert(std::is_trivially_destructible_v<DescribeUserScramCredentialsOptions>);
 static_assert(std::is_trivially_destructible_v<AlterUserScramCredentialsOptions>);
+// family C: records, ACLs, brokers
+static_assert(std::is_trivially_destructible_v<ListOffsetsOptions>);
+static_assert(std::is_trivially_destructible_v<DeleteRecordsOptions>);
+static_assert(std::is_trivially_destructible_v<ElectLeadersOptions>);
+static_assert(std::is_trivially_destructible_v<CreateAclsOptions>);
+static_assert(std::is_trivially_destructible_v<DescribeAclsOptions>);
+static_assert(std::is_trivially_destructible_v<DeleteAclsOptions>);
+static_assert(std::is_trivially_destructible_v<DescribeLogDirsOptions>);
+static_assert(std::is_trivially_destructible_v<DescribeApiVersionsOptions>);
+static_assert(std::is_trivially_destructible_v<DescribeFeaturesOptions>);
+static_assert(std::is_trivially_destructible_v<UpdateFeaturesOptions>);
+static_assert(!std::is_aggregate_v<OffsetSpec>);
+static_assert(!std::is_aggregate_v<AclBinding>);
+static_assert(!std::is_aggregate_v<AclBindingFilter>);
+static_assert(!std::is_aggregate_v<FeatureUpdate>);
 // Items passed as temporaries have constructors (not aggregates), which GCC 12 handles.
 static_assert(!std::is_aggregate_v<NewTopic>);
 static_assert(!std::is_aggregate_v<NewPartitions>);
@@ -117,6 +132,25 @@ TEST(AdminConfigTest, AlterationsBuildTheirOperations) {
   EXPECT_EQ(del.what, UserScramCredentialAlteration::kind::remove);
   EXPECT_TRUE(del.password.empty());
   EXPECT_EQ(to_string(ScramMechanism::scram_sha_512), "SCRAM-SHA-512");
+TEST(AdminConfigTest, AclsAndOffsetSpecsDescribeThemselves) {
+  const AclBinding b(AclResourceType::topic, "orders", AclPatternType::prefixed, "User:alice", "*",
+                     AclOperation::describe_configs, AclPermission::deny);
+  EXPECT_EQ(to_string(b), "TOPIC 'orders' (PREFIXED): User:alice from * DENY DESCRIBE_CONFIGS");
+  EXPECT_EQ(to_string(AclBindingFilter()), "filter ANY (any name) (ANY): any principal from any host ANY ANY");
+  const AclBindingFilter exact(b);
+  EXPECT_EQ(exact.resource_name, "orders");
+  EXPECT_EQ(exact.pattern_type, AclPatternType::prefixed);
+  EXPECT_EQ(exact.principal, "User:alice");
+  EXPECT_EQ(to_string(AclOperation::remove), "DELETE");
+  EXPECT_EQ(to_string(AclOperation::two_phase_commit), "TWO_PHASE_COMMIT");
+  EXPECT_EQ(to_string(AclResourceType::transactional_id), "TRANSACTIONAL_ID");
+  // ListOffsets' timestamp codes.
+  EXPECT_EQ(OffsetSpec::earliest().timestamp(), -2);
+  EXPECT_EQ(OffsetSpec::latest().timestamp(), -1);
+  EXPECT_EQ(OffsetSpec::max_timestamp().timestamp(), -3);
+  EXPECT_EQ(OffsetSpec::at(42).timestamp(), 42);
+  EXPECT_EQ(OffsetSpec::at(42).kind(), OffsetSpec::Kind::timestamp);
+  EXPECT_NE(OffsetSpec::at(-1), OffsetSpec::latest());
 }
 
 }  // namespace
