@@ -12,10 +12,13 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "asiokafka/admin.hpp"
 #include "asiokafka/kafka_error.hpp"
+#include "support/admin_wait.hpp"
 #include "support/async.hpp"
 #include "support/co_assert.hpp"
 #include "support/rig.hpp"
@@ -84,6 +87,93 @@ TEST(AdminCluster3, ControllerOperationsSurviveTheDeathOfEachNodeInTurn) {
     };
     EXPECT_TRUE(run_async(body(), 120s)) << "victim " << victim_id;
   }
+}
+
+// A partition's leader dies: list_offsets finds the new leader on its own (the dead one's
+// connection fails, the leader is looked up again); once the old leader is back in sync, a
+// preferred election (ElectLeaders) gives it the partition back.
+TEST(AdminCluster3, ListOffsetsFollowsAMovedLeaderAndAPreferredElectionMovesItBack) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG3_ENV");
+  std::random_device rd;
+  const std::string topic = "admin-elect-" + std::to_string(rd());
+  Restart restart;
+  std::int32_t preferred = -1;
+  auto first = [&]() -> asio::awaitable<bool> {
+    const auto executor = co_await asio::this_coro::executor;
+    AdminConfig config;
+    config.bootstrap_servers = rig.bootstrap("PLAINTEXT");
+    config.request_timeout = 5s;
+    config.connect_timeout = 2s;
+    config.reconnect_backoff_max = 500ms;
+    config.default_api_timeout = 45s;
+    Admin admin(executor, config);
+    co_await admin.start();
+    std::vector<NewTopic> topics{NewTopic(topic, 1, 3)};
+    CO_ASSERT((co_await admin.create_topics(topics)).at(0).ok());
+    const auto d = co_await describe_created(admin, std::vector<std::string>(1, topic));
+    CO_ASSERT(d.at(0).ok());
+    CO_ASSERT(d[0].partitions.size() == 1u && d[0].partitions[0].leader.has_value());
+    preferred = d[0].partitions[0].replicas.at(0).node_id;
+    CO_ASSERT(d[0].partitions[0].leader->node_id == preferred);
+    const std::vector<std::pair<TopicPartition, OffsetSpec>> latest{{TopicPartition(topic, 0), OffsetSpec::latest()}};
+    CO_ASSERT((co_await admin.list_offsets(latest)).at(0).ok());  // connected to the leader
+
+    restart.node.emplace(rig.node(preferred));
+    restart.node->kill();
+    const auto killed_at = clock_type::now();
+    const auto after = co_await admin.list_offsets(latest);
+    CO_ASSERT(after.size() == 1u);
+    EXPECT_TRUE(after[0].ok()) << after[0].error_message;
+    EXPECT_EQ(after[0].offset, 0);
+    std::cout << "list_offsets after the leader's death: "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - killed_at).count() << " ms\n";
+    co_await admin.close();
+    co_return true;
+  };
+  EXPECT_TRUE(run_async(first(), 120s));
+  ASSERT_GE(preferred, 1);
+  restart.node->start();
+  restart.node.reset();
+
+  auto second = [&]() -> asio::awaitable<bool> {
+    const auto executor = co_await asio::this_coro::executor;
+    AdminConfig config;
+    config.bootstrap_servers = rig.bootstrap("PLAINTEXT");
+    config.default_api_timeout = 45s;
+    Admin admin(executor, config);
+    co_await admin.start();
+    const std::vector<TopicPartition> tps{TopicPartition(topic, 0)};
+    // Until the restarted replica is back in sync, the election is refused
+    // (PREFERRED_LEADER_NOT_AVAILABLE); bounded: 60 tries, 500 ms apart.
+    std::vector<ElectLeadersResult> r;
+    for (int attempt = 0; attempt < 60; ++attempt) {
+      r = co_await admin.elect_leaders(ElectionType::preferred, tps);
+      CO_ASSERT(r.size() == 1u);
+      if (r[0].ok()) break;
+      asio::steady_timer pace(executor, 500ms);
+      co_await pace.async_wait(asio::use_awaitable);
+    }
+    EXPECT_TRUE(r.at(0).ok()) << r[0].error_message;
+    // Elected: the preferred replica leads again (the broker's metadata follows shortly).
+    std::int32_t leader = -1;
+    for (int attempt = 0; attempt < 50 && leader != preferred; ++attempt) {
+      const auto d = co_await admin.describe_topics(std::vector<std::string>(1, topic));
+      leader = d.at(0).partitions.at(0).leader ? d[0].partitions[0].leader->node_id : -1;
+      if (leader != preferred) {
+        asio::steady_timer pace(executor, 100ms);
+        co_await pace.async_wait(asio::use_awaitable);
+      }
+    }
+    EXPECT_EQ(leader, preferred);
+    // Asked again: nothing to do, typed and named.
+    const auto again = co_await admin.elect_leaders(ElectionType::preferred, tps);
+    EXPECT_EQ(again.at(0).error, kafka_errc::election_not_needed) << again[0].error_message;
+    std::vector<std::string> names{topic};
+    (void)co_await admin.delete_topics(names);
+    co_await admin.close();
+    co_return true;
+  };
+  EXPECT_TRUE(run_async(second(), 90s));
 }
 
 // Config routing: a broker answers for its own resources only ("Unexpected

@@ -132,6 +132,8 @@ TEST(AdminConfigTest, AlterationsBuildTheirOperations) {
   EXPECT_EQ(del.what, UserScramCredentialAlteration::kind::remove);
   EXPECT_TRUE(del.password.empty());
   EXPECT_EQ(to_string(ScramMechanism::scram_sha_512), "SCRAM-SHA-512");
+}
+
 TEST(AdminConfigTest, AclsAndOffsetSpecsDescribeThemselves) {
   const AclBinding b(AclResourceType::topic, "orders", AclPatternType::prefixed, "User:alice", "*",
                      AclOperation::describe_configs, AclPermission::deny);
