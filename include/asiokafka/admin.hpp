@@ -21,6 +21,8 @@
 #include "asiokafka/admin/scram.hpp"
 
 // (family B: groups, transactions headers)
+#include "asiokafka/admin/groups.hpp"
+#include "asiokafka/admin/transactions.hpp"
 
 // (family C: records, ACLs, brokers headers)
 #include "asiokafka/admin/acls.hpp"
@@ -94,6 +96,49 @@ boost::asio::awaitable<op_error> admin_alter_user_scram_credentials(
     std::vector<UserScramCredentialAlteration> alterations, AlterUserScramCredentialsOptions options);
 
 // ---- family B: groups and transactions (src/admin/groups.cpp, transactions.cpp) ----
+boost::asio::awaitable<op_error> admin_list_groups(std::shared_ptr<admin_state> s, std::vector<GroupListing>& out,
+                                                  ListGroupsOptions options);
+boost::asio::awaitable<op_error> admin_describe_groups(std::shared_ptr<admin_state> s,
+                                                      std::vector<GroupDescription>& out,
+                                                      std::vector<std::string> group_ids,
+                                                      DescribeGroupsOptions options);
+boost::asio::awaitable<op_error> admin_delete_groups(std::shared_ptr<admin_state> s,
+                                                    std::vector<DeleteGroupResult>& out,
+                                                    std::vector<std::string> group_ids, DeleteGroupsOptions options);
+boost::asio::awaitable<op_error> admin_list_consumer_group_offsets(std::shared_ptr<admin_state> s,
+                                                                  std::vector<ListedGroupOffset>& out,
+                                                                  std::string group_id,
+                                                                  std::vector<TopicPartition> partitions,
+                                                                  ListConsumerGroupOffsetsOptions options);
+boost::asio::awaitable<op_error> admin_alter_consumer_group_offsets(std::shared_ptr<admin_state> s,
+                                                                   std::vector<GroupOffsetResult>& out,
+                                                                   std::string group_id,
+                                                                   std::vector<NewGroupOffset> offsets,
+                                                                   AlterConsumerGroupOffsetsOptions options);
+boost::asio::awaitable<op_error> admin_delete_consumer_group_offsets(std::shared_ptr<admin_state> s,
+                                                                    std::vector<GroupOffsetResult>& out,
+                                                                    std::string group_id,
+                                                                    std::vector<TopicPartition> partitions,
+                                                                    DeleteConsumerGroupOffsetsOptions options);
+boost::asio::awaitable<op_error> admin_remove_members_from_consumer_group(std::shared_ptr<admin_state> s,
+                                                                         std::vector<RemoveMemberResult>& out,
+                                                                         std::string group_id,
+                                                                         std::vector<std::string> group_instance_ids,
+                                                                         bool all_members, RemoveMembersOptions options);
+boost::asio::awaitable<op_error> admin_list_transactions(std::shared_ptr<admin_state> s,
+                                                        std::vector<TransactionListing>& out,
+                                                        std::vector<std::int64_t> producer_ids,
+                                                        ListTransactionsOptions options);
+boost::asio::awaitable<op_error> admin_describe_transactions(std::shared_ptr<admin_state> s,
+                                                            std::vector<TransactionDescription>& out,
+                                                            std::vector<std::string> transactional_ids,
+                                                            DescribeTransactionsOptions options);
+boost::asio::awaitable<op_error> admin_describe_producers(std::shared_ptr<admin_state> s,
+                                                         std::vector<PartitionProducers>& out,
+                                                         std::vector<TopicPartition> partitions,
+                                                         DescribeProducersOptions options);
+boost::asio::awaitable<op_error> admin_abort_transaction(std::shared_ptr<admin_state> s, AbortTransactionResult& out,
+                                                        AbortTransactionSpec spec, AbortTransactionOptions options);
 
 // ---- family C: records, ACLs, brokers (src/admin/records.cpp, acls.cpp, brokers.cpp) ----
 boost::asio::awaitable<op_error> admin_list_offsets(std::shared_ptr<admin_state> s, std::vector<ListOffsetsResult>& out,
@@ -306,6 +351,130 @@ class Admin {
   }
 
   // ---- family B: groups and transactions ----
+
+  /// Every group of the cluster: ListGroups sent to every broker (each lists the groups it
+  /// coordinates), merged and sorted by id. Filters by state (KIP-518) and type (KIP-848) are
+  /// applied by the brokers; a broker too old for a filter fails the operation with
+  /// client_errc::unsupported_version rather than ignoring it. A broker that cannot be asked
+  /// within the timeout fails the operation (a partial list would hide groups).
+  template <class Token = default_token_t>
+  auto list_groups(ListGroupsOptions options = {}, Token&& token = {}) {
+    return run<std::vector<GroupListing>>(std::forward<Token>(token), &detail::admin_list_groups, options);
+  }
+  /// Describes groups, each on its coordinator (groups sharing one are asked together):
+  /// ConsumerGroupDescribe first (KIP-848 consumer groups), then DescribeGroups for the groups
+  /// it does not know (classic groups), as the Java Admin. One result per id, in the order
+  /// given: GROUP_ID_NOT_FOUND (state dead, no members) for a group that does not exist,
+  /// GROUP_AUTHORIZATION_FAILED, client_errc::invalid_argument for an empty id.
+  template <class Token = default_token_t>
+  auto describe_groups(std::vector<std::string> group_ids, DescribeGroupsOptions options = {}, Token&& token = {}) {
+    return run<std::vector<GroupDescription>>(std::forward<Token>(token), &detail::admin_describe_groups,
+                                              std::move(group_ids), options);
+  }
+  /// Deletes groups and their committed offsets (DeleteGroups, on each coordinator). One
+  /// result per id: NON_EMPTY_GROUP while the group has members, GROUP_ID_NOT_FOUND.
+  template <class Token = default_token_t>
+  auto delete_groups(std::vector<std::string> group_ids, DeleteGroupsOptions options = {}, Token&& token = {}) {
+    return run<std::vector<DeleteGroupResult>>(std::forward<Token>(token), &detail::admin_delete_groups,
+                                               std::move(group_ids), options);
+  }
+  /// A group's committed offsets (OffsetFetch, on its coordinator): for `partitions`, in the
+  /// order given (offset -1 where nothing is committed), or, when empty, for every partition
+  /// the group has committed, by (topic, partition). A group-level error (e.g.
+  /// GROUP_AUTHORIZATION_FAILED) fails the operation, naming the group.
+  template <class Token = default_token_t>
+  auto list_consumer_group_offsets(std::string group_id, std::vector<TopicPartition> partitions = {},
+                                   ListConsumerGroupOffsetsOptions options = {}, Token&& token = {}) {
+    return run<std::vector<ListedGroupOffset>>(std::forward<Token>(token), &detail::admin_list_consumer_group_offsets,
+                                               std::move(group_id), std::move(partitions), options);
+  }
+  /// Commits offsets for a group that has no active member (OffsetCommit with generation -1
+  /// and no member id, on its coordinator). One result per partition, in the order given:
+  /// UNKNOWN_MEMBER_ID while the group has members (classic and KIP-848 groups),
+  /// UNKNOWN_TOPIC_OR_PARTITION, client_errc::invalid_argument for a negative offset.
+  template <class Token = default_token_t>
+  auto alter_consumer_group_offsets(std::string group_id, std::vector<NewGroupOffset> offsets,
+                                    AlterConsumerGroupOffsetsOptions options = {}, Token&& token = {}) {
+    return run<std::vector<GroupOffsetResult>>(std::forward<Token>(token),
+                                               &detail::admin_alter_consumer_group_offsets, std::move(group_id),
+                                               std::move(offsets), options);
+  }
+  /// Deletes a group's committed offsets for partitions (OffsetDelete, Kafka 2.4+, on its
+  /// coordinator). One result per partition: GROUP_SUBSCRIBED_TO_TOPIC while an active member
+  /// subscribes to the topic. A group-level error (GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP...)
+  /// fails the operation, naming the group.
+  template <class Token = default_token_t>
+  auto delete_consumer_group_offsets(std::string group_id, std::vector<TopicPartition> partitions,
+                                     DeleteConsumerGroupOffsetsOptions options = {}, Token&& token = {}) {
+    return run<std::vector<GroupOffsetResult>>(std::forward<Token>(token),
+                                               &detail::admin_delete_consumer_group_offsets, std::move(group_id),
+                                               std::move(partitions), options);
+  }
+  /// Removes static members (KIP-345) by group instance id (LeaveGroup v3+, on the
+  /// coordinator). One result per id, in the order given: UNKNOWN_MEMBER_ID for an id the
+  /// group does not have. An empty list is refused (client_errc::invalid_argument); see
+  /// remove_all_members_from_consumer_group.
+  template <class Token = default_token_t>
+  auto remove_members_from_consumer_group(std::string group_id, std::vector<std::string> group_instance_ids,
+                                          RemoveMembersOptions options = {}, Token&& token = {}) {
+    return run<std::vector<RemoveMemberResult>>(std::forward<Token>(token),
+                                                &detail::admin_remove_members_from_consumer_group,
+                                                std::move(group_id), std::move(group_instance_ids), false, options);
+  }
+  /// Removes every member of a group, static or dynamic: describes the group, then LeaveGroup
+  /// v3+ with each member's id (and instance id). One result per member found.
+  template <class Token = default_token_t>
+  auto remove_all_members_from_consumer_group(std::string group_id, RemoveMembersOptions options = {},
+                                              Token&& token = {}) {
+    return run<std::vector<RemoveMemberResult>>(std::forward<Token>(token),
+                                                &detail::admin_remove_members_from_consumer_group,
+                                                std::move(group_id), std::vector<std::string>(), true, options);
+  }
+
+  /// Every transactional id the cluster's transaction coordinators know: ListTransactions sent
+  /// to every broker (Kafka 3.0+), merged and sorted by id; filters by state and (v1, Kafka
+  /// 3.8+) duration are applied by the brokers. A broker that cannot be asked within the
+  /// timeout fails the operation.
+  template <class Token = default_token_t>
+  auto list_transactions(ListTransactionsOptions options = {}, Token&& token = {}) {
+    return run<std::vector<TransactionListing>>(std::forward<Token>(token), &detail::admin_list_transactions,
+                                                std::vector<std::int64_t>(), options);
+  }
+  /// list_transactions, only for these producer ids.
+  template <class Token = default_token_t>
+  auto list_transactions(std::vector<std::int64_t> producer_ids, ListTransactionsOptions options = {},
+                         Token&& token = {}) {
+    return run<std::vector<TransactionListing>>(std::forward<Token>(token), &detail::admin_list_transactions,
+                                                std::move(producer_ids), options);
+  }
+  /// Describes transactional ids (DescribeTransactions, Kafka 3.0+), each on its transaction
+  /// coordinator. One result per id: TRANSACTIONAL_ID_NOT_FOUND for an unknown id,
+  /// TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
+  template <class Token = default_token_t>
+  auto describe_transactions(std::vector<std::string> transactional_ids, DescribeTransactionsOptions options = {},
+                             Token&& token = {}) {
+    return run<std::vector<TransactionDescription>>(std::forward<Token>(token), &detail::admin_describe_transactions,
+                                                    std::move(transactional_ids), options);
+  }
+  /// The producers with state on partitions (DescribeProducers, Kafka 3.0+), asked of each
+  /// partition's leader (or options.broker_id). One result per partition, in the order given:
+  /// UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER (asked again until the timeout).
+  template <class Token = default_token_t>
+  auto describe_producers(std::vector<TopicPartition> partitions, DescribeProducersOptions options = {},
+                          Token&& token = {}) {
+    return run<std::vector<PartitionProducers>>(std::forward<Token>(token), &detail::admin_describe_producers,
+                                                std::move(partitions), options);
+  }
+  /// Aborts a hanging transaction on one partition (KIP-664): an abort marker written by the
+  /// partition's leader (WriteTxnMarkers; needs CLUSTER_ACTION), so the last stable offset
+  /// moves past it. The producer's id, epoch and coordinator epoch come from
+  /// describe_producers. Errors: INVALID_PRODUCER_EPOCH, TRANSACTION_COORDINATOR_FENCED,
+  /// CLUSTER_AUTHORIZATION_FAILED.
+  template <class Token = default_token_t>
+  auto abort_transaction(AbortTransactionSpec spec, AbortTransactionOptions options = {}, Token&& token = {}) {
+    return run<AbortTransactionResult>(std::forward<Token>(token), &detail::admin_abort_transaction, std::move(spec),
+                                       options);
+  }
 
   // ---- family C: records, ACLs, brokers ----
 

@@ -56,6 +56,24 @@ static_assert(!std::is_aggregate_v<ClientQuotaFilter>);
 static_assert(!std::is_aggregate_v<ClientQuotaOp>);
 static_assert(!std::is_aggregate_v<ClientQuotaAlteration>);
 static_assert(!std::is_aggregate_v<UserScramCredentialAlteration>);
+// Family B: groups and transactions.
+static_assert(std::is_trivially_destructible_v<ListGroupsOptions>);
+static_assert(std::is_trivially_destructible_v<DescribeGroupsOptions>);
+static_assert(std::is_trivially_destructible_v<DeleteGroupsOptions>);
+static_assert(std::is_trivially_destructible_v<ListConsumerGroupOffsetsOptions>);
+static_assert(std::is_trivially_destructible_v<AlterConsumerGroupOffsetsOptions>);
+static_assert(std::is_trivially_destructible_v<DeleteConsumerGroupOffsetsOptions>);
+static_assert(std::is_trivially_destructible_v<RemoveMembersOptions>);
+static_assert(std::is_trivially_destructible_v<ListTransactionsOptions>);
+static_assert(std::is_trivially_destructible_v<DescribeTransactionsOptions>);
+static_assert(std::is_trivially_destructible_v<DescribeProducersOptions>);
+static_assert(std::is_trivially_destructible_v<AbortTransactionOptions>);
+static_assert(!std::is_aggregate_v<NewGroupOffset>);
+static_assert(!std::is_aggregate_v<AbortTransactionSpec>);
+static_assert(GroupStateSet{AdminGroupState::stable, AdminGroupState::empty}.contains(AdminGroupState::empty));
+static_assert(!GroupStateSet{AdminGroupState::stable}.contains(AdminGroupState::dead));
+static_assert(GroupTypeSet{GroupType::consumer}.contains(GroupType::consumer) && GroupTypeSet{}.empty());
+static_assert(TransactionStateSet{TransactionState::ongoing}.contains(TransactionState::ongoing));
 
 std::string message_of(const AdminConfig& c) {
   try {
@@ -153,6 +171,17 @@ TEST(AdminConfigTest, AclsAndOffsetSpecsDescribeThemselves) {
   EXPECT_EQ(OffsetSpec::at(42).timestamp(), 42);
   EXPECT_EQ(OffsetSpec::at(42).kind(), OffsetSpec::Kind::timestamp);
   EXPECT_NE(OffsetSpec::at(-1), OffsetSpec::latest());
+}
+
+TEST(AdminConfigTest, GroupAndTransactionStatesHaveTheProtocolNames) {
+  EXPECT_EQ(to_string(AdminGroupState::preparing_rebalance), "PreparingRebalance");
+  EXPECT_EQ(to_string(AdminGroupState::completing_rebalance), "CompletingRebalance");
+  EXPECT_EQ(to_string(AdminGroupState::reconciling), "Reconciling");
+  EXPECT_EQ(to_string(AdminGroupState::unknown), "");
+  EXPECT_EQ(to_string(GroupType::consumer), "consumer");
+  EXPECT_EQ(to_string(GroupType::classic), "classic");
+  EXPECT_EQ(to_string(TransactionState::prepare_epoch_fence), "PrepareEpochFence");
+  EXPECT_EQ(to_string(TransactionState::ongoing), "Ongoing");
 }
 
 }  // namespace

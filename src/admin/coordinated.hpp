@@ -1,0 +1,59 @@
+// Admin operations on keys owned by coordinators (groups, transactional ids; groups.cpp and
+// transactions.cpp): keys grouped by coordinator so that each is asked once for all of its
+// keys, and the per-key coordinator errors that ask for another round.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "admin/admin_impl.hpp"
+
+namespace asiokafka::admin {
+
+/// The keys one coordinator is asked about together (indexes into the operation's keys).
+struct coordinator_batch {
+  BrokerMetadata coordinator;
+  std::vector<std::size_t> items;
+};
+
+/// Finds the coordinator of each key at `pending` (cached, else FindCoordinator, within the
+/// deadline) and groups the keys by it. A key whose coordinator cannot be found goes to
+/// `failed` with why. Returns a failure only when the operation must end (closed, cancelled).
+boost::asio::awaitable<net::failure> batch_by_coordinator(op_context& ctx, CoordinatorType type,
+                                                          const std::vector<std::string>& keys,
+                                                          const std::vector<std::size_t>& pending,
+                                                          std::vector<coordinator_batch>& batches,
+                                                          std::vector<std::pair<std::size_t, net::failure>>& failed);
+
+/// Whether `code`, a key's error in an answer, says its coordinator moved or is not ready
+/// (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS): the key is to
+/// be asked again, after forgetting the coordinator when it must be found again.
+bool coordinator_moved(op_context& ctx, CoordinatorType type, const std::string& key, std::int16_t code);
+
+/// A route to the coordinator of `key`. A batch is routed by its first key: the others went
+/// to the same coordinator when the batch was made, and answer NOT_COORDINATOR otherwise.
+detail::route to_coordinator(CoordinatorType type, const std::string& key);
+
+/// Whether a failure ends the whole operation (the admin closed, the operation cancelled)
+/// rather than only the items it concerned.
+bool ends_operation(const net::failure& f);
+
+/// Prepares the next round for the items in `again` (they move to `pending`): false when
+/// there are none, or no time is left for another attempt after retry_backoff (the last
+/// answers then stand). `why` is the reason, kept for the timeout's message.
+boost::asio::awaitable<bool> next_round(op_context& ctx, std::vector<std::size_t>& pending,
+                                        std::vector<std::size_t>& again, const std::string& why);
+
+/// Sets the item error of every lookup that failed: `label(i)` names item i.
+template <class Result, class Label>
+void set_lookup_failures(std::vector<Result>& out, const std::vector<std::pair<std::size_t, net::failure>>& failed,
+                         Label label) {
+  for (const auto& f : failed) set_item_error(out[f.first], f.second.code, f.second.message, label(f.first));
+}
+
+}  // namespace asiokafka::admin
