@@ -112,9 +112,9 @@ net::failure op_context::stop_failure() const {
 asio::awaitable<bool> backoff(op_context& ctx) {
   const auto next = clock::now() + ctx.config->retry_backoff;
   if (next >= ctx.deadline) co_return false;
-  if (co_await net::sleep_until(next)) co_return true;
-  ctx.cancelled = true;
-  co_return false;
+  const bool slept = co_await net::sleep_until(next);  // named: see docs/design.md, "GCC 12"
+  ctx.cancelled = !slept;
+  co_return slept;
 }
 
 bool retriable_failure(const net::failure& f, repeat r) {

@@ -106,7 +106,8 @@ boost::asio::awaitable<net::failure> call(op_context& ctx, detail::route where, 
     }
     if (!retriable_failure(f, r) || ctx.cluster->closed()) co_return f;
     ctx.last_failure = f.message;
-    if (!co_await backoff(ctx)) co_return ctx.stop_failure();
+    const bool again = co_await backoff(ctx);  // named: see docs/design.md, "GCC 12"
+    if (!again) co_return ctx.stop_failure();
   }
 }
 

@@ -109,7 +109,8 @@ asio::awaitable<void> destination_task(std::shared_ptr<State> st, op_context ctx
   if (node >= 0) {
     where.target = route::kind::node;
     where.node_id = node;
-    if (!co_await node_known(ctx, node)) {
+    const bool known = co_await node_known(ctx, node);  // named: see docs/design.md, "GCC 12"
+    if (!known) {
       const std::string brokers = broker_list(ctx);
       for (auto i : items) {
         admin::set_item_error(st->results[i], client_errc::no_broker_available,

@@ -256,7 +256,8 @@ asio::awaitable<net::failure> describe_topics(op_context& ctx, std::vector<Topic
     }
     if (again.empty()) break;
     ctx.last_failure = out[again.front()].error_message;
-    if (!co_await admin::backoff(ctx)) {
+    const bool waited = co_await admin::backoff(ctx);  // named: see docs/design.md, "GCC 12"
+    if (!waited) {
       if (ctx.cancelled) co_return ctx.stop_failure();
       break;  // out of time: the last answers stand
     }
