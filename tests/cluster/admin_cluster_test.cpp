@@ -176,6 +176,65 @@ TEST(AdminCluster3, ListOffsetsFollowsAMovedLeaderAndAPreferredElectionMovesItBa
   EXPECT_TRUE(run_async(second(), 90s));
 }
 
+// The group coordinator's node dies: offset operations and describe_groups find the new
+// coordinator within their timeout (NOT_COORDINATOR / a dead connection: looked up again).
+TEST(AdminCluster3, GroupOperationsFollowAMovedCoordinator) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG3_ENV");
+  std::random_device rd;
+  const std::string topic = "admin-coord-" + std::to_string(rd());
+  const std::string group = "admin-coord-group-" + std::to_string(rd());
+  Restart restart;
+  auto body = [&]() -> asio::awaitable<bool> {
+    const auto executor = co_await asio::this_coro::executor;
+    AdminConfig config;
+    config.bootstrap_servers = rig.bootstrap("PLAINTEXT");
+    config.request_timeout = 5s;
+    config.connect_timeout = 2s;
+    config.reconnect_backoff_max = 500ms;
+    config.default_api_timeout = 60s;
+    Admin admin(executor, config);
+    co_await admin.start();
+    std::vector<NewTopic> topics{NewTopic(topic, 2, 3)};
+    CO_ASSERT((co_await admin.create_topics(topics)).at(0).ok());
+    CO_ASSERT((co_await describe_created(admin, std::vector<std::string>(1, topic))).at(0).ok());
+    std::vector<NewGroupOffset> first{NewGroupOffset(TopicPartition(topic, 0), 5),
+                                      NewGroupOffset(TopicPartition(topic, 1), 6)};
+    const auto committed = co_await admin.alter_consumer_group_offsets(group, first);
+    for (const auto& c : committed) CO_ASSERT(c.ok());
+    const auto before = co_await admin.describe_groups(std::vector<std::string>(1, group));
+    CO_ASSERT(before.size() == 1u && before[0].ok() && before[0].coordinator.has_value());
+    const std::int32_t old_coordinator = before[0].coordinator->node_id;
+
+    restart.node.emplace(rig.node(old_coordinator));
+    restart.node->kill();
+    const auto killed_at = clock_type::now();
+    const auto listed = co_await admin.list_consumer_group_offsets(group);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - killed_at);
+    CO_ASSERT(listed.size() == 2u);
+    EXPECT_TRUE(listed[0].ok()) << listed[0].error_message;
+    EXPECT_EQ(listed[0].offset, 5);
+    EXPECT_EQ(listed[1].offset, 6);
+    std::vector<NewGroupOffset> second{NewGroupOffset(TopicPartition(topic, 0), 9)};
+    const auto altered = co_await admin.alter_consumer_group_offsets(group, second);
+    EXPECT_TRUE(altered.at(0).ok()) << altered[0].error_message;
+    const auto after = co_await admin.describe_groups(std::vector<std::string>(1, group));
+    CO_ASSERT(after.size() == 1u);
+    EXPECT_TRUE(after[0].ok()) << after[0].error_message;
+    CO_ASSERT(after[0].coordinator.has_value());
+    EXPECT_NE(after[0].coordinator->node_id, old_coordinator);
+    const auto again = co_await admin.list_consumer_group_offsets(group, std::vector<TopicPartition>(1, TopicPartition(topic, 0)));
+    EXPECT_EQ(again.at(0).offset, 9);
+    std::cout << "coordinator " << old_coordinator << " killed: offsets listed from " << after[0].coordinator->node_id
+              << " after " << took.count() << " ms\n";
+    co_await admin.delete_groups(std::vector<std::string>(1, group));
+    std::vector<std::string> names{topic};
+    (void)co_await admin.delete_topics(names);
+    co_await admin.close();
+    co_return true;
+  };
+  EXPECT_TRUE(run_async(body(), 150s));
+}
+
 // Config routing: a broker answers for its own resources only ("Unexpected
 // broker id"), so every broker's configs and loggers coming back proves each went to its
 // broker. Reads and validate_only: the rig is not changed.
