@@ -11,6 +11,7 @@
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -109,6 +110,31 @@ boost::asio::awaitable<net::failure> call(op_context& ctx, detail::route where, 
     const bool again = co_await backoff(ctx);  // named: see docs/design.md, "GCC 12"
     if (!again) co_return ctx.stop_failure();
   }
+}
+
+/// Sends a copy of `request` to every broker of the cluster, one after another, in versions
+/// from `min_version`, and hands each answer's message to `visit` (ListGroups,
+/// ListTransactions: each broker answers for what it coordinates). The metadata is refreshed
+/// first when it names no broker. The first failure ends it, naming the broker.
+template <class Request, class Visit>
+boost::asio::awaitable<net::failure> ask_every_broker(op_context& ctx, const Request& request, std::int16_t min_version,
+                                                     Visit& visit) {
+  if (ctx.cluster->metadata().cache().brokers().empty()) {
+    net::failure f = co_await ctx.cluster->metadata().refresh(std::vector<std::string>(), false, ctx.deadline);
+    if (f) co_return f.prefix(ctx.name);
+  }
+  std::vector<std::int32_t> nodes;
+  for (const auto& b : ctx.cluster->metadata().cache().brokers()) nodes.push_back(b.node_id);
+  for (const std::int32_t node : nodes) {
+    detail::typed_request<Request> call(request, min_version, Request::max_version);
+    detail::route where;
+    where.target = detail::route::kind::node;
+    where.node_id = node;
+    net::failure f = co_await admin::call(ctx, where, call, repeat::safe);
+    if (f) co_return f.prefix("broker " + std::to_string(node));
+    visit(call.message());
+  }
+  co_return net::failure{};
 }
 
 }  // namespace asiokafka::admin

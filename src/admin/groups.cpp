@@ -242,13 +242,6 @@ bool decode_subscription(std::span<const std::uint8_t> payload, std::vector<std:
 
 asio::awaitable<net::failure> list_groups(op_context& ctx, std::vector<GroupListing>& out,
                                           const ListGroupsOptions& options) {
-  if (ctx.cluster->metadata().cache().brokers().empty()) {
-    if (net::failure f = co_await ctx.cluster->metadata().refresh(std::vector<std::string>(), false, ctx.deadline)) {
-      co_return f.prefix(ctx.name);
-    }
-  }
-  std::vector<std::int32_t> nodes;
-  for (const auto& b : ctx.cluster->metadata().cache().brokers()) nodes.push_back(b.node_id);
   m::ListGroupsRequest req;
   for (std::size_t i = 1; i < group_state_names.size(); ++i) {
     if (options.states.contains(static_cast<AdminGroupState>(i))) req.states_filter.emplace_back(group_state_names[i]);
@@ -260,15 +253,8 @@ asio::awaitable<net::failure> list_groups(op_context& ctx, std::vector<GroupList
   // connection), never dropped: the answer would list groups the caller excluded.
   const std::int16_t min_version = !req.types_filter.empty() ? 5 : !req.states_filter.empty() ? 4 : 0;
   std::set<std::string> seen;
-  for (const std::int32_t node : nodes) {
-    typed_request<m::ListGroupsRequest> call(req, min_version, m::ListGroupsRequest::max_version);
-    route r;
-    r.target = route::kind::node;
-    r.node_id = node;
-    if (net::failure f = co_await admin::call(ctx, r, call, admin::repeat::safe)) {
-      co_return f.prefix("broker " + std::to_string(node));
-    }
-    for (const auto& g : call.message().groups) {
+  auto visit = [&](const m::ListGroupsResponse& answer) {
+    for (const auto& g : answer.groups) {
       // A group moving between coordinators may be listed by both.
       if (!seen.insert(g.group_id).second) continue;
       GroupListing l;
@@ -280,7 +266,9 @@ asio::awaitable<net::failure> list_groups(op_context& ctx, std::vector<GroupList
       l.type = parse_type(g.group_type);
       out.push_back(std::move(l));
     }
-  }
+  };
+  net::failure f = co_await admin::ask_every_broker(ctx, req, min_version, visit);
+  if (f) co_return f;
   std::sort(out.begin(), out.end(), [](const GroupListing& a, const GroupListing& b) { return a.group_id < b.group_id; });
   co_return net::failure{};
 }

@@ -57,13 +57,6 @@ TransactionState parse_state(std::string_view s) {
 asio::awaitable<net::failure> list_transactions(op_context& ctx, std::vector<TransactionListing>& out,
                                                 const std::vector<std::int64_t>& producer_ids,
                                                 const ListTransactionsOptions& options) {
-  if (ctx.cluster->metadata().cache().brokers().empty()) {
-    if (net::failure f = co_await ctx.cluster->metadata().refresh(std::vector<std::string>(), false, ctx.deadline)) {
-      co_return f.prefix(ctx.name);
-    }
-  }
-  std::vector<std::int32_t> nodes;
-  for (const auto& b : ctx.cluster->metadata().cache().brokers()) nodes.push_back(b.node_id);
   m::ListTransactionsRequest req;
   for (std::size_t i = 1; i < transaction_state_names.size(); ++i) {
     if (options.states.contains(static_cast<TransactionState>(i))) {
@@ -77,15 +70,8 @@ asio::awaitable<net::failure> list_transactions(op_context& ctx, std::vector<Tra
   // listing what the caller excluded.
   const std::int16_t min_version = by_duration ? 1 : 0;
   std::set<std::string> seen;
-  for (const std::int32_t node : nodes) {
-    typed_request<m::ListTransactionsRequest> call(req, min_version, m::ListTransactionsRequest::max_version);
-    route r;
-    r.target = route::kind::node;
-    r.node_id = node;
-    if (net::failure f = co_await admin::call(ctx, r, call, admin::repeat::safe)) {
-      co_return f.prefix("broker " + std::to_string(node));
-    }
-    for (const auto& t : call.message().transaction_states) {
+  auto visit = [&](const m::ListTransactionsResponse& answer) {
+    for (const auto& t : answer.transaction_states) {
       if (!seen.insert(t.transactional_id).second) continue;
       TransactionListing l;
       l.transactional_id = t.transactional_id;
@@ -94,7 +80,9 @@ asio::awaitable<net::failure> list_transactions(op_context& ctx, std::vector<Tra
       l.state = parse_state(t.transaction_state);
       out.push_back(std::move(l));
     }
-  }
+  };
+  net::failure f = co_await admin::ask_every_broker(ctx, req, min_version, visit);
+  if (f) co_return f;
   std::sort(out.begin(), out.end(), [](const TransactionListing& a, const TransactionListing& b) {
     return a.transactional_id < b.transactional_id;
   });

@@ -18,7 +18,7 @@
 
 #include "asiokafka/admin.hpp"
 #include "asiokafka/kafka_error.hpp"
-#include "support/admin_wait.hpp"
+#include "support/admin_support.hpp"
 #include "support/async.hpp"
 #include "support/co_assert.hpp"
 #include "support/rig.hpp"

@@ -23,6 +23,7 @@
 #include "asiokafka/error.hpp"
 #include "asiokafka/kafka_error.hpp"
 #include "asiokafka/producer.hpp"
+#include "support/admin_support.hpp"
 #include "support/async.hpp"
 #include "support/co_assert.hpp"
 #include "support/rig.hpp"
@@ -33,20 +34,7 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-std::string unique_name(const std::string& prefix) {
-  std::random_device rd;
-  return prefix + "-" + std::to_string(rd()) + std::to_string(rd());
-}
-
 bool mentions(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
-
-/// The rig's PLAINTEXT listener: User:ANONYMOUS, a super user.
-AdminConfig admin_config(const Rig& rig) {
-  AdminConfig c;
-  c.bootstrap_servers = rig.bootstrap("PLAINTEXT");
-  c.default_api_timeout = 20s;
-  return c;
-}
 
 SaslConfig sasl_login(const std::string& user, const std::string& password) {
   SaslConfig s;

@@ -26,6 +26,7 @@
 #include "asiokafka/error.hpp"
 #include "asiokafka/kafka_error.hpp"
 #include "asiokafka/protocol/messages.hpp"
+#include "support/admin_support.hpp"
 #include "support/async.hpp"
 #include "support/co_assert.hpp"
 #include "support/fake_broker.hpp"
@@ -39,18 +40,6 @@ namespace {
 namespace asio = boost::asio;
 namespace msg = protocol::messages;
 using namespace std::chrono_literals;
-
-std::string unique_name(const std::string& prefix) {
-  std::random_device rd;
-  return prefix + "-" + std::to_string(rd()) + std::to_string(rd());
-}
-
-AdminConfig admin_config(const Rig& rig) {
-  AdminConfig c;
-  c.bootstrap_servers = rig.bootstrap("PLAINTEXT");
-  c.default_api_timeout = 20s;
-  return c;
-}
 
 ConsumerConfig member_config(const Rig& rig, const std::string& group, GroupProtocol protocol) {
   ConsumerConfig c;

@@ -21,6 +21,7 @@
 #include "asiokafka/error.hpp"
 #include "asiokafka/kafka_error.hpp"
 #include "asiokafka/producer.hpp"
+#include "support/admin_support.hpp"
 #include "support/async.hpp"
 #include "support/co_assert.hpp"
 #include "support/rig.hpp"
@@ -30,18 +31,6 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
-
-std::string unique_name(const std::string& prefix) {
-  std::random_device rd;
-  return prefix + "-" + std::to_string(rd()) + std::to_string(rd());
-}
-
-AdminConfig admin_config(const Rig& rig) {
-  AdminConfig c;
-  c.bootstrap_servers = rig.bootstrap("PLAINTEXT");
-  c.default_api_timeout = 20s;
-  return c;
-}
 
 bool mentions(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
 

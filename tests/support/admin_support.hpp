@@ -1,11 +1,12 @@
-// Admin test helpers: wait until the broker's metadata shows what the controller just did.
-// A KRaft broker learns of a topic (or new partitions) from the controller a moment after
+// What the Admin tests share: unique names, the rig's Admin options, and waits until the
+// broker's metadata shows what the controller just did. A KRaft broker learns of a topic (or new partitions) from the controller a moment after
 // CreateTopics / CreatePartitions is answered, so a describe right after a create may still
 // answer UNKNOWN_TOPIC_OR_PARTITION, as with the Java Admin. Bounded: 50 tries, 100 ms apart.
 #pragma once
 
 #include <algorithm>
 #include <chrono>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -16,8 +17,23 @@
 
 #include "asiokafka/admin.hpp"
 #include "asiokafka/kafka_error.hpp"
+#include "support/rig.hpp"
 
 namespace asiokafka::test {
+
+/// `prefix` and a random suffix: topics, groups, users and ids no other test run uses.
+inline std::string unique_name(const std::string& prefix) {
+  std::random_device rd;
+  return prefix + "-" + std::to_string(rd()) + std::to_string(rd());
+}
+
+/// The rig's PLAINTEXT listener (User:ANONYMOUS, a super user), a 20 s operation timeout.
+inline AdminConfig admin_config(const Rig& rig) {
+  AdminConfig c;
+  c.bootstrap_servers = rig.bootstrap("PLAINTEXT");
+  c.default_api_timeout = std::chrono::seconds(20);
+  return c;
+}
 
 /// describe_topics until every topic is known (or 50 tries): the last answer.
 inline boost::asio::awaitable<std::vector<TopicDescription>> describe_created(Admin& admin,
