@@ -139,6 +139,10 @@ boost::asio::awaitable<op_error> admin_describe_producers(std::shared_ptr<admin_
                                                          DescribeProducersOptions options);
 boost::asio::awaitable<op_error> admin_abort_transaction(std::shared_ptr<admin_state> s, AbortTransactionResult& out,
                                                         AbortTransactionSpec spec, AbortTransactionOptions options);
+boost::asio::awaitable<op_error> admin_fence_producers(std::shared_ptr<admin_state> s,
+                                                      std::vector<FenceProducerResult>& out,
+                                                      std::vector<std::string> transactional_ids,
+                                                      FenceProducersOptions options);
 
 // ---- family C: records, ACLs, brokers (src/admin/records.cpp, acls.cpp, brokers.cpp) ----
 boost::asio::awaitable<op_error> admin_list_offsets(std::shared_ptr<admin_state> s, std::vector<ListOffsetsResult>& out,
@@ -474,6 +478,19 @@ class Admin {
   auto abort_transaction(AbortTransactionSpec spec, AbortTransactionOptions options = {}, Token&& token = {}) {
     return run<AbortTransactionResult>(std::forward<Token>(token), &detail::admin_abort_transaction, std::move(spec),
                                        options);
+  }
+  /// Fences the producers of transactional ids (the Java Admin's fenceProducers): an
+  /// InitProducerId on each id's transaction coordinator bumps its epoch, so a producer still
+  /// using the old epoch is refused (PRODUCER_FENCED) and its ongoing transaction is aborted by
+  /// the coordinator. While that abort completes the coordinator answers
+  /// CONCURRENT_TRANSACTIONS, which is asked again within the timeout. One result per id, in
+  /// the order given: TRANSACTIONAL_ID_AUTHORIZATION_FAILED, INVALID_TRANSACTION_TIMEOUT,
+  /// client_errc::invalid_argument for an empty id.
+  template <class Token = default_token_t>
+  auto fence_producers(std::vector<std::string> transactional_ids, FenceProducersOptions options = {},
+                       Token&& token = {}) {
+    return run<std::vector<FenceProducerResult>>(std::forward<Token>(token), &detail::admin_fence_producers,
+                                                 std::move(transactional_ids), options);
   }
 
   // ---- family C: records, ACLs, brokers ----

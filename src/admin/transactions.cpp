@@ -435,5 +435,52 @@ asio::awaitable<op_error> admin_abort_transaction(std::shared_ptr<admin_state> s
   co_return admin::to_op_error(co_await abort_transaction(ctx.value(), out, spec));
 }
 
+namespace {
+
+// ---- fence_producers ----
+
+asio::awaitable<net::failure> fence_producers(op_context& ctx, std::vector<FenceProducerResult>& out,
+                                              const std::vector<std::string>& ids,
+                                              std::chrono::milliseconds transaction_timeout) {
+  for (const std::string& id : ids) {
+    FenceProducerResult r;
+    r.transactional_id = id;
+    const std::string label = "transactional id '" + id + "'";
+    if (id.empty()) {
+      admin::set_item_error(r, client_errc::invalid_argument, "an empty transactional id", label);
+      out.push_back(std::move(r));
+      continue;
+    }
+    m::InitProducerIdRequest req;
+    req.transactional_id = id;
+    req.transaction_timeout_ms = static_cast<std::int32_t>(transaction_timeout.count());
+    typed_request<m::InitProducerIdRequest> call(std::move(req));
+    const route where = admin::to_coordinator(CoordinatorType::transaction, id);
+    // Fencing twice only bumps the epoch twice: safe to resend (CONCURRENT_TRANSACTIONS while
+    // the coordinator aborts the fenced transaction is retriable and asked again).
+    net::failure f = co_await admin::call(ctx, where, call, admin::repeat::safe);
+    if (admin::ends_operation(f)) co_return f;
+    if (f) {
+      admin::set_item_error(r, f.code, f.message, label);
+    } else {
+      r.producer_id = call.message().producer_id;
+      r.producer_epoch = call.message().producer_epoch;
+    }
+    out.push_back(std::move(r));
+  }
+  co_return net::failure{};
+}
+
+}  // namespace
+
+asio::awaitable<op_error> admin_fence_producers(std::shared_ptr<admin_state> s, std::vector<FenceProducerResult>& out,
+                                                std::vector<std::string> transactional_ids,
+                                                FenceProducersOptions options) {
+  net::outcome<op_context> ctx = admin::begin(s, options.timeout, "fence_producers");
+  if (!ctx) co_return admin::to_op_error(std::move(ctx.error()));
+  co_return admin::to_op_error(
+      co_await fence_producers(ctx.value(), out, transactional_ids, options.transaction_timeout));
+}
+
 }  // namespace detail
 }  // namespace asiokafka

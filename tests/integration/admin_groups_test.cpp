@@ -1015,5 +1015,50 @@ TEST(AdminTransactions, AnOpenTransactionIsListedDescribedSeenByDescribeProducer
   EXPECT_TRUE(run_async(body(), 120s));
 }
 
+// fence_producers bumps the transactional id's epoch: the coordinator aborts the producer's
+// open transaction and the producer, still on the old epoch, can no longer commit.
+TEST(AdminTransactions, FencingBumpsTheEpochAbortsTheOpenTransactionAndFencesTheProducer) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
+  const std::string topic = unique_name("admin-fence");
+  const std::string txn_id = unique_name("admin-fence-id");
+  ASSERT_EQ(create_topic_rdk(rig.bootstrap("PLAINTEXT"), topic, 1, 1), "");
+  OpenTransaction txn(rig, txn_id, topic, 3);  // kept alive: the producer is still there
+  ASSERT_TRUE(txn.ok);
+  std::int16_t old_epoch = -1;
+  auto body = [&]() -> asio::awaitable<bool> {
+    const auto ex = co_await asio::this_coro::executor;
+    Admin admin(ex, admin_config(rig));
+    co_await admin.start();
+    std::vector<std::string> just_txn{txn_id};
+    const auto before = co_await admin.describe_transactions(just_txn);
+    CO_ASSERT(before.size() == 1u && before[0].ok());
+    EXPECT_EQ(before[0].state, TransactionState::ongoing);
+    old_epoch = before[0].producer_epoch;
+
+    std::vector<std::string> ids{txn_id, ""};
+    const auto fenced = co_await admin.fence_producers(ids, {.transaction_timeout = 30s});
+    CO_ASSERT(fenced.size() == 2u);
+    EXPECT_TRUE(fenced[0].ok()) << fenced[0].error_message;
+    EXPECT_EQ(fenced[0].transactional_id, txn_id);
+    EXPECT_EQ(fenced[0].producer_id, before[0].producer_id);
+    EXPECT_GT(fenced[0].producer_epoch, old_epoch);
+    EXPECT_EQ(fenced[1].error, client_errc::invalid_argument) << fenced[1].error_message;
+
+    // The coordinator aborted the open transaction: nothing is ongoing for the id any more.
+    const auto after = co_await admin.describe_transactions(just_txn);
+    CO_ASSERT(after.size() == 1u && after[0].ok());
+    EXPECT_NE(after[0].state, TransactionState::ongoing) << after[0].state_name;
+    EXPECT_EQ(after[0].producer_epoch, fenced[0].producer_epoch);
+    co_await admin.close();
+    co_return true;
+  };
+  EXPECT_TRUE(run_async(body(), 90s));
+  // The old producer is fenced: its commit fails (librdkafka reports a fatal fencing error).
+  rd_kafka_error_t* e = rd_kafka_commit_transaction(txn.rk, 20000);
+  ASSERT_NE(e, nullptr) << "the fenced producer still committed";
+  EXPECT_TRUE(rd_kafka_error_is_fatal(e) || rd_kafka_error_txn_requires_abort(e)) << rd_kafka_error_string(e);
+  rd_kafka_error_destroy(e);
+}
+
 }  // namespace
 }  // namespace asiokafka::test

@@ -131,4 +131,20 @@ struct AbortTransactionResult : AdminItemResult {
   TopicPartition partition;
 };
 
+struct FenceProducersOptions {
+  /// The transaction timeout the fenced transactional ids keep (InitProducerId's
+  /// transaction_timeout_ms); at most the broker's transaction.max.timeout.ms.
+  std::chrono::milliseconds transaction_timeout{60'000};
+  /// Zero: AdminConfig::default_api_timeout.
+  std::chrono::milliseconds timeout{0};
+};
+
+/// One transactional id of fence_producers: the producer id and the new epoch that fences
+/// every producer still using the old one.
+struct FenceProducerResult : AdminItemResult {
+  std::string transactional_id;
+  std::int64_t producer_id = -1;
+  std::int16_t producer_epoch = -1;
+};
+
 }  // namespace asiokafka
