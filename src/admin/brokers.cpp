@@ -157,7 +157,7 @@ asio::awaitable<net::failure> describe_api_versions(op_context& ctx, std::shared
                                                     std::vector<BrokerApiVersions>& out) {
   auto read = [](const m::ApiVersionsResponse& resp, BrokerApiVersions& r) {
     for (const auto& a : resp.api_keys) {
-      ApiVersionRange range;
+      ApiVersionInfo range;
       range.api_key = a.api_key;
       if (const auto* known = protocol::find_api(a.api_key)) range.name = std::string(known->name);
       range.min_version = a.min_version;
@@ -165,7 +165,7 @@ asio::awaitable<net::failure> describe_api_versions(op_context& ctx, std::shared
       r.apis.push_back(std::move(range));
     }
     std::sort(r.apis.begin(), r.apis.end(),
-              [](const ApiVersionRange& a, const ApiVersionRange& b) { return a.api_key < b.api_key; });
+              [](const ApiVersionInfo& a, const ApiVersionInfo& b) { return a.api_key < b.api_key; });
   };
   const std::vector<std::int32_t> every_broker;
   co_return co_await each_broker<m::ApiVersionsRequest>(ctx, std::move(owner), every_broker, out,

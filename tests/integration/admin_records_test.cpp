@@ -298,14 +298,14 @@ TEST(AdminBrokers, DescribeApiVersionsAndFeatures) {
     EXPECT_TRUE(versions[0].ok()) << versions[0].error_message;
     const auto& apis = versions[0].apis;
     EXPECT_TRUE(std::is_sorted(apis.begin(), apis.end(),
-                               [](const ApiVersionRange& a, const ApiVersionRange& b) { return a.api_key < b.api_key; }));
-    auto list_offsets = std::find_if(apis.begin(), apis.end(), [](const ApiVersionRange& a) { return a.api_key == 2; });
+                               [](const ApiVersionInfo& a, const ApiVersionInfo& b) { return a.api_key < b.api_key; }));
+    auto list_offsets = std::find_if(apis.begin(), apis.end(), [](const ApiVersionInfo& a) { return a.api_key == 2; });
     CO_ASSERT(list_offsets != apis.end());
     EXPECT_EQ(list_offsets->name, "ListOffsets");
     EXPECT_GE(list_offsets->max_version, 7);  // KIP-734
     EXPECT_LE(list_offsets->min_version, list_offsets->max_version);
     // An API this library has no codec for is listed without a name.
-    EXPECT_TRUE(std::any_of(apis.begin(), apis.end(), [](const ApiVersionRange& a) { return a.name.empty(); }));
+    EXPECT_TRUE(std::any_of(apis.begin(), apis.end(), [](const ApiVersionInfo& a) { return a.name.empty(); }));
 
     const FeatureMetadata features = co_await admin.describe_features();
     EXPECT_EQ(features.broker_id, 1);

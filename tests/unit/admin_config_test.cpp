@@ -8,6 +8,11 @@
 #include <boost/asio/io_context.hpp>
 
 #include "asiokafka/admin.hpp"
+// Every public header together: no two define the same name.
+#include "asiokafka/client.hpp"
+#include "asiokafka/consumer.hpp"
+#include "asiokafka/probe.hpp"
+#include "asiokafka/producer.hpp"
 #include "asiokafka/error.hpp"
 
 namespace asiokafka {

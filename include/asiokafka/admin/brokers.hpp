@@ -54,7 +54,7 @@ struct DescribeApiVersionsOptions {
 };
 
 /// One API a broker serves, and the versions it accepts.
-struct ApiVersionRange {
+struct ApiVersionInfo {
   std::int16_t api_key = 0;
   /// Kafka's name for the API ("Produce", "ListOffsets"), or empty when this library has
   /// no codec for it.
@@ -66,7 +66,7 @@ struct ApiVersionRange {
 /// One broker of describe_api_versions.
 struct BrokerApiVersions : AdminItemResult {
   std::int32_t broker_id = -1;
-  std::vector<ApiVersionRange> apis;  ///< By API key.
+  std::vector<ApiVersionInfo> apis;  ///< By API key.
 };
 
 struct DescribeFeaturesOptions {
