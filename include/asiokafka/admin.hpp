@@ -67,6 +67,9 @@ boost::asio::awaitable<op_error> admin_create_partitions(std::shared_ptr<admin_s
                                                         CreatePartitionsOptions options);
 
 // ---- cluster (src/admin/cluster.cpp) ----
+boost::asio::awaitable<op_error> admin_find_coordinator(std::shared_ptr<admin_state> s, BrokerMetadata& out,
+                                                       CoordinatorType type, std::string key,
+                                                       FindCoordinatorOptions options);
 boost::asio::awaitable<op_error> admin_describe_cluster(std::shared_ptr<admin_state> s,
                                                        ClusterDescription& out,
                                                        DescribeClusterOptions options);
@@ -273,6 +276,16 @@ class Admin {
   template <class Token = default_token_t>
   auto describe_cluster(DescribeClusterOptions options = {}, Token&& token = {}) {
     return run<ClusterDescription>(std::forward<Token>(token), &detail::admin_describe_cluster, options);
+  }
+  /// The coordinator of a group or transactional id (FindCoordinator, as aiokafka's
+  /// find_coordinator), from the cache the other operations share or asked of a broker;
+  /// COORDINATOR_NOT_AVAILABLE (e.g. __consumer_offsets still being created) is asked again
+  /// within the timeout.
+  template <class Token = default_token_t>
+  auto find_coordinator(CoordinatorType type, std::string key, FindCoordinatorOptions options = {},
+                        Token&& token = {}) {
+    return run<BrokerMetadata>(std::forward<Token>(token), &detail::admin_find_coordinator, type, std::move(key),
+                               options);
   }
 
   // ---- family A: configs, quotas, SCRAM credentials ----

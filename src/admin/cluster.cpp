@@ -31,7 +31,23 @@ asio::awaitable<net::failure> describe_cluster(op_context& ctx, ClusterDescripti
   co_return net::failure{};
 }
 
+asio::awaitable<net::failure> find_coordinator(op_context& ctx, BrokerMetadata& out, CoordinatorType type,
+                                               const std::string& key) {
+  net::outcome<BrokerMetadata> found = co_await ctx.cluster->coordinators().find(type, key, ctx.deadline);
+  if (!found) co_return std::move(found.error().prefix(ctx.name));
+  out = std::move(found).value();
+  if (const BrokerMetadata* b = ctx.cluster->metadata().cache().broker(out.node_id)) out.rack = b->rack;
+  co_return net::failure{};
+}
+
 }  // namespace
+
+asio::awaitable<op_error> admin_find_coordinator(std::shared_ptr<admin_state> s, BrokerMetadata& out,
+                                                 CoordinatorType type, std::string key, FindCoordinatorOptions options) {
+  net::outcome<op_context> ctx = admin::begin(s, options.timeout, "find_coordinator");
+  if (!ctx) co_return admin::to_op_error(std::move(ctx.error()));
+  co_return admin::to_op_error(co_await find_coordinator(ctx.value(), out, type, key));
+}
 
 asio::awaitable<op_error> admin_describe_cluster(std::shared_ptr<admin_state> s, ClusterDescription& out,
                                                  DescribeClusterOptions options) {

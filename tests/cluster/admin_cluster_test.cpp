@@ -222,6 +222,8 @@ TEST(AdminCluster3, GroupOperationsFollowAMovedCoordinator) {
     EXPECT_TRUE(after[0].ok()) << after[0].error_message;
     CO_ASSERT(after[0].coordinator.has_value());
     EXPECT_NE(after[0].coordinator->node_id, old_coordinator);
+    const BrokerMetadata found = co_await admin.find_coordinator(CoordinatorType::group, group);
+    EXPECT_EQ(found.node_id, after[0].coordinator->node_id);
     const auto again = co_await admin.list_consumer_group_offsets(group, std::vector<TopicPartition>(1, TopicPartition(topic, 0)));
     EXPECT_EQ(again.at(0).offset, 9);
     std::cout << "coordinator " << old_coordinator << " killed: offsets listed from " << after[0].coordinator->node_id

@@ -228,7 +228,17 @@ TEST(AdminCluster, DescribeClusterNamesTheRigsClusterAndBroker) {
     CO_ASSERT(c.brokers.size() == 1u);
     EXPECT_EQ(c.brokers[0].node_id, 1);
     EXPECT_EQ(c.controller_id, 1);
-    EXPECT_FALSE(c.authorized_operations.known);
+    // With the rig's authorizer, the operations are reported when asked for.
+    const ClusterDescription with_ops = co_await admin.describe_cluster({.include_authorized_operations = true});
+    EXPECT_TRUE(with_ops.authorized_operations.allows(AclOperation::describe));
+    // Coordinators: the only broker, for a group and for a transactional id.
+    const BrokerMetadata group_coordinator =
+        co_await admin.find_coordinator(CoordinatorType::group, unique_name("admin-find-group"));
+    EXPECT_EQ(group_coordinator.node_id, 1);
+    EXPECT_FALSE(group_coordinator.host.empty());
+    const BrokerMetadata txn_coordinator =
+        co_await admin.find_coordinator(CoordinatorType::transaction, unique_name("admin-find-txn"));
+    EXPECT_EQ(txn_coordinator.node_id, 1);
     co_await admin.close();
     co_return true;
   };

@@ -74,6 +74,7 @@ static_assert(std::is_trivially_destructible_v<DescribeTransactionsOptions>);
 static_assert(std::is_trivially_destructible_v<DescribeProducersOptions>);
 static_assert(std::is_trivially_destructible_v<AbortTransactionOptions>);
 static_assert(std::is_trivially_destructible_v<FenceProducersOptions>);
+static_assert(std::is_trivially_destructible_v<FindCoordinatorOptions>);
 static_assert(!std::is_aggregate_v<NewGroupOffset>);
 static_assert(!std::is_aggregate_v<AbortTransactionSpec>);
 static_assert(GroupStateSet{AdminGroupState::stable, AdminGroupState::empty}.contains(AdminGroupState::empty));

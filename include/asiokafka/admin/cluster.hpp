@@ -29,4 +29,9 @@ struct ClusterDescription {
   AuthorizedOperations authorized_operations;
 };
 
+struct FindCoordinatorOptions {
+  /// Zero: AdminConfig::default_api_timeout.
+  std::chrono::milliseconds timeout{0};
+};
+
 }  // namespace asiokafka
