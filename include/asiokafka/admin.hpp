@@ -254,8 +254,11 @@ class Admin {
     return run<std::vector<TopicListing>>(std::forward<Token>(token), &detail::admin_list_topics, options);
   }
   /// Partitions, leaders, replicas, ISR, offline replicas, topic id and (optionally)
-  /// authorized operations of each topic named, in the order given. A topic being created or
-  /// whose leaders are still being elected is asked for again within the timeout.
+  /// authorized operations of each topic named, in the order given. A topic whose leaders are
+  /// still being elected (LEADER_NOT_AVAILABLE) is asked for again within the timeout. A topic
+  /// the broker does not know is UNKNOWN_TOPIC_OR_PARTITION at once, as with the Java Admin,
+  /// even right after create_topics: a KRaft broker learns of a new topic from the controller
+  /// a moment after CreateTopics is answered.
   template <class Token = default_token_t>
   auto describe_topics(std::vector<std::string> names, DescribeTopicsOptions options = {}, Token&& token = {}) {
     return run<std::vector<TopicDescription>>(std::forward<Token>(token), &detail::admin_describe_topics,

@@ -21,6 +21,10 @@ struct coordinator_batch {
   std::vector<std::size_t> items;
 };
 
+/// The broker that answered (`node`, from the request), as the metadata knows it; `fallback`
+/// (the coordinator the batch was built for) when the metadata does not name it.
+BrokerMetadata answered_by(const op_context& ctx, std::int32_t node, const BrokerMetadata& fallback);
+
 /// Finds the coordinator of each key at `pending` (cached, else FindCoordinator, within the
 /// deadline) and groups the keys by it. A key whose coordinator cannot be found goes to
 /// `failed` with why. Returns a failure only when the operation must end (closed, cancelled).

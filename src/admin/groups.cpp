@@ -103,6 +103,11 @@ bool ends_operation(const net::failure& f) {
   return f.code == client_errc::client_closed || f.code == std::errc::operation_canceled;
 }
 
+BrokerMetadata answered_by(const op_context& ctx, std::int32_t node, const BrokerMetadata& fallback) {
+  if (const BrokerMetadata* b = ctx.cluster->metadata().cache().broker(node)) return *b;
+  return fallback;
+}
+
 asio::awaitable<bool> next_round(op_context& ctx, std::vector<std::size_t>& pending, std::vector<std::size_t>& again,
                                  const std::string& why) {
   // No `if (!co_await ...)` and no early co_return here: GCC 12 miscompiles a coroutine that
@@ -397,7 +402,7 @@ asio::awaitable<net::failure> describe_consumer_groups(op_context& ctx, describe
       admin::set_item_error(d, it->error_code, it->error_message, group_label(st.ids[i]));
     } else {
       fill_consumer_group(d, *it);
-      d.coordinator = batch.coordinator;
+      d.coordinator = admin::answered_by(ctx, call.node_id, batch.coordinator);
     }
   }
   co_return net::failure{};
@@ -439,7 +444,7 @@ asio::awaitable<net::failure> describe_classic_groups(op_context& ctx, describe_
       continue;
     }
     fill_classic_group(d, *it);
-    d.coordinator = batch.coordinator;
+    d.coordinator = admin::answered_by(ctx, call.node_id, batch.coordinator);
     // DescribeGroups (before v6) describes a group that does not exist as Dead with no
     // members; report it as ConsumerGroupDescribe and later DescribeGroups versions do.
     if (d.state == AdminGroupState::dead && d.members.empty() && d.protocol_type.empty()) {
@@ -497,6 +502,7 @@ asio::awaitable<net::failure> describe_groups(op_context& ctx, std::vector<Group
     }
     const std::string why = again.empty() ? std::string() : out[again.front()].error_message;
     const bool more = co_await admin::next_round(ctx, pending, again, why);
+    if (!more && ctx.cancelled) co_return ctx.stop_failure();
     if (!more) break;
   }
   for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -560,6 +566,7 @@ asio::awaitable<net::failure> delete_groups(op_context& ctx, std::vector<DeleteG
     }
     const std::string why = again.empty() ? std::string() : out[again.front()].error_message;
     const bool more = co_await admin::next_round(ctx, pending, again, why);
+    if (!more && ctx.cancelled) co_return ctx.stop_failure();
     if (!more) break;
   }
   co_return net::failure{};
@@ -676,7 +683,7 @@ asio::awaitable<net::failure> list_group_offsets(op_context& ctx, std::vector<Li
       ctx.last_failure = group_label(group) + ": " + admin::describe_kafka_error(make_kafka_error(why), std::nullopt);
       const bool waited = co_await admin::backoff(ctx);
       if (waited) continue;
-      if (group_error != 0) co_return ctx.timeout_failure();
+      if (ctx.cancelled || group_error != 0) co_return ctx.stop_failure();
     }
     if (group_error != 0) co_return group_failure(ctx, group, group_error, std::nullopt);
     if (all) {
@@ -792,6 +799,7 @@ asio::awaitable<net::failure> alter_group_offsets(op_context& ctx, std::vector<G
     }
     const std::string why = again.empty() ? std::string() : out[again.front()].error_message;
     const bool more = co_await admin::next_round(ctx, pending, again, why);
+    if (!more && ctx.cancelled) co_return ctx.stop_failure();
     if (!more) break;
   }
   co_return net::failure{};
@@ -839,6 +847,7 @@ asio::awaitable<net::failure> delete_group_offsets(op_context& ctx, std::vector<
     if (!moved) break;
     ctx.last_failure = out.front().error_message;
     const bool waited = co_await admin::backoff(ctx);
+    if (!waited && ctx.cancelled) co_return ctx.stop_failure();
     if (!waited) break;
   }
   co_return net::failure{};

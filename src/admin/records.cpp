@@ -229,9 +229,8 @@ asio::awaitable<net::failure> per_leader(op_context& ctx, std::shared_ptr<void> 
     if (waiting.empty()) break;
     bool more = !ctx.expired();
     if (more && slow) {
-      const bool room = admin::clock::now() + ctx.config->retry_backoff < ctx.deadline;
       more = co_await admin::backoff(ctx);
-      if (!more && room) co_return cancelled_failure(ctx);  // the wait itself was cancelled
+      if (!more && ctx.cancelled) co_return cancelled_failure(ctx);  // the wait itself was cancelled
     }
     if (more && !refresh_topics.empty()) {
       std::vector<std::string> topics(refresh_topics.begin(), refresh_topics.end());

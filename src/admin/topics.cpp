@@ -1,5 +1,6 @@
 // Admin: topics (CreateTopics, DeleteTopics, Metadata, CreatePartitions). Changes go to the
-// controller (net routes them and resends once after NOT_CONTROLLER); reads to any broker.
+// controller (net resends once after NOT_CONTROLLER; per-topic NOT_CONTROLLER answers are
+// asked again here until the deadline); reads to any broker.
 #include <algorithm>
 #include <map>
 #include <string>
@@ -56,114 +57,189 @@ ConfigEntry entry_of(const m::CreateTopicsResponse::CreatableTopicConfigs& c) {
   return e;
 }
 
-asio::awaitable<net::failure> create_topics(op_context& ctx, std::vector<CreateTopicResult>& out,
-                                            const std::vector<NewTopic>& topics, bool validate_only) {
-  m::CreateTopicsRequest req;
-  req.validate_only = validate_only;
-  req.timeout_ms = static_cast<std::int32_t>(ctx.request_bound().count());
-  for (const NewTopic& t : topics) {
-    m::CreateTopicsRequest::CreatableTopic c;
-    c.name = t.name;
-    c.num_partitions = t.replica_assignment.empty() ? t.num_partitions : -1;
-    c.replication_factor = t.replica_assignment.empty() ? t.replication_factor : std::int16_t{-1};
-    for (const auto& [partition, brokers] : t.replica_assignment) {
-      m::CreateTopicsRequest::CreatableReplicaAssignment a;
-      a.partition_index = partition;
-      a.broker_ids = brokers;
-      c.assignments.push_back(std::move(a));
+// ---- changes through the controller, in rounds ----
+
+/// Sends a change of topics to the controller in rounds: `make(which)` builds the request for
+/// the items `which` (indices into the caller's list) and the lowest version that can carry
+/// it, `hook` (may be empty) adapts it to the version chosen, `settle(answer, which)` records their
+/// results and returns those that answered NOT_CONTROLLER: the controller moved after net's
+/// own resend, so the broker did nothing for them; they are asked again, retry_backoff apart,
+/// until the deadline. The first round's failure is the operation's; a later round's failure
+/// (`fail(which, failure)`) is recorded on the items it carried, since others are settled.
+template <class Request, class Make, class Settle, class Fail>
+asio::awaitable<net::failure> controller_rounds(op_context& ctx, std::size_t count, Make& make,
+                                                typename typed_request<Request>::version_hook hook, Settle& settle,
+                                                Fail& fail) {
+  std::vector<std::size_t> pending(count);
+  for (std::size_t i = 0; i < count; ++i) pending[i] = i;
+  bool first = true;
+  while (!pending.empty()) {
+    std::pair<Request, std::int16_t> built = make(pending);
+    typed_request<Request> call(std::move(built.first), built.second, Request::max_version);
+    if (hook) call.set_version_hook(hook);
+    const route controller = to_controller();
+    net::failure f = co_await admin::call(ctx, controller, call, admin::repeat::once);
+    if (f) {
+      const bool ends = f.code == client_errc::client_closed || f.code == std::errc::operation_canceled;
+      if (first || ends) co_return f;
+      fail(pending, f);
+      break;
     }
-    for (const auto& [key, value] : t.configs) {
-      m::CreateTopicsRequest::CreatableTopicConfig kv;
-      kv.name = key;
-      kv.value = value;
-      c.configs.push_back(std::move(kv));
+    first = false;
+    std::vector<std::size_t> again = settle(call.message(), pending);
+    if (again.empty()) break;
+    ctx.cluster->metadata().mark_urgent();  // learn where the controller went
+    const bool waited = co_await admin::backoff(ctx);  // named: see docs/design.md, "GCC 12"
+    if (!waited) {
+      if (ctx.cancelled) co_return ctx.stop_failure();
+      break;  // out of time: NOT_CONTROLLER stands for those items
     }
-    req.topics.push_back(std::move(c));
-  }
-  typed_request<m::CreateTopicsRequest> call(std::move(req));
-  const route controller = to_controller();
-  if (net::failure f = co_await admin::call(ctx, controller, call, admin::repeat::once)) co_return f;
-  std::map<std::string, const m::CreateTopicsResponse::CreatableTopicResult*> by_name;
-  for (const auto& r : call.message().topics) by_name[r.name] = &r;
-  for (const NewTopic& t : topics) {
-    CreateTopicResult res;
-    res.name = t.name;
-    auto it = by_name.find(t.name);
-    if (it == by_name.end()) {
-      admin::set_item_error(res, client_errc::malformed, "the broker's answer does not mention it", topic_label(t.name));
-    } else {
-      const auto& r = *it->second;
-      admin::set_item_error(res, r.error_code, r.error_message, topic_label(t.name));
-      res.topic_id = r.topic_id;
-      res.num_partitions = r.num_partitions;
-      res.replication_factor = r.replication_factor;
-      if (r.configs) {
-        for (const auto& c : *r.configs) res.configs.push_back(entry_of(c));
-      }
-    }
-    out.push_back(std::move(res));
+    pending = std::move(again);
   }
   co_return net::failure{};
 }
 
+bool not_controller(std::int16_t code) { return code == static_cast<std::int16_t>(kafka_errc::not_controller); }
+
+// ---- create_topics ----
+
+m::CreateTopicsRequest::CreatableTopic creatable(const NewTopic& t) {
+  m::CreateTopicsRequest::CreatableTopic c;
+  c.name = t.name;
+  c.num_partitions = t.replica_assignment.empty() ? t.num_partitions : -1;
+  c.replication_factor = t.replica_assignment.empty() ? t.replication_factor : std::int16_t{-1};
+  for (const auto& entry : t.replica_assignment) {
+    m::CreateTopicsRequest::CreatableReplicaAssignment a;
+    a.partition_index = entry.first;
+    a.broker_ids = entry.second;
+    c.assignments.push_back(std::move(a));
+  }
+  for (const auto& entry : t.configs) {
+    m::CreateTopicsRequest::CreatableTopicConfig kv;
+    kv.name = entry.first;
+    kv.value = entry.second;
+    c.configs.push_back(std::move(kv));
+  }
+  return c;
+}
+
+asio::awaitable<net::failure> create_topics(op_context& ctx, std::vector<CreateTopicResult>& out,
+                                            const std::vector<NewTopic>& topics, bool validate_only) {
+  out.resize(topics.size());
+  for (std::size_t i = 0; i < topics.size(); ++i) out[i].name = topics[i].name;
+  auto make = [&](const std::vector<std::size_t>& which) {
+    m::CreateTopicsRequest req;
+    req.validate_only = validate_only;
+    req.timeout_ms = static_cast<std::int32_t>(ctx.request_bound().count());
+    for (auto i : which) req.topics.push_back(creatable(topics[i]));
+    return std::make_pair(std::move(req), m::CreateTopicsRequest::min_version);
+  };
+  auto settle = [&](const m::CreateTopicsResponse& answer, const std::vector<std::size_t>& which) {
+    std::vector<std::size_t> again;
+    for (auto i : which) {
+      CreateTopicResult& res = out[i];
+      res = CreateTopicResult();
+      res.name = topics[i].name;
+      const auto& results = answer.topics;
+      auto it = std::find_if(results.begin(), results.end(), [&](const auto& r) { return r.name == res.name; });
+      if (it == results.end()) {
+        admin::set_item_error(res, client_errc::malformed, "the broker's answer does not mention it", topic_label(res.name));
+        continue;
+      }
+      admin::set_item_error(res, it->error_code, it->error_message, topic_label(res.name));
+      if (not_controller(it->error_code)) again.push_back(i);
+      res.topic_id = it->topic_id;
+      res.num_partitions = it->num_partitions;
+      res.replication_factor = it->replication_factor;
+      if (it->configs) {
+        for (const auto& c : *it->configs) res.configs.push_back(entry_of(c));
+      }
+    }
+    return again;
+  };
+  auto fail = [&](const std::vector<std::size_t>& which, const net::failure& f) {
+    for (auto i : which) admin::set_item_error(out[i], f.code, f.message, topic_label(out[i].name));
+  };
+  co_return co_await controller_rounds<m::CreateTopicsRequest>(ctx, topics.size(), make, nullptr, settle, fail);
+}
+
+// ---- delete_topics ----
+
 asio::awaitable<net::failure> delete_topics(op_context& ctx, std::vector<DeleteTopicResult>& out,
                                             const std::vector<std::string>& names,
                                             const std::vector<protocol::uuid>& ids) {
-  m::DeleteTopicsRequest req;
-  req.timeout_ms = static_cast<std::int32_t>(ctx.request_bound().count());
-  req.topic_names = names;  // v0-5
-  for (const auto& n : names) {
-    m::DeleteTopicsRequest::DeleteTopicState s;
-    s.name = n;
-    req.topics.push_back(std::move(s));
+  // Items: the names, then the ids.
+  const std::size_t count = names.size() + ids.size();
+  out.resize(count);
+  auto label = [&](std::size_t i) {
+    return i < names.size() ? topic_label(names[i]) : "topic id " + uuid_text(ids[i - names.size()]);
+  };
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i < names.size()) {
+      out[i].name = names[i];
+    } else {
+      out[i].topic_id = ids[i - names.size()];
+    }
   }
-  for (const auto& id : ids) {
-    m::DeleteTopicsRequest::DeleteTopicState s;
-    s.name = std::nullopt;
-    s.topic_id = id;
-    req.topics.push_back(std::move(s));
-  }
-  // Deleting by id needs v6 (Kafka 2.8); by name, any version.
-  const std::int16_t min_version = ids.empty() ? m::DeleteTopicsRequest::min_version : std::int16_t{6};
-  typed_request<m::DeleteTopicsRequest> call(std::move(req), min_version, m::DeleteTopicsRequest::max_version);
+  auto make = [&](const std::vector<std::size_t>& which) {
+    m::DeleteTopicsRequest req;
+    req.timeout_ms = static_cast<std::int32_t>(ctx.request_bound().count());
+    bool by_id = false;
+    for (auto i : which) {
+      m::DeleteTopicsRequest::DeleteTopicState state;
+      if (i < names.size()) {
+        state.name = names[i];
+        req.topic_names.push_back(names[i]);  // v0-5
+      } else {
+        state.name = std::nullopt;
+        state.topic_id = ids[i - names.size()];
+        by_id = true;
+      }
+      req.topics.push_back(std::move(state));
+    }
+    // Deleting by id needs v6 (Kafka 2.8); by name, any version.
+    const std::int16_t min_version = by_id ? std::int16_t{6} : m::DeleteTopicsRequest::min_version;
+    return std::make_pair(std::move(req), min_version);
+  };
   // v6 replaced topic_names with topics (names or ids): send the one the version has.
-  call.set_version_hook([](std::int16_t v, m::DeleteTopicsRequest& r) {
+  typed_request<m::DeleteTopicsRequest>::version_hook hook = [](std::int16_t v, m::DeleteTopicsRequest& r) {
     if (v >= 6) {
       r.topic_names.clear();
     } else {
       r.topics.clear();
     }
     return std::error_code();
-  });
-  const route controller = to_controller();
-  if (net::failure f = co_await admin::call(ctx, controller, call, admin::repeat::once)) co_return f;
-  const auto& responses = call.message().responses;
-  for (const auto& n : names) {
-    DeleteTopicResult res;
-    res.name = n;
-    auto it = std::find_if(responses.begin(), responses.end(), [&](const auto& r) { return r.name && *r.name == n; });
-    if (it == responses.end()) {
-      admin::set_item_error(res, client_errc::malformed, "the broker's answer does not mention it", topic_label(n));
-    } else {
-      res.topic_id = it->topic_id;
-      admin::set_item_error(res, it->error_code, it->error_message, topic_label(n));
+  };
+  auto settle = [&](const m::DeleteTopicsResponse& answer, const std::vector<std::size_t>& which) {
+    std::vector<std::size_t> again;
+    const auto& responses = answer.responses;
+    for (auto i : which) {
+      DeleteTopicResult& res = out[i];
+      auto it = i < names.size()
+                    ? std::find_if(responses.begin(), responses.end(),
+                                   [&](const auto& r) { return r.name && *r.name == names[i]; })
+                    : std::find_if(responses.begin(), responses.end(),
+                                   [&](const auto& r) { return r.topic_id == ids[i - names.size()]; });
+      res.error = {};
+      res.error_message.clear();
+      if (it == responses.end()) {
+        admin::set_item_error(res, client_errc::malformed, "the broker's answer does not mention it", label(i));
+        continue;
+      }
+      if (i < names.size()) {
+        res.topic_id = it->topic_id;
+      } else if (it->name) {
+        res.name = *it->name;
+      }
+      admin::set_item_error(res, it->error_code, it->error_message, label(i));
+      if (not_controller(it->error_code)) again.push_back(i);
     }
-    out.push_back(std::move(res));
-  }
-  for (const auto& id : ids) {
-    DeleteTopicResult res;
-    res.topic_id = id;
-    const std::string label = "topic id " + uuid_text(id);
-    auto it = std::find_if(responses.begin(), responses.end(), [&](const auto& r) { return r.topic_id == id; });
-    if (it == responses.end()) {
-      admin::set_item_error(res, client_errc::malformed, "the broker's answer does not mention it", label);
-    } else {
-      if (it->name) res.name = *it->name;
-      admin::set_item_error(res, it->error_code, it->error_message, label);
-    }
-    out.push_back(std::move(res));
-  }
-  co_return net::failure{};
+    return again;
+  };
+  auto fail = [&](const std::vector<std::size_t>& which, const net::failure& f) {
+    for (auto i : which) admin::set_item_error(out[i], f.code, f.message, label(i));
+  };
+  co_return co_await controller_rounds<m::DeleteTopicsRequest>(ctx, count, make, hook, settle, fail);
 }
 
 /// Metadata for `names` (nullopt: every topic), never creating a topic.
@@ -266,44 +342,57 @@ asio::awaitable<net::failure> describe_topics(op_context& ctx, std::vector<Topic
   co_return net::failure{};
 }
 
+// ---- create_partitions ----
+
 asio::awaitable<net::failure> create_partitions(op_context& ctx, std::vector<CreatePartitionsResult>& out,
                                                 const std::vector<NewPartitions>& parts, bool validate_only) {
-  m::CreatePartitionsRequest req;
-  req.validate_only = validate_only;
-  req.timeout_ms = static_cast<std::int32_t>(ctx.request_bound().count());
-  for (const NewPartitions& p : parts) {
-    m::CreatePartitionsRequest::CreatePartitionsTopic t;
-    t.name = p.topic;
-    t.count = p.total_count;
-    if (p.assignments.empty()) {
-      t.assignments = std::nullopt;
-    } else {
-      std::vector<m::CreatePartitionsRequest::CreatePartitionsAssignment> as;
-      for (const auto& brokers : p.assignments) {
-        m::CreatePartitionsRequest::CreatePartitionsAssignment a;
-        a.broker_ids = brokers;
-        as.push_back(std::move(a));
+  out.resize(parts.size());
+  for (std::size_t i = 0; i < parts.size(); ++i) out[i].topic = parts[i].topic;
+  auto make = [&](const std::vector<std::size_t>& which) {
+    m::CreatePartitionsRequest req;
+    req.validate_only = validate_only;
+    req.timeout_ms = static_cast<std::int32_t>(ctx.request_bound().count());
+    for (auto i : which) {
+      const NewPartitions& p = parts[i];
+      m::CreatePartitionsRequest::CreatePartitionsTopic t;
+      t.name = p.topic;
+      t.count = p.total_count;
+      if (p.assignments.empty()) {
+        t.assignments = std::nullopt;
+      } else {
+        std::vector<m::CreatePartitionsRequest::CreatePartitionsAssignment> as;
+        for (const auto& brokers : p.assignments) {
+          m::CreatePartitionsRequest::CreatePartitionsAssignment a;
+          a.broker_ids = brokers;
+          as.push_back(std::move(a));
+        }
+        t.assignments = std::move(as);
       }
-      t.assignments = std::move(as);
+      req.topics.push_back(std::move(t));
     }
-    req.topics.push_back(std::move(t));
-  }
-  typed_request<m::CreatePartitionsRequest> call(std::move(req));
-  const route controller = to_controller();
-  if (net::failure f = co_await admin::call(ctx, controller, call, admin::repeat::once)) co_return f;
-  const auto& results = call.message().results;
-  for (const NewPartitions& p : parts) {
-    CreatePartitionsResult res;
-    res.topic = p.topic;
-    auto it = std::find_if(results.begin(), results.end(), [&](const auto& r) { return r.name == p.topic; });
-    if (it == results.end()) {
-      admin::set_item_error(res, client_errc::malformed, "the broker's answer does not mention it", topic_label(p.topic));
-    } else {
-      admin::set_item_error(res, it->error_code, it->error_message, topic_label(p.topic));
+    return std::make_pair(std::move(req), m::CreatePartitionsRequest::min_version);
+  };
+  auto settle = [&](const m::CreatePartitionsResponse& answer, const std::vector<std::size_t>& which) {
+    std::vector<std::size_t> again;
+    const auto& results = answer.results;
+    for (auto i : which) {
+      CreatePartitionsResult& res = out[i];
+      res.error = {};
+      res.error_message.clear();
+      auto it = std::find_if(results.begin(), results.end(), [&](const auto& r) { return r.name == res.topic; });
+      if (it == results.end()) {
+        admin::set_item_error(res, client_errc::malformed, "the broker's answer does not mention it", topic_label(res.topic));
+        continue;
+      }
+      admin::set_item_error(res, it->error_code, it->error_message, topic_label(res.topic));
+      if (not_controller(it->error_code)) again.push_back(i);
     }
-    out.push_back(std::move(res));
-  }
-  co_return net::failure{};
+    return again;
+  };
+  auto fail = [&](const std::vector<std::size_t>& which, const net::failure& f) {
+    for (auto i : which) admin::set_item_error(out[i], f.code, f.message, topic_label(out[i].topic));
+  };
+  co_return co_await controller_rounds<m::CreatePartitionsRequest>(ctx, parts.size(), make, nullptr, settle, fail);
 }
 
 }  // namespace

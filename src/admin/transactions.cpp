@@ -145,7 +145,7 @@ asio::awaitable<net::failure> describe_transactions(op_context& ctx, std::vector
           continue;
         }
         if (it->error_code != 0) continue;
-        d.coordinator = batch.coordinator;
+        d.coordinator = admin::answered_by(ctx, call.node_id, batch.coordinator);
         d.state_name = it->transaction_state;
         d.state = parse_state(it->transaction_state);
         d.producer_id = it->producer_id;
@@ -160,6 +160,7 @@ asio::awaitable<net::failure> describe_transactions(op_context& ctx, std::vector
     }
     const std::string why = again.empty() ? std::string() : out[again.front()].error_message;
     const bool more = co_await admin::next_round(ctx, pending, again, why);
+    if (!more && ctx.cancelled) co_return ctx.stop_failure();
     if (!more) break;
   }
   co_return net::failure{};
@@ -340,6 +341,7 @@ asio::awaitable<net::failure> describe_producers(op_context& ctx, std::vector<Pa
     }
     const std::string why = again.empty() ? std::string() : out[again.front()].error_message;
     const bool more = co_await admin::next_round(ctx, pending, again, why);
+    if (!more && ctx.cancelled) co_return ctx.stop_failure();
     if (!more) break;
   }
   co_return net::failure{};
@@ -396,7 +398,7 @@ asio::awaitable<net::failure> abort_transaction(op_context& ctx, AbortTransactio
     if (!leader_moved(ctx, spec.partition, *code)) co_return net::failure{};
     ctx.last_failure = out.error_message;
     const bool waited = co_await admin::backoff(ctx);
-    if (!waited) co_return net::failure{};
+    if (!waited) co_return ctx.cancelled ? ctx.stop_failure() : net::failure{};
   }
 }
 

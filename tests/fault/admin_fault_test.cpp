@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -11,6 +12,9 @@
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -80,6 +84,49 @@ TEST(AdminFault, APausedBrokerGivesATypedTimeoutWithinTheOperationsBound) {
     co_return true;
   };
   EXPECT_TRUE(run_async(body(), 90s));
+}
+
+// Cancelling an operation (its handler's cancellation slot) ends it at once with
+// operation_aborted, while it waits for a paused broker or between its retries.
+TEST(AdminFault, ACancelledOperationEndsAtOnceWithOperationAborted) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
+  const RigNode node = rig.node(1);
+  RestoreNode restore{node};
+  auto body = [&]() -> asio::awaitable<bool> {
+    const auto executor = co_await asio::this_coro::executor;
+    Admin admin(executor, fault_config(rig));
+    co_await admin.start();
+    (void)co_await admin.describe_cluster();
+    node.pause();
+    for (int round = 0; round < 2; ++round) {
+      // Round 0 cancels while the request waits for the paused broker; round 1, after the
+      // request timeout (2 s), while the read waits to be retried.
+      asio::cancellation_signal cancel;
+      std::optional<error_code> ended;
+      const auto t0 = clock_type::now();
+      admin.describe_cluster({.timeout = 30s},
+                             asio::bind_cancellation_slot(cancel.slot(), [&](error_code ec, ClusterDescription) {
+                               ended = ec;
+                             }));
+      asio::steady_timer wait(executor, round == 0 ? 300ms : 2300ms);
+      co_await wait.async_wait(asio::use_awaitable);
+      EXPECT_FALSE(ended.has_value());
+      cancel.emit(asio::cancellation_type::terminal);
+      for (int i = 0; i < 100 && !ended; ++i) {  // bounded: 1 s
+        asio::steady_timer tick(executor, 10ms);
+        co_await tick.async_wait(asio::use_awaitable);
+      }
+      CO_ASSERT(ended.has_value());
+      EXPECT_EQ(*ended, asio::error::operation_aborted) << ended->message();
+      EXPECT_LT(since(t0), 4s);
+    }
+    node.resume();
+    const auto after = co_await admin.describe_cluster({.timeout = 20s});
+    EXPECT_EQ(after.brokers.size(), 1u);
+    co_await admin.close();
+    co_return true;
+  };
+  EXPECT_TRUE(run_async(body(), 60s));
 }
 
 TEST(AdminFault, AnOperationStartedWhileTheBrokerIsDownCompletesOnceItIsBack) {
