@@ -429,7 +429,9 @@ template <bool Streams>
 ASIOKAFKA_VCLMUL_TARGET inline std::uint32_t fold_wide(std::uint32_t crc, const std::uint8_t* p, std::size_t n,
                                                        const std::uint8_t* streams, std::size_t stream_len,
                                                        std::uint32_t& c0, std::uint32_t& c1, std::uint32_t& c2) noexcept {
-  __m512i x0 = _mm512_xor_si512(load512(p), _mm512_castsi128_si512(_mm_cvtsi32_si128(static_cast<int>(crc))));
+  // zext, not cast: _mm512_castsi128_si512 leaves the upper 384 bits undefined, and clang
+  // fills them with whatever the register held (wrong CRCs on AVX-512 machines).
+  __m512i x0 = _mm512_xor_si512(load512(p), _mm512_zextsi128_si512(_mm_cvtsi32_si128(static_cast<int>(crc))));
   __m512i x1 = load512(p + 64), x2 = load512(p + 128), x3 = load512(p + 192);
   p += 64 * kWideRegs;
   n -= 64 * kWideRegs;
