@@ -31,10 +31,12 @@ void round_trip(std::uint8_t version_byte, std::span<const std::uint8_t> body) {
   FUZZ_CHECK(!decoded.encode(first, version));
   M again;
   FUZZ_CHECK(!again.decode(first, version));
-  FUZZ_CHECK(again == decoded);
   std::vector<std::uint8_t> second;
   FUZZ_CHECK(!again.encode(second, version));
   FUZZ_CHECK(second == first);
+  // Equal messages. A float64 field holding NaN (client quota values) never equals itself,
+  // so for such a message (one unequal to itself) the equal bytes above are the check.
+  FUZZ_CHECK(again == decoded || !(decoded == decoded));
 }
 
 }  // namespace
