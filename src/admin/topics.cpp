@@ -78,7 +78,11 @@ asio::awaitable<net::failure> controller_rounds(op_context& ctx, std::size_t cou
     typed_request<Request> call(std::move(built.first), built.second, Request::max_version);
     if (hook) call.set_version_hook(hook);
     const route controller = to_controller();
-    net::failure f = co_await admin::call(ctx, controller, call, admin::repeat::once);
+    // Resent even when it may have reached the controller (a connection lost mid-request), as
+    // the Java Admin does: the end state does not depend on how often a topic change is
+    // applied; a resend may only report TOPIC_ALREADY_EXISTS (or UNKNOWN_TOPIC_OR_PARTITION,
+    // INVALID_PARTITIONS) for what the first attempt did.
+    net::failure f = co_await admin::call(ctx, controller, call, admin::repeat::safe);
     if (f) {
       const bool ends = f.code == client_errc::client_closed || f.code == std::errc::operation_canceled;
       if (first || ends) co_return f;
