@@ -64,8 +64,8 @@ TEST(AdminFault, APausedBrokerGivesATypedTimeoutWithinTheOperationsBound) {
     EXPECT_EQ(std::get<0>(read), client_errc::timeout) << std::get<0>(read).message();
     EXPECT_GE(read_took, 1900ms);
     EXPECT_LT(read_took, 4500ms);
-    // A change: resent only while it surely did not reach the broker (here: connections that
-    // never complete their handshake), so it too ends with a timeout within its bound.
+    // A topic change: resent after each request timeout (2 s), so it too ends with a timeout
+    // within its own bound.
     std::vector<NewTopic> topics{NewTopic(topic, 1, 1)};
     t0 = clock_type::now();
     auto change = co_await admin.create_topics(topics, {.timeout = 5s}, asio::as_tuple(asio::use_awaitable));
