@@ -49,7 +49,8 @@ void check_typed(bool request, std::int16_t version, std::span<const std::uint8_
   FUZZ_CHECK(!decode_any(request, M::api_key, version, canonical));
   M again;
   FUZZ_CHECK(!again.decode(canonical, version));
-  FUZZ_CHECK(again == value);
+  // A float64 holding NaN never equals itself: such a message is checked by its bytes below.
+  FUZZ_CHECK(again == value || !(value == value));
   std::vector<std::uint8_t> twice;
   FUZZ_CHECK(!again.encode(twice, version));
   FUZZ_CHECK(twice == canonical);
