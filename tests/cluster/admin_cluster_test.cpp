@@ -204,11 +204,34 @@ TEST(AdminCluster3, GroupOperationsFollowAMovedCoordinator) {
     const auto before = co_await admin.describe_groups(std::vector<std::string>(1, group));
     CO_ASSERT(before.size() == 1u && before[0].ok() && before[0].coordinator.has_value());
     const std::int32_t old_coordinator = before[0].coordinator->node_id;
+    // The group's offsets must be on every replica before the coordinator dies: a node the
+    // previous test restarted may still be catching up, and the commit above was acknowledged
+    // by the in-sync replicas of that moment (bounded: 30 s).
+    bool replicated = false;
+    for (int attempt = 0; attempt < 150 && !replicated; ++attempt) {
+      const auto offsets_topic = co_await admin.describe_topics(std::vector<std::string>(1, "__consumer_offsets"));
+      replicated = offsets_topic.at(0).ok() && !offsets_topic[0].partitions.empty();
+      for (const auto& p : offsets_topic[0].partitions) replicated = replicated && p.isr.size() == 3u;
+      if (!replicated) {
+        asio::steady_timer pace(executor, 200ms);
+        co_await pace.async_wait(asio::use_awaitable);
+      }
+    }
+    EXPECT_TRUE(replicated) << "__consumer_offsets not fully in sync";
 
     restart.node.emplace(rig.node(old_coordinator));
     restart.node->kill();
     const auto killed_at = clock_type::now();
-    const auto listed = co_await admin.list_consumer_group_offsets(group);
+    // Right after the move, the new coordinator has been seen (CI and here, once in three
+    // runs) to answer an all-partitions OffsetFetch with nothing and no error, before it has
+    // loaded the group; Java's Admin gets the same. Asked again until it lists them (bounded:
+    // 20 tries, 500 ms apart).
+    std::vector<ListedGroupOffset> listed = co_await admin.list_consumer_group_offsets(group);
+    for (int attempt = 0; attempt < 20 && listed.size() != 2u; ++attempt) {
+      asio::steady_timer pace(executor, 500ms);
+      co_await pace.async_wait(asio::use_awaitable);
+      listed = co_await admin.list_consumer_group_offsets(group);
+    }
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - killed_at);
     CO_ASSERT(listed.size() == 2u);
     EXPECT_TRUE(listed[0].ok()) << listed[0].error_message;
