@@ -36,6 +36,7 @@ producer::accumulator_options accumulator_options_of(const ProducerConfig& c, co
   o.compression_level = c.compression_level;
   o.idempotent = c.enable_idempotence;
   o.max_in_flight_per_partition = c.enable_idempotence ? static_cast<int>(c.max_in_flight_requests_per_connection) : 1;
+  o.max_in_flight_per_connection = static_cast<int>(c.max_in_flight_requests_per_connection);
   return o;
 }
 

@@ -41,11 +41,11 @@ asio::awaitable<void> producer_impl::sender_loop() {
       const auto l = metadata.leader_for(topic, partition);
       return l.broker ? l.broker->node_id : -1;
     };
-    const auto accepts = [&](std::int32_t node) {
+    const auto in_flight = [&](std::int32_t node) {
       const auto it = node_in_flight_.find(node);
-      return it == node_in_flight_.end() || it->second < config_.max_in_flight_requests_per_connection;
+      return it == node_in_flight_.end() ? 0 : static_cast<int>(it->second);
     };
-    auto d = acc_.drain(now, leader_of, accepts, memory_waiters_ > 0);
+    auto d = acc_.drain(now, leader_of, in_flight, memory_waiters_ > 0);
     if (!d.failed.empty()) released();  // the accumulator failed them (a compression error)
     time_point wake = d.next_ready;
     if (!d.unknown_leaders.empty()) {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
@@ -50,11 +51,12 @@ struct leaders {
 };
 
 drain_result drain_all(accumulator& acc, time_point now, const leaders& l = {}) {
-  return acc.drain(now, std::cref(l), [](std::int32_t) { return true; }, false);
+  return acc.drain(now, std::cref(l), [](std::int32_t) { return 0; }, false);
 }
 
-// Drains as the sender does: again while a partition has another batch ready. Returns every
-// batch taken, in order, and checks that no request carries two batches of one partition.
+// Drains as the sender does with a broker that answers at once (never busy): again until
+// nothing more is taken. Returns every batch taken, in order, and checks that no request
+// carries two batches of one partition.
 std::vector<batch*> drain_rounds(accumulator& acc, time_point now, const leaders& l = {}) {
   std::vector<batch*> taken;
   for (int round = 0; round < 100; ++round) {
@@ -66,7 +68,7 @@ std::vector<batch*> drain_rounds(accumulator& acc, time_point now, const leaders
         taken.push_back(b);
       }
     }
-    if (!d.more) break;
+    if (d.requests.empty()) break;
   }
   return taken;
 }
@@ -148,7 +150,67 @@ TEST(Accumulator, FlushAndMemoryPressureMakeLingeringBatchesReady) {
   acc.append("t", 1, record("b"), t0);
   EXPECT_TRUE(drain_all(acc, t0).requests.empty());
   leaders l;
-  EXPECT_EQ(acc.drain(t0, std::cref(l), [](std::int32_t) { return true; }, true).requests.size(), 1u);
+  EXPECT_EQ(acc.drain(t0, std::cref(l), [](std::int32_t) { return 0; }, true).requests.size(), 1u);
+}
+
+// Nagle for batches: a batch whose linger is over but which is not full waits while its
+// broker has a request in flight, and keeps taking records meanwhile.
+TEST(Accumulator, ALingeredBatchWaitsWhileItsBrokerIsBusy) {
+  accumulator acc(small());
+  leaders l;
+  const auto busy = [](std::int32_t) { return 1; };
+  const auto idle = [](std::int32_t) { return 0; };
+  const auto first = acc.append("t", 0, record("a"), t0);
+  auto d = acc.drain(t0 + 5ms, std::cref(l), busy, false);
+  EXPECT_TRUE(d.requests.empty()) << "held while the broker answers another request";
+  EXPECT_EQ(d.next_ready, time_point::max()) << "a response wakes it, not a timer";
+  EXPECT_FALSE(d.more);
+  EXPECT_EQ(acc.append("t", 0, record("b"), t0 + 6ms).b, first.b) << "the held batch still takes records";
+  d = acc.drain(t0 + 6ms, std::cref(l), idle, false);
+  ASSERT_EQ(d.requests.size(), 1u);
+  ASSERT_EQ(d.requests[0].batches, std::vector<batch*>{first.b});
+  EXPECT_EQ(values_in(*first.b), (std::vector<std::string>{"a", "b"}));
+  succeed(acc, first.b);
+  // Urgent batches go while the broker is busy (within its in-flight limit): flushing, memory
+  // pressure, full.
+  acc.append("t", 0, record("c"), t0 + 7ms);
+  acc.begin_flush();
+  EXPECT_EQ(acc.drain(t0 + 7ms, std::cref(l), busy, false).requests.size(), 1u);
+  acc.end_flush();
+  acc.append("t", 1, record("d"), t0 + 7ms);
+  EXPECT_EQ(acc.drain(t0 + 7ms, std::cref(l), busy, true).requests.size(), 1u);
+  append_result full;
+  for (int i = 0; i < 20 && !full.batch_closed; ++i) full = acc.append("t", 2, record(std::string(300, 'x')), t0 + 7ms);
+  ASSERT_TRUE(full.batch_closed);
+  d = acc.drain(t0 + 7ms, std::cref(l), busy, false);
+  ASSERT_EQ(d.requests.size(), 1u);
+  EXPECT_EQ(d.requests[0].batches.size(), 1u) << "the full batch, not the open one behind it";
+  EXPECT_TRUE(d.requests[0].batches[0]->closed);
+  acc.append("t", 4, record("e"), t0 + 7ms);
+  EXPECT_TRUE(acc.drain(t0 + 7ms, std::cref(l), [](std::int32_t) { return 5; }, true).requests.empty())
+      << "nothing beyond the connection's in-flight limit";
+}
+
+// A request that goes to a busy broker anyway (a full batch) takes along the lingered batches
+// of that broker's other partitions, wherever they come in the rotation; another broker's
+// stay held.
+TEST(Accumulator, ALingeredBatchJoinsARequestThatGoesToItsBroker) {
+  accumulator acc(small());
+  leaders l;
+  l.of[{"t", 3}] = 2;
+  const auto lingered = acc.append("t", 0, record("small"), t0);
+  const auto other_node = acc.append("t", 3, record("elsewhere"), t0);
+  append_result full;
+  for (int i = 0; i < 20 && !full.batch_closed; ++i) full = acc.append("t", 1, record(std::string(300, 'x')), t0);
+  ASSERT_TRUE(full.batch_closed);
+  const auto d = acc.drain(t0 + 5ms, std::cref(l), [](std::int32_t) { return 1; }, false);
+  ASSERT_EQ(d.requests.size(), 1u);
+  EXPECT_EQ(d.requests[0].node, 1);
+  const auto& taken = d.requests[0].batches;
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_NE(std::find(taken.begin(), taken.end(), lingered.b), taken.end());
+  EXPECT_TRUE(taken[0]->closed && taken[1]->closed);
+  EXPECT_FALSE(other_node.b->in_flight) << "broker 2 gets no request in this drain";
 }
 
 TEST(Accumulator, TheMemoryBudgetRefusesNewBatchesUntilOneCompletes) {
@@ -204,7 +266,7 @@ TEST(Accumulator, DrainGroupsByLeaderWithinTheRequestSize) {
   EXPECT_EQ(per_node[2], 1u);
   EXPECT_EQ(d.unknown_leaders, std::vector<std::string_view>{"u"});
   // The one left for node 1 goes in the next request; nothing goes to a node without room.
-  const auto none = acc.drain(t0 + 5ms, std::cref(l), [](std::int32_t) { return false; }, false);
+  const auto none = acc.drain(t0 + 5ms, std::cref(l), [](std::int32_t) { return 5; }, false);
   EXPECT_TRUE(none.requests.empty());
   d = drain_all(acc, t0 + 5ms, l);
   ASSERT_EQ(d.requests.size(), 1u);

@@ -260,38 +260,84 @@ bool accumulator::split(batch* b, time_point not_before) {
   return true;
 }
 
-bool accumulator::sendable(const partition_queue& q, const batch& b, time_point now, bool exhausted,
-                           time_point& next) const {
-  if (q.in_flight >= options_.max_in_flight_per_partition) return false;  // a response wakes it
+accumulator::readiness accumulator::ready(const partition_queue& q, const batch& b, time_point now, bool exhausted,
+                                          time_point& next) const {
+  if (q.in_flight >= options_.max_in_flight_per_partition) return readiness::not_ready;  // a response wakes it
   // A retried, numbered batch goes only when its partition has nothing in flight: the broker
   // must see its sequences in order.
-  if (b.base_sequence >= 0 && q.in_flight > 0) return false;
+  if (b.base_sequence >= 0 && q.in_flight > 0) return readiness::not_ready;
   // Until the broker acknowledged a batch of this partition in the current epoch, one batch
   // at a time: a broker without state for the producer accepts any first sequence, so a
   // second batch could be written ahead of a first that failed (a leader not ready yet).
-  if (options_.idempotent && !q.confirmed && q.in_flight > 0) return false;
+  if (options_.idempotent && !q.confirmed && q.in_flight > 0) return readiness::not_ready;
   if (b.not_before > now) {
     next = std::min(next, b.not_before);
-    return false;
+    return readiness::not_ready;
   }
-  if (b.closed || flushing_ > 0 || exhausted) return true;
+  if (b.closed || flushing_ > 0 || exhausted) return readiness::urgent;
   const time_point lingered = b.created + options_.linger;
-  if (lingered <= now) return true;
+  if (lingered <= now) return readiness::lingered;
   next = std::min(next, lingered);
-  return false;
+  return readiness::not_ready;
+}
+
+bool accumulator::take(partition_queue& q, batch& b, std::int32_t leader, drain_result& r,
+                       std::vector<std::size_t>& request_bytes) {
+  auto req = std::find_if(r.requests.begin(), r.requests.end(), [&](const node_batches& x) { return x.node == leader; });
+  if (req == r.requests.end()) {
+    r.requests.push_back({leader, {}});
+    request_bytes.push_back(0);
+    req = std::prev(r.requests.end());
+  }
+  const auto slot = static_cast<std::size_t>(req - r.requests.begin());
+  b.closed = true;
+  if (!b.builder.finished()) {
+    if (const auto ec = b.builder.finish()) {
+      q.batches.pop_front();
+      r.failed.push_back(&b);
+      complete(&b, ec, "could not compress a batch for " + std::string(q.topic) + "-" + std::to_string(q.partition) +
+                           ": " + ec.message(), -1, -1, -1);
+      r.more = true;  // the partition's next batch may be ready
+      return false;
+    }
+  }
+  account_footprint(b);
+  const std::size_t size = b.builder.data().size();
+  if (request_bytes[slot] > 0 && request_bytes[slot] + size > options_.max_request_size) return false;
+  if (options_.idempotent && (b.base_sequence < 0 || b.stamped_epoch != producer_epoch_)) {
+    b.base_sequence = q.next_sequence;
+    b.stamped_epoch = producer_epoch_;
+    q.next_sequence = sequence_after(q.next_sequence, b.builder.record_count());
+    b.builder.stamp(producer_id_, producer_epoch_, b.base_sequence);
+  }
+  q.batches.pop_front();
+  b.in_flight = true;
+  ++b.attempts;
+  ++q.in_flight;
+  ++in_flight_;
+  request_bytes[slot] += size;
+  req->batches.push_back(&b);
+  return true;
 }
 
 drain_result accumulator::drain(time_point now,
                                 const std::function<std::int32_t(std::string_view, std::int32_t)>& leader_of,
-                                const std::function<bool(std::int32_t)>& node_accepts, bool exhausted) {
+                                const std::function<int(std::int32_t)>& node_in_flight, bool exhausted) {
   drain_result r;
   std::vector<std::size_t> request_bytes;
+  // Lingered batches held because their broker is busy: they join a request to it if one
+  // starts later in this drain.
+  std::vector<std::pair<partition_queue*, std::int32_t>> held;
+  const auto requested = [&](std::int32_t node) {
+    return std::any_of(r.requests.begin(), r.requests.end(), [&](const node_batches& x) { return x.node == node; });
+  };
   const std::size_t n = queues_.size();
   for (std::size_t k = 0; k < n; ++k) {
     partition_queue& q = *queues_[(drain_start_ + k) % n];
     while (!q.batches.empty()) {
       batch& b = *q.batches.front();
-      if (!sendable(q, b, now, exhausted, r.next_ready)) break;
+      const readiness state = ready(q, b, now, exhausted, r.next_ready);
+      if (state == readiness::not_ready) break;
       const std::int32_t leader = leader_of(q.topic, q.partition);
       if (leader < 0) {
         if (std::find(r.unknown_leaders.begin(), r.unknown_leaders.end(), q.topic) == r.unknown_leaders.end()) {
@@ -299,44 +345,25 @@ drain_result accumulator::drain(time_point now,
         }
         break;
       }
-      if (!node_accepts(leader)) break;
-      auto req = std::find_if(r.requests.begin(), r.requests.end(), [&](const node_batches& x) { return x.node == leader; });
-      if (req == r.requests.end()) {
-        r.requests.push_back({leader, {}});
-        request_bytes.push_back(0);
-        req = std::prev(r.requests.end());
+      const int busy = node_in_flight(leader);
+      if (busy >= options_.max_in_flight_per_connection) break;
+      if (state == readiness::lingered && busy > 0 && !requested(leader)) {
+        held.emplace_back(&q, leader);
+        break;
       }
-      const auto slot = static_cast<std::size_t>(req - r.requests.begin());
-      b.closed = true;
-      if (!b.builder.finished()) {
-        if (const auto ec = b.builder.finish()) {
-          q.batches.pop_front();
-          r.failed.push_back(&b);
-          complete(&b, ec, "could not compress a batch for " + std::string(q.topic) + "-" + std::to_string(q.partition) +
-                               ": " + ec.message(), -1, -1, -1);
-          continue;
-        }
+      if (!take(q, b, leader, r, request_bytes)) {
+        if (!r.failed.empty() && r.failed.back() == &b) continue;  // failed: look at the next one
+        break;
       }
-      account_footprint(b);
-      const std::size_t size = b.builder.data().size();
-      if (request_bytes[slot] > 0 && request_bytes[slot] + size > options_.max_request_size) break;
-      if (options_.idempotent && (b.base_sequence < 0 || b.stamped_epoch != producer_epoch_)) {
-        b.base_sequence = q.next_sequence;
-        b.stamped_epoch = producer_epoch_;
-        q.next_sequence = sequence_after(q.next_sequence, b.builder.record_count());
-        b.builder.stamp(producer_id_, producer_epoch_, b.base_sequence);
-      }
-      q.batches.pop_front();
-      b.in_flight = true;
-      ++b.attempts;
-      ++q.in_flight;
-      ++in_flight_;
-      request_bytes[slot] += size;
-      req->batches.push_back(&b);
       // One batch per partition and request: a second goes in the next request.
-      if (!q.batches.empty() && sendable(q, *q.batches.front(), now, exhausted, r.next_ready)) r.more = true;
+      if (!q.batches.empty() && ready(q, *q.batches.front(), now, exhausted, r.next_ready) == readiness::urgent) {
+        r.more = true;
+      }
       break;
     }
+  }
+  for (const auto& [q, leader] : held) {
+    if (requested(leader)) (void)take(*q, *q->batches.front(), leader, r, request_bytes);
   }
   if (n != 0) drain_start_ = (drain_start_ + 1) % n;
   return r;

@@ -98,6 +98,8 @@ struct accumulator_options {
   /// Batches of one partition in flight at once: 1 keeps order without idempotence, up to 5
   /// with it (sequence numbers keep the order across retries).
   int max_in_flight_per_partition = 5;
+  /// Requests in flight at once on one broker's connection.
+  int max_in_flight_per_connection = 5;
   bool idempotent = true;
   /// Makes each batch's shared result (the shell's type, with its waiters).
   std::function<std::shared_ptr<batch_result>()> make_result;
@@ -224,14 +226,19 @@ class accumulator {
   bool split(batch* b, time_point not_before);
 
   /// Takes the ready batches (at most one per partition) of partitions whose leader `leader_of` knows and whose broker
-  /// `node_accepts` (its connection has room), at most max_request_size per broker (a batch
-  /// larger than that goes alone). A batch is ready when closed, lingered, flushing, or when
-  /// `exhausted` (senders wait for memory); not before its backoff, and only within the
-  /// partition's in-flight limit (a retried batch only when nothing of its partition is in
-  /// flight, so sequences reach the broker in order). Taken batches are finished
-  /// (compressed), numbered when idempotent, and in flight.
+  /// has room (`node_in_flight` below max_in_flight_per_connection), at most max_request_size
+  /// per broker (a batch larger than that goes alone). A batch is urgent when closed,
+  /// flushing, or `exhausted` (senders wait for memory), and lingered when its linger is over;
+  /// never before its backoff, and only within the partition's in-flight limit (a retried
+  /// batch only when nothing of its partition is in flight, so sequences reach the broker in
+  /// order). A batch that is only lingered waits while its broker has a request in flight,
+  /// unless a request to that broker goes in this drain anyway (it joins it): records
+  /// gather while the broker works, as Nagle's algorithm does for small segments (the
+  /// broker reads one request of a connection at a time, so a small request queued behind
+  /// others only waits longer, and adds work). Taken batches are finished (compressed),
+  /// numbered when idempotent, and in flight.
   drain_result drain(time_point now, const std::function<std::int32_t(std::string_view, std::int32_t)>& leader_of,
-                     const std::function<bool(std::int32_t)>& node_accepts, bool exhausted);
+                     const std::function<int(std::int32_t)>& node_in_flight, bool exhausted);
 
   /// The batch's response or final failure: completes its result, frees its memory. With
   /// `error` set the partition's later sequences are left to the caller (reset_sequences).
@@ -301,7 +308,12 @@ class accumulator {
   std::size_t external() const noexcept { return options_.external_memory ? *options_.external_memory : 0; }
   /// Out of flight, or out of its queue.
   void take_out(partition_queue& q, batch* b) noexcept;
-  bool sendable(const partition_queue& q, const batch& b, time_point now, bool exhausted, time_point& next) const;
+  enum class readiness { not_ready, lingered, urgent };
+  readiness ready(const partition_queue& q, const batch& b, time_point now, bool exhausted, time_point& next) const;
+  /// Moves q's front batch `b` into the request for `leader` (created when missing): finished,
+  /// numbered and in flight. False when it does not fit that request (it stays queued) or
+  /// could not be finished (it failed: in r.failed).
+  bool take(partition_queue& q, batch& b, std::int32_t leader, drain_result& r, std::vector<std::size_t>& request_bytes);
 
   accumulator_options options_;
   /// Per topic, its partitions' queues by partition number (created on first use).
