@@ -60,4 +60,32 @@ void set_lookup_failures(std::vector<Result>& out, const std::vector<std::pair<s
   for (const auto& f : failed) set_item_error(out[f.first], f.second.code, f.second.message, label(f.first));
 }
 
+/// The rounds of an operation on keys owned by coordinators: the keys at `pending` are
+/// grouped by coordinator and `ask(batch, again)` (a coroutine: it asks one coordinator about
+/// its keys and records their results in `out`) runs for each group; the keys it puts in
+/// `again` (their coordinator moved) make the next round, retry_backoff later, while the
+/// deadline allows. A key whose coordinator cannot be found gets the lookup's error, named by
+/// `label(i)`. A failure `ask` returns ends the operation.
+template <class Result, class Label, class Ask>
+boost::asio::awaitable<net::failure> coordinator_rounds(op_context& ctx, CoordinatorType type,
+                                                        const std::vector<std::string>& keys,
+                                                        std::vector<std::size_t> pending, std::vector<Result>& out,
+                                                        Label& label, Ask& ask) {
+  std::vector<std::size_t> again;
+  while (!pending.empty()) {
+    std::vector<coordinator_batch> batches;
+    std::vector<std::pair<std::size_t, net::failure>> failed;
+    if (net::failure f = co_await batch_by_coordinator(ctx, type, keys, pending, batches, failed)) co_return f;
+    set_lookup_failures(out, failed, label);
+    for (const auto& batch : batches) {
+      if (net::failure f = co_await ask(batch, again)) co_return f;
+    }
+    const std::string why = again.empty() ? std::string() : out[again.front()].error_message;
+    const bool more = co_await next_round(ctx, pending, again, why);
+    if (!more && ctx.cancelled) co_return ctx.stop_failure();
+    if (!more) break;
+  }
+  co_return net::failure{};
+}
+
 }  // namespace asiokafka::admin

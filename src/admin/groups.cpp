@@ -472,38 +472,30 @@ asio::awaitable<net::failure> describe_groups(op_context& ctx, std::vector<Group
       pending.push_back(i);  // a repeated id is described once and copied below
     }
   }
-  std::vector<std::size_t> again;
-  while (!pending.empty()) {
-    std::vector<admin::coordinator_batch> batches;
-    std::vector<std::pair<std::size_t, net::failure>> failed;
-    if (net::failure f =
-            co_await admin::batch_by_coordinator(ctx, CoordinatorType::group, ids, pending, batches, failed)) {
-      co_return f;
-    }
-    admin::set_lookup_failures(out, failed, [&](std::size_t i) { return group_label(ids[i]); });
-    for (const auto& batch : batches) {
-      std::vector<std::size_t> modern;
-      std::vector<std::size_t> classic;
-      for (const auto i : batch.items) {
-        out[i] = GroupDescription{};
-        out[i].group_id = ids[i];
-        if (st.classic[i]) {
-          classic.push_back(i);
-        } else {
-          modern.push_back(i);
-        }
-      }
-      if (!modern.empty()) {
-        if (net::failure f = co_await describe_consumer_groups(ctx, st, batch, modern, classic, again)) co_return f;
-      }
-      if (!classic.empty()) {
-        if (net::failure f = co_await describe_classic_groups(ctx, st, batch, classic, again)) co_return f;
+  auto label = [&](std::size_t i) { return group_label(ids[i]); };
+  auto ask = [&](const admin::coordinator_batch& batch, std::vector<std::size_t>& again) -> asio::awaitable<net::failure> {
+    std::vector<std::size_t> modern;
+    std::vector<std::size_t> classic;
+    for (const auto i : batch.items) {
+      out[i] = GroupDescription{};
+      out[i].group_id = ids[i];
+      if (st.classic[i]) {
+        classic.push_back(i);
+      } else {
+        modern.push_back(i);
       }
     }
-    const std::string why = again.empty() ? std::string() : out[again.front()].error_message;
-    const bool more = co_await admin::next_round(ctx, pending, again, why);
-    if (!more && ctx.cancelled) co_return ctx.stop_failure();
-    if (!more) break;
+    if (!modern.empty()) {
+      if (net::failure f = co_await describe_consumer_groups(ctx, st, batch, modern, classic, again)) co_return f;
+    }
+    if (!classic.empty()) {
+      if (net::failure f = co_await describe_classic_groups(ctx, st, batch, classic, again)) co_return f;
+    }
+    co_return net::failure{};
+  };
+  if (net::failure f =
+          co_await admin::coordinator_rounds(ctx, CoordinatorType::group, ids, std::move(pending), out, label, ask)) {
+    co_return f;
   }
   for (std::size_t i = 0; i < ids.size(); ++i) {
     const auto first = static_cast<std::size_t>(std::find(ids.begin(), ids.end(), ids[i]) - ids.begin());
@@ -526,50 +518,38 @@ asio::awaitable<net::failure> delete_groups(op_context& ctx, std::vector<DeleteG
       pending.push_back(i);
     }
   }
-  std::vector<std::size_t> again;
-  while (!pending.empty()) {
-    std::vector<admin::coordinator_batch> batches;
-    std::vector<std::pair<std::size_t, net::failure>> failed;
-    if (net::failure f =
-            co_await admin::batch_by_coordinator(ctx, CoordinatorType::group, ids, pending, batches, failed)) {
-      co_return f;
-    }
-    admin::set_lookup_failures(out, failed, [&](std::size_t i) { return group_label(ids[i]); });
-    for (const auto& batch : batches) {
-      m::DeleteGroupsRequest req;
-      for (const auto i : batch.items) {
-        if (std::find(req.groups_names.begin(), req.groups_names.end(), ids[i]) == req.groups_names.end()) {
-          req.groups_names.push_back(ids[i]);
-        }
+  auto label = [&](std::size_t i) { return group_label(ids[i]); };
+  auto ask = [&](const admin::coordinator_batch& batch, std::vector<std::size_t>& again) -> asio::awaitable<net::failure> {
+    m::DeleteGroupsRequest req;
+    for (const auto i : batch.items) {
+      if (std::find(req.groups_names.begin(), req.groups_names.end(), ids[i]) == req.groups_names.end()) {
+        req.groups_names.push_back(ids[i]);
       }
-      typed_request<m::DeleteGroupsRequest> call(std::move(req));
-      const route r = admin::to_coordinator(CoordinatorType::group, ids[batch.items.front()]);
-      if (net::failure f = co_await admin::call(ctx, r, call, admin::repeat::once)) {
-        if (admin::ends_operation(f)) co_return f;
-        for (const auto i : batch.items) admin::set_item_error(out[i], f.code, f.message, group_label(ids[i]));
+    }
+    typed_request<m::DeleteGroupsRequest> call(std::move(req));
+    const route r = admin::to_coordinator(CoordinatorType::group, ids[batch.items.front()]);
+    if (net::failure f = co_await admin::call(ctx, r, call, admin::repeat::once)) {
+      if (admin::ends_operation(f)) co_return f;
+      for (const auto i : batch.items) admin::set_item_error(out[i], f.code, f.message, group_label(ids[i]));
+      co_return net::failure{};
+    }
+    const auto& results = call.message().results;
+    for (const auto i : batch.items) {
+      out[i] = DeleteGroupResult{};
+      out[i].group_id = ids[i];
+      auto it = std::find_if(results.begin(), results.end(), [&](const auto& g) { return g.group_id == ids[i]; });
+      if (it == results.end()) {
+        admin::set_item_error(out[i], client_errc::malformed, "the broker's answer does not mention it",
+                              group_label(ids[i]));
         continue;
       }
-      const auto& results = call.message().results;
-      for (const auto i : batch.items) {
-        out[i] = DeleteGroupResult{};
-        out[i].group_id = ids[i];
-        auto it = std::find_if(results.begin(), results.end(), [&](const auto& g) { return g.group_id == ids[i]; });
-        if (it == results.end()) {
-          admin::set_item_error(out[i], client_errc::malformed, "the broker's answer does not mention it",
-                                group_label(ids[i]));
-          continue;
-        }
-        admin::set_item_error(out[i], it->error_code, std::nullopt, group_label(ids[i]));
-        // The coordinator did not act on it: asking again is safe.
-        if (admin::coordinator_moved(ctx, CoordinatorType::group, ids[i], it->error_code)) again.push_back(i);
-      }
+      admin::set_item_error(out[i], it->error_code, std::nullopt, group_label(ids[i]));
+      // The coordinator did not act on it: asking again is safe.
+      if (admin::coordinator_moved(ctx, CoordinatorType::group, ids[i], it->error_code)) again.push_back(i);
     }
-    const std::string why = again.empty() ? std::string() : out[again.front()].error_message;
-    const bool more = co_await admin::next_round(ctx, pending, again, why);
-    if (!more && ctx.cancelled) co_return ctx.stop_failure();
-    if (!more) break;
-  }
-  co_return net::failure{};
+    co_return net::failure{};
+  };
+  co_return co_await admin::coordinator_rounds(ctx, CoordinatorType::group, ids, std::move(pending), out, label, ask);
 }
 
 // ---- list_consumer_group_offsets ----

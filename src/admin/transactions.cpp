@@ -104,66 +104,55 @@ asio::awaitable<net::failure> describe_transactions(op_context& ctx, std::vector
       pending.push_back(i);
     }
   }
-  std::vector<std::size_t> again;
-  while (!pending.empty()) {
-    std::vector<admin::coordinator_batch> batches;
-    std::vector<std::pair<std::size_t, net::failure>> failed;
-    if (net::failure f =
-            co_await admin::batch_by_coordinator(ctx, CoordinatorType::transaction, ids, pending, batches, failed)) {
-      co_return f;
-    }
-    admin::set_lookup_failures(out, failed, [&](std::size_t i) { return txn_label(ids[i]); });
-    for (const auto& batch : batches) {
-      m::DescribeTransactionsRequest req;
-      for (const auto i : batch.items) {
-        if (std::find(req.transactional_ids.begin(), req.transactional_ids.end(), ids[i]) ==
-            req.transactional_ids.end()) {
-          req.transactional_ids.push_back(ids[i]);
-        }
+  auto label = [&](std::size_t i) { return txn_label(ids[i]); };
+  auto ask = [&](const admin::coordinator_batch& batch, std::vector<std::size_t>& again) -> asio::awaitable<net::failure> {
+    m::DescribeTransactionsRequest req;
+    for (const auto i : batch.items) {
+      if (std::find(req.transactional_ids.begin(), req.transactional_ids.end(), ids[i]) ==
+          req.transactional_ids.end()) {
+        req.transactional_ids.push_back(ids[i]);
       }
-      typed_request<m::DescribeTransactionsRequest> call(std::move(req));
-      const route r = admin::to_coordinator(CoordinatorType::transaction, ids[batch.items.front()]);
-      if (net::failure f = co_await admin::call(ctx, r, call, admin::repeat::safe)) {
-        if (admin::ends_operation(f)) co_return f;
-        for (const auto i : batch.items) admin::set_item_error(out[i], f.code, f.message, txn_label(ids[i]));
+    }
+    typed_request<m::DescribeTransactionsRequest> call(std::move(req));
+    const route r = admin::to_coordinator(CoordinatorType::transaction, ids[batch.items.front()]);
+    if (net::failure f = co_await admin::call(ctx, r, call, admin::repeat::safe)) {
+      if (admin::ends_operation(f)) co_return f;
+      for (const auto i : batch.items) admin::set_item_error(out[i], f.code, f.message, txn_label(ids[i]));
+      co_return net::failure{};
+    }
+    const auto& states = call.message().transaction_states;
+    for (const auto i : batch.items) {
+      TransactionDescription& d = out[i];
+      d = TransactionDescription{};
+      d.transactional_id = ids[i];
+      auto it = std::find_if(states.begin(), states.end(),
+                             [&](const auto& s) { return s.transactional_id == ids[i]; });
+      if (it == states.end()) {
+        admin::set_item_error(d, client_errc::malformed, "the broker's answer does not mention it", txn_label(ids[i]));
         continue;
       }
-      const auto& states = call.message().transaction_states;
-      for (const auto i : batch.items) {
-        TransactionDescription& d = out[i];
-        d = TransactionDescription{};
-        d.transactional_id = ids[i];
-        auto it = std::find_if(states.begin(), states.end(),
-                               [&](const auto& s) { return s.transactional_id == ids[i]; });
-        if (it == states.end()) {
-          admin::set_item_error(d, client_errc::malformed, "the broker's answer does not mention it", txn_label(ids[i]));
-          continue;
-        }
-        admin::set_item_error(d, it->error_code, std::nullopt, txn_label(ids[i]));
-        if (admin::coordinator_moved(ctx, CoordinatorType::transaction, ids[i], it->error_code)) {
-          again.push_back(i);
-          continue;
-        }
-        if (it->error_code != 0) continue;
-        d.coordinator = admin::answered_by(ctx, call.node_id, batch.coordinator);
-        d.state_name = it->transaction_state;
-        d.state = parse_state(it->transaction_state);
-        d.producer_id = it->producer_id;
-        d.producer_epoch = it->producer_epoch;
-        d.transaction_timeout = std::chrono::milliseconds(it->transaction_timeout_ms);
-        if (it->transaction_start_time_ms >= 0) d.transaction_start_time_ms = it->transaction_start_time_ms;
-        for (const auto& t : it->topics) {
-          for (const std::int32_t p : t.partitions) d.partitions.emplace_back(t.topic, p);
-        }
-        std::sort(d.partitions.begin(), d.partitions.end());
+      admin::set_item_error(d, it->error_code, std::nullopt, txn_label(ids[i]));
+      if (admin::coordinator_moved(ctx, CoordinatorType::transaction, ids[i], it->error_code)) {
+        again.push_back(i);
+        continue;
       }
+      if (it->error_code != 0) continue;
+      d.coordinator = admin::answered_by(ctx, call.node_id, batch.coordinator);
+      d.state_name = it->transaction_state;
+      d.state = parse_state(it->transaction_state);
+      d.producer_id = it->producer_id;
+      d.producer_epoch = it->producer_epoch;
+      d.transaction_timeout = std::chrono::milliseconds(it->transaction_timeout_ms);
+      if (it->transaction_start_time_ms >= 0) d.transaction_start_time_ms = it->transaction_start_time_ms;
+      for (const auto& t : it->topics) {
+        for (const std::int32_t p : t.partitions) d.partitions.emplace_back(t.topic, p);
+      }
+      std::sort(d.partitions.begin(), d.partitions.end());
     }
-    const std::string why = again.empty() ? std::string() : out[again.front()].error_message;
-    const bool more = co_await admin::next_round(ctx, pending, again, why);
-    if (!more && ctx.cancelled) co_return ctx.stop_failure();
-    if (!more) break;
-  }
-  co_return net::failure{};
+    co_return net::failure{};
+  };
+  co_return co_await admin::coordinator_rounds(ctx, CoordinatorType::transaction, ids, std::move(pending), out, label,
+                                               ask);
 }
 
 // ---- partitions asked of their leaders (describe_producers, abort_transaction) ----
