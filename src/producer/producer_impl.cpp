@@ -76,7 +76,7 @@ void delivery::on_done() {
   asio::post(executor_, [self = shared_from_this(), waiters = std::move(waiters_)]() mutable {
     for (auto& w : waiters) {
       const auto o = self->outcome_of(w.index);
-      w.cb(o.of->error, o.of->error ? o.of->message : std::string(), self->metadata_of(o, w.timestamp));
+      w.cb(o.of->error, o.of->error ? std::string(o.of->message) : std::string(), self->metadata_of(o, w.timestamp));
     }
   });
 }
@@ -96,7 +96,7 @@ void delivery::wait(std::int32_t index, std::int64_t timestamp, callback cb) {
 void delivery::wait_here(std::int32_t index, std::int64_t timestamp, callback cb) {
   if (!done) {
     if (waiters_.capacity() == 0) waiters_.reserve(last_waiter_count);
-    waiters_.push_back({index, timestamp, std::move(cb)});
+    waiters_.emplace_back(index, timestamp, std::move(cb));
     *waiter_memory_ += waiter_cost;
     return;
   }
@@ -124,11 +124,6 @@ producer_impl::producer_impl(asio::any_io_executor ex, ProducerConfig config)
 }
 
 producer_impl::~producer_impl() = default;
-
-std::int64_t wall_clock_ms() noexcept {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 executor_affinity::executor_affinity(const asio::any_io_executor& ex) noexcept {
   if (const auto* io = ex.target<asio::io_context::executor_type>()) {

@@ -24,6 +24,7 @@
 #include "net/notifier.hpp"
 #include "producer/sansio/accumulator.hpp"
 #include "producer/sansio/partitioner.hpp"
+#include "producer/wall_clock.hpp"
 
 namespace asiokafka::detail {
 
@@ -46,8 +47,6 @@ struct batch_builder_state {
   bool closed = false;
 };
 
-/// Milliseconds since the epoch: a record's default timestamp.
-std::int64_t wall_clock_ms() noexcept;
 
 /// Whether the calling thread runs an executor now (an io_context's executor or a strand of
 /// one; any other type counts as elsewhere, so calls hop). The executor's type is looked up
