@@ -108,7 +108,8 @@ class BoundedOutput {
 
 // ---- gzip (zlib) ----
 
-std::error_code gzip_compress(std::span<const std::uint8_t> in, bytes& out, std::optional<int> level) {
+template <class Out>
+std::error_code gzip_compress(std::span<const std::uint8_t> in, Out& out, std::optional<int> level) {
   z_stream zs{};
   const int lvl = level ? std::clamp(*level, 1, 9) : Z_DEFAULT_COMPRESSION;
   if (deflateInit2(&zs, lvl, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
@@ -213,7 +214,8 @@ std::error_code snappy_decompress(std::span<const std::uint8_t> in, Out& out, st
   return {};
 }
 
-std::error_code snappy_compress(std::span<const std::uint8_t> in, bytes& out) {
+template <class Out>
+std::error_code snappy_compress(std::span<const std::uint8_t> in, Out& out) {
   const std::size_t start = out.size();
   out.resize(start + snappy::MaxCompressedLength(in.size()));
   std::size_t n = 0;
@@ -225,7 +227,8 @@ std::error_code snappy_compress(std::span<const std::uint8_t> in, bytes& out) {
 
 // ---- lz4 (frame format) ----
 
-std::error_code lz4_compress(std::span<const std::uint8_t> in, bytes& out, std::optional<int> level) {
+template <class Out>
+std::error_code lz4_compress(std::span<const std::uint8_t> in, Out& out, std::optional<int> level) {
   LZ4F_preferences_t prefs{};
   // 64 KiB independent blocks and no content checksum: what Kafka's Java client reads.
   prefs.frameInfo.blockSizeID = LZ4F_max64KB;
@@ -270,7 +273,8 @@ std::error_code lz4_decompress(std::span<const std::uint8_t> in, Out& out, std::
 
 constexpr int kZstdWindowLogLimit = 27;  // ZSTD_WINDOWLOG_LIMIT_DEFAULT (static-linking-only API)
 
-std::error_code zstd_compress(std::span<const std::uint8_t> in, bytes& out, std::optional<int> level) {
+template <class Out>
+std::error_code zstd_compress(std::span<const std::uint8_t> in, Out& out, std::optional<int> level) {
   const std::size_t start = out.size();
   out.resize(start + ZSTD_compressBound(in.size()));
   const int lvl = level ? std::clamp(*level, ZSTD_minCLevel(), ZSTD_maxCLevel()) : ZSTD_CLEVEL_DEFAULT;
@@ -352,20 +356,34 @@ std::error_code decompress_into(CompressionType codec, std::span<const std::uint
   return client_errc::unsupported_compression;
 }
 
-}  // namespace
-
-std::error_code compress(CompressionType codec, std::span<const std::uint8_t> in, bytes& out,
-                         std::optional<int> level) {
+template <class Out>
+std::error_code compress_into(CompressionType codec, std::span<const std::uint8_t> in, Out& out,
+                              std::optional<int> level) {
   switch (codec) {
-    case CompressionType::none:
-      out.insert(out.end(), in.begin(), in.end());
+    case CompressionType::none: {
+      const std::size_t start = out.size();
+      out.resize(start + in.size());
+      if (!in.empty()) std::memcpy(out.data() + start, in.data(), in.size());
       return {};
+    }
     case CompressionType::gzip: return gzip_compress(in, out, level);
     case CompressionType::snappy: return snappy_compress(in, out);
     case CompressionType::lz4: return lz4_compress(in, out, level);
     case CompressionType::zstd: return zstd_compress(in, out, level);
   }
   return client_errc::unsupported_compression;
+}
+
+}  // namespace
+
+std::error_code compress(CompressionType codec, std::span<const std::uint8_t> in, bytes& out,
+                         std::optional<int> level) {
+  return compress_into(codec, in, out, level);
+}
+
+std::error_code compress(CompressionType codec, std::span<const std::uint8_t> in, byte_buffer& out,
+                         std::optional<int> level) {
+  return compress_into(codec, in, out, level);
 }
 
 std::error_code decompress(CompressionType codec, std::span<const std::uint8_t> in, bytes& out,

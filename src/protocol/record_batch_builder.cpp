@@ -94,15 +94,6 @@ inline std::size_t body_size(std::int64_t timestamp_delta, std::int32_t offset_d
 
 }  // namespace
 
-void byte_buffer::reserve(std::size_t n) {
-  if (n <= capacity_) return;
-  const std::size_t cap = std::max(n, capacity_ * 2);
-  std::unique_ptr<std::uint8_t[]> bigger(new std::uint8_t[cap]);
-  if (size_ != 0) std::memcpy(bigger.get(), data_.get(), size_);
-  data_ = std::move(bigger);
-  capacity_ = cap;
-}
-
 void record_batch_builder::reset(const batch_options& options, std::size_t expected_bytes) {
   options_ = options;
   count_ = 0;
@@ -111,8 +102,8 @@ void record_batch_builder::reset(const batch_options& options, std::size_t expec
   finished_ = false;
   out_.clear();
   plain_.clear();
-  // Compressing, the records go to plain_ and out_ later gets only the (smaller) compressed
-  // form: reserving the full size for both would hold twice the memory.
+  // Compressing, the records go to plain_; out_ grows to the codec's bound only when the
+  // batch is finished (a batch that never fills never holds the full size twice).
   if (options_.compression != CompressionType::none) {
     plain_.reserve(expected_bytes);
     out_.reserve(record_batch_header_size);
@@ -195,16 +186,14 @@ void record_batch_builder::append_control(ControlType type, std::int32_t coordin
 
 std::error_code record_batch_builder::finish() {
   if (options_.compression != CompressionType::none) {
-    // The compressor's output is a per-thread scratch buffer, copied into out_: a batch then
-    // holds its records and their compressed form, not a third buffer.
-    thread_local bytes compressed_;
-    compressed_.clear();
-    if (auto ec = compress(options_.compression, byte_view(plain_.data(), plain_.size()), compressed_,
+    // Compressed straight after the header: out_ needs room for the codec's bound (about
+    // the records' size), which the producer's reservation for a compressing batch (twice
+    // max_batch_size) covers; only the bytes written become resident.
+    out_.resize_down(record_batch_header_size);
+    if (auto ec = compress(options_.compression, byte_view(plain_.data(), plain_.size()), out_,
                            options_.compression_level)) {
       return ec;
     }
-    out_.resize_down(record_batch_header_size);
-    if (!compressed_.empty()) std::memcpy(out_.extend(compressed_.size()), compressed_.data(), compressed_.size());
     records_crc_ = 0;
     crc_upto_ = record_batch_header_size;
   }

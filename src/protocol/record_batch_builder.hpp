@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "asiokafka/protocol/records.hpp"
+#include "protocol/byte_buffer.hpp"
 #include "protocol/wire.hpp"
 
 namespace asiokafka::protocol {
@@ -29,30 +30,6 @@ struct batch_options {
   bool transactional = false;
   bool control = false;
   TimestampType timestamps = TimestampType::create_time;
-};
-
-/// A growable byte buffer that does not zero what it adds (the encoder overwrites it all).
-class byte_buffer {
- public:
-  std::uint8_t* data() noexcept { return data_.get(); }
-  const std::uint8_t* data() const noexcept { return data_.get(); }
-  std::size_t size() const noexcept { return size_; }
-  void clear() noexcept { size_ = 0; }
-  void reserve(std::size_t n);
-  /// Appends `n` uninitialised bytes and returns where they start.
-  std::uint8_t* extend(std::size_t n) {
-    if (capacity_ - size_ < n) reserve(size_ + n);
-    std::uint8_t* p = data_.get() + size_;
-    size_ += n;
-    return p;
-  }
-  void resize_down(std::size_t n) noexcept { size_ = n; }
-  std::size_t capacity() const noexcept { return capacity_; }
-
- private:
-  std::unique_ptr<std::uint8_t[]> data_;
-  std::size_t size_ = 0;
-  std::size_t capacity_ = 0;
 };
 
 class record_batch_builder {
