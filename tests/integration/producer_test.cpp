@@ -138,6 +138,44 @@ TEST(ProducerRealBroker, EveryCodecAndBothAckModes) {
   EXPECT_EQ(consume(rig.bootstrap("PLAINTEXT"), topic, 1, 10).size(), 10u);
 }
 
+// Full 1 MiB batches of every codec: the broker decompresses each batch with the Java
+// client's readers before appending it (an lz4 batch is one block of up to 1 MiB here, not
+// 64 KiB blocks), and librdkafka's consumer reads every record back.
+TEST(ProducerRealBroker, FullCompressedBatchesAreAcceptedAndReadBack) {
+  ASIOKAFKA_REQUIRE_RIG(rig, "ASIOKAFKA_RIG_ENV");
+  constexpr int count = 24000;  // about 3.4 MB of values: three full batches and a partial one
+  const auto value_of = [](int i) {
+    std::string v = "{\"id\":" + std::to_string(i) + ",\"user\":\"u" + std::to_string(i % 977) + "\",\"page\":\"/p/";
+    while (v.size() < 140) v += static_cast<char>('a' + (i * 7 + static_cast<int>(v.size()) * 13) % 26);
+    return v + "\"}";
+  };
+  for (const auto codec : {protocol::CompressionType::lz4, protocol::CompressionType::zstd,
+                           protocol::CompressionType::gzip, protocol::CompressionType::snappy}) {
+    SCOPED_TRACE(static_cast<int>(codec));
+    const std::string topic = unique_topic("producer-full-batches");
+    create_topic(rig.bootstrap("PLAINTEXT"), topic, 1);
+    auto config = config_for(rig);
+    config.compression_type = codec;
+    config.max_batch_size = 1 << 20;
+    config.max_request_size = 4 << 20;
+    config.linger = 200ms;  // batches fill by size, not by time
+    auto body = [value_of](ProducerConfig cfg, std::string t) -> asio::awaitable<std::int64_t> {
+      Producer producer(co_await asio::this_coro::executor, std::move(cfg));
+      co_await producer.start();
+      DeliveryHandle last;
+      for (int i = 0; i < count; ++i) last = co_await producer.send(t, value_of(i));
+      co_await producer.flush();
+      const RecordMetadata md = co_await last.async_wait();
+      co_await producer.stop();
+      co_return md.offset;
+    };
+    EXPECT_EQ(run_async(body(config, topic), 120s), count - 1);
+    const auto read = consume(rig.bootstrap("PLAINTEXT"), topic, 1, count);
+    ASSERT_EQ(read.size(), static_cast<std::size_t>(count));
+    for (int i = 0; i < count; ++i) ASSERT_EQ(read.at({0, i}).value, value_of(i)) << "record " << i;
+  }
+}
+
 // The spellings of DEVELOPERS.md: temporaries, literals and braced options inside co_await,
 // in loops and in lambdas (GCC 12's bug must not reach them; the ASan build runs this too).
 TEST(ProducerRealBroker, NaturalSpellingsWithTemporaries) {

@@ -156,6 +156,27 @@ TEST(Compression, Lz4AndZstdLevelsReachTheLibrary) {
   EXPECT_NE(zstd_reference(in, 1), zstd_reference(in, 19));
 }
 
+// An lz4 frame holds a batch in one independent block where it can: the smallest block size
+// (64 KiB, 256 KiB, 1 MiB, 4 MiB: what Kafka's Java reader accepts) that holds the input.
+// Independence must be set, or the Java reader (and so the broker) refuses the frame.
+TEST(Compression, Lz4UsesTheSmallestIndependentBlockThatHoldsTheInput) {
+  const std::pair<std::size_t, int> cases[] = {
+      {1000, 4}, {65536, 4}, {65537, 5}, {100000, 5}, {900000, 6}, {1u << 20, 6}, {3000000, 7}, {5000000, 7}};
+  for (const auto& [size, block_id] : cases) {
+    SCOPED_TRACE("input of " + std::to_string(size) + " bytes");
+    const bytes in = text(size, 3);
+    bytes frame;
+    ASSERT_FALSE(compress(CompressionType::lz4, in, frame));
+    ASSERT_GT(frame.size(), 6u);
+    EXPECT_EQ(frame[4] & 0x20, 0x20) << "block independence";
+    EXPECT_EQ(frame[4] & 0x04, 0) << "no content checksum";
+    EXPECT_EQ((frame[5] >> 4) & 7, block_id);
+    bytes out;
+    ASSERT_FALSE(decompress(CompressionType::lz4, frame, out, in.size()));
+    EXPECT_EQ(out, in);
+  }
+}
+
 TEST(Compression, NoneIsACopyWithinTheBound) {
   const bytes in = text(100);
   bytes out;
