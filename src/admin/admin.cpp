@@ -117,6 +117,10 @@ asio::awaitable<bool> backoff(op_context& ctx) {
   co_return slept;
 }
 
+bool ends_operation(const net::failure& f) {
+  return f.code == client_errc::client_closed || f.code == std::errc::operation_canceled;
+}
+
 bool retriable_failure(const net::failure& f, repeat r) {
   if (!f) return false;
   if (f.code == client_errc::client_closed) return false;

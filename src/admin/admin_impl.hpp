@@ -75,6 +75,10 @@ boost::asio::awaitable<bool> backoff(op_context& ctx);
 /// Whether a failure (transport or a broker's top-level error) is worth another attempt.
 bool retriable_failure(const net::failure& f, repeat r);
 
+/// Whether a failure ends the whole operation (the admin closed, the operation cancelled)
+/// rather than only the items it concerned.
+bool ends_operation(const net::failure& f);
+
 /// "NAME: message" for a Kafka error code and the broker's optional message.
 std::string describe_kafka_error(std::error_code ec, const std::optional<std::string>& broker_message);
 

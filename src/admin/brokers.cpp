@@ -27,10 +27,6 @@ constexpr std::chrono::milliseconds fanout_grace{2000};
 
 std::string broker_label(std::int32_t id) { return "broker " + std::to_string(id); }
 
-bool cancelled_or_closed(const net::failure& f) {
-  return f.code == client_errc::client_closed || f.code == std::errc::operation_canceled;
-}
-
 /// One broker's request; owns what it touches (it may outlive the operation's frame).
 template <class Request>
 struct broker_job {
@@ -100,7 +96,7 @@ asio::awaitable<net::failure> each_broker(op_context& ctx, std::shared_ptr<void>
     if (!j.done) {
       admin::set_item_error(r, client_errc::timeout, "no answer within the timeout", broker_label(r.broker_id));
     } else if (j.failure) {
-      if (cancelled_or_closed(j.failure)) co_return j.failure;
+      if (admin::ends_operation(j.failure)) co_return j.failure;
       admin::set_item_error(r, j.failure.code, j.failure.message, broker_label(r.broker_id));
     } else {
       read(j.call.message(), r);

@@ -43,10 +43,6 @@ bool coordinator_moved(op_context& ctx, CoordinatorType type, const std::string&
 /// to the same coordinator when the batch was made, and answer NOT_COORDINATOR otherwise.
 detail::route to_coordinator(CoordinatorType type, const std::string& key);
 
-/// Whether a failure ends the whole operation (the admin closed, the operation cancelled)
-/// rather than only the items it concerned.
-bool ends_operation(const net::failure& f);
-
 /// Prepares the next round for the items in `again` (they move to `pending`): false when
 /// there are none, or no time is left for another attempt after retry_backoff (the last
 /// answers then stand). `why` is the reason, kept for the timeout's message.

@@ -99,10 +99,6 @@ detail::route to_coordinator(CoordinatorType type, const std::string& key) {
   return r;
 }
 
-bool ends_operation(const net::failure& f) {
-  return f.code == client_errc::client_closed || f.code == std::errc::operation_canceled;
-}
-
 BrokerMetadata answered_by(const op_context& ctx, std::int32_t node, const BrokerMetadata& fallback) {
   if (const BrokerMetadata* b = ctx.cluster->metadata().cache().broker(node)) return *b;
   return fallback;

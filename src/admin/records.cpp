@@ -31,10 +31,6 @@ std::string partition_label(const TopicPartition& tp) {
   return "topic '" + tp.topic + "' partition " + std::to_string(tp.partition);
 }
 
-bool cancelled_or_closed(const net::failure& f) {
-  return f.code == client_errc::client_closed || f.code == std::errc::operation_canceled;
-}
-
 net::failure cancelled_failure(const op_context& ctx) {
   return net::failure(std::make_error_code(std::errc::operation_canceled), ctx.name + ": cancelled");
 }
@@ -163,7 +159,7 @@ asio::awaitable<net::failure> per_leader(op_context& ctx, std::shared_ptr<void> 
           continue;
         }
         if (b.failure) {
-          if (cancelled_or_closed(b.failure)) co_return b.failure;
+          if (admin::ends_operation(b.failure)) co_return b.failure;
           const auto cls = protocol::classify(b.failure.code);
           // A request a newer version carries for some partitions only (max_timestamp): those
           // fail, the others are asked for again without them.
@@ -235,7 +231,7 @@ asio::awaitable<net::failure> per_leader(op_context& ctx, std::shared_ptr<void> 
     if (more && !refresh_topics.empty()) {
       std::vector<std::string> topics(refresh_topics.begin(), refresh_topics.end());
       net::failure f = co_await metadata.refresh(std::move(topics), false, ctx.deadline);
-      if (cancelled_or_closed(f)) co_return f;
+      if (admin::ends_operation(f)) co_return f;
       if (f) {
         for (std::size_t i : waiting) last[i] = f.message;
       }

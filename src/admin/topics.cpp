@@ -84,8 +84,7 @@ asio::awaitable<net::failure> controller_rounds(op_context& ctx, std::size_t cou
     // INVALID_PARTITIONS) for what the first attempt did.
     net::failure f = co_await admin::call(ctx, controller, call, admin::repeat::safe);
     if (f) {
-      const bool ends = f.code == client_errc::client_closed || f.code == std::errc::operation_canceled;
-      if (first || ends) co_return f;
+      if (first || admin::ends_operation(f)) co_return f;
       fail(pending, f);
       break;
     }

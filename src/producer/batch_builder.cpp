@@ -33,7 +33,7 @@ std::optional<BatchBuilder::Appended> BatchBuilder::append(std::optional<BytesVi
                     std::to_string(state_->max_request_size) + ")");
   }
   if (b.record_count() > 0 && b.uncompressed_size() + size > state_->max_batch_size) return std::nullopt;
-  const std::int64_t ts = timestamp.value_or(detail::wall_clock_ms());
+  const std::int64_t ts = timestamp ? *timestamp : detail::wall_clock_ms();
   const std::int32_t index = b.record_count();
   const std::size_t before = b.uncompressed_size();
   b.append(ts, k, v, hs);

@@ -47,7 +47,6 @@ struct batch_builder_state {
   bool closed = false;
 };
 
-
 /// Whether the calling thread runs an executor now (an io_context's executor or a strand of
 /// one; any other type counts as elsewhere, so calls hop). The executor's type is looked up
 /// once: any_io_executor's target lookup costs too much to repeat per record. Refers to

@@ -141,7 +141,7 @@ producer_impl::attempt producer_impl::try_append(const record_ref& r, bool may_a
 
 send_prep producer_impl::prepare(std::string_view topic, BytesView value, const SendOptions& options) {
   send_prep prep;
-  const std::int64_t ts = options.timestamp.value_or(wall_clock_ms());
+  const std::int64_t ts = options.timestamp ? *options.timestamp : wall_clock_ms();
   if (on_executor() && next_ticket_ == serving_) {
     auto& hs = scratch.items;
     hs.clear();

@@ -55,8 +55,8 @@ class tsc_rate {
  public:
   double get(std::uint64_t tsc_now) noexcept {
     const double r = rate_.load(std::memory_order_relaxed);
-    if (r > 0 || r < 0) return r > 0 ? r : 0;
-    calibrate(tsc_now);
+    if (r > 0) return r;
+    if (r == 0) calibrate(tsc_now);
     return 0;
   }
 

@@ -281,8 +281,8 @@ accumulator::readiness accumulator::ready(const partition_queue& q, const batch&
   return readiness::not_ready;
 }
 
-bool accumulator::take(partition_queue& q, batch& b, std::int32_t leader, drain_result& r,
-                       std::vector<std::size_t>& request_bytes) {
+accumulator::taken accumulator::take(partition_queue& q, batch& b, std::int32_t leader, drain_result& r,
+                                     std::vector<std::size_t>& request_bytes) {
   auto req = std::find_if(r.requests.begin(), r.requests.end(), [&](const node_batches& x) { return x.node == leader; });
   if (req == r.requests.end()) {
     r.requests.push_back({leader, {}});
@@ -298,12 +298,12 @@ bool accumulator::take(partition_queue& q, batch& b, std::int32_t leader, drain_
       complete(&b, ec, "could not compress a batch for " + std::string(q.topic) + "-" + std::to_string(q.partition) +
                            ": " + ec.message(), -1, -1, -1);
       r.more = true;  // the partition's next batch may be ready
-      return false;
+      return taken::failed;
     }
   }
   account_footprint(b);
   const std::size_t size = b.builder.data().size();
-  if (request_bytes[slot] > 0 && request_bytes[slot] + size > options_.max_request_size) return false;
+  if (request_bytes[slot] > 0 && request_bytes[slot] + size > options_.max_request_size) return taken::no_room;
   if (options_.idempotent && (b.base_sequence < 0 || b.stamped_epoch != producer_epoch_)) {
     b.base_sequence = q.next_sequence;
     b.stamped_epoch = producer_epoch_;
@@ -317,7 +317,7 @@ bool accumulator::take(partition_queue& q, batch& b, std::int32_t leader, drain_
   ++in_flight_;
   request_bytes[slot] += size;
   req->batches.push_back(&b);
-  return true;
+  return taken::yes;
 }
 
 drain_result accumulator::drain(time_point now,
@@ -351,10 +351,9 @@ drain_result accumulator::drain(time_point now,
         held.emplace_back(&q, leader);
         break;
       }
-      if (!take(q, b, leader, r, request_bytes)) {
-        if (!r.failed.empty() && r.failed.back() == &b) continue;  // failed: look at the next one
-        break;
-      }
+      const taken t = take(q, b, leader, r, request_bytes);
+      if (t == taken::failed) continue;  // look at the next one
+      if (t == taken::no_room) break;
       // One batch per partition and request: a second goes in the next request.
       if (!q.batches.empty() && ready(q, *q.batches.front(), now, exhausted, r.next_ready) == readiness::urgent) {
         r.more = true;

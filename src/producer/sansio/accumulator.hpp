@@ -310,10 +310,11 @@ class accumulator {
   void take_out(partition_queue& q, batch* b) noexcept;
   enum class readiness { not_ready, lingered, urgent };
   readiness ready(const partition_queue& q, const batch& b, time_point now, bool exhausted, time_point& next) const;
+  enum class taken { yes, no_room, failed };
   /// Moves q's front batch `b` into the request for `leader` (created when missing): finished,
-  /// numbered and in flight. False when it does not fit that request (it stays queued) or
-  /// could not be finished (it failed: in r.failed).
-  bool take(partition_queue& q, batch& b, std::int32_t leader, drain_result& r, std::vector<std::size_t>& request_bytes);
+  /// numbered and in flight. no_room: it does not fit that request and stays queued; failed:
+  /// it could not be finished (compressed) and completed with that error (in r.failed).
+  taken take(partition_queue& q, batch& b, std::int32_t leader, drain_result& r, std::vector<std::size_t>& request_bytes);
 
   accumulator_options options_;
   /// Per topic, its partitions' queues by partition number (created on first use).
